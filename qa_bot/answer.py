@@ -1,0 +1,163 @@
+"""Extractive answerer: quote the evidence sentence(s) in the question's language, or abstain.
+
+It never writes a word of its own beyond the lead-in and abstain wording from `prompts/`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .prompts import Wording, load_wording
+from .retrieve import Candidate, ScoredSentence
+from .text import detect_language, normalise
+from .types import Answer, Citation, Language
+
+# Requests to leave the article behind are answered with the abstain message, whatever matches.
+_OFF_TASK = [
+    re.compile(p, re.I)
+    for p in (
+        r"\b(ignore|forget|disregard)\b.{0,40}\b(article|text|instructions?|above|previous|rules?|context)\b",
+        r"\b(write|tell|compose|sing|generate)\b.{0,30}\b(poem|joke|story|song|essay|limerick|haiku|code)\b",
+        r"(تجاهل|انس|انسي|انسى)\b.{0,40}(المقال|النص|التعليمات|السابق)",
+        r"(اكتب|احك|احكي|قل|الف)\b.{0,30}(قصيده|نكته|قصه|شعر|اغنيه)",
+    )
+]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How sentence evidence is scored; tuned on tests/eval_own.json and the dev set."""
+
+    dense: float = 0.5
+    coverage: float = 0.5
+    rank: float = 0.08
+    context: float = 0.6  # weight of the conversation context for follow-up questions
+    second_claim: float = 0.93  # a second sentence is quoted when it scores within this ratio
+
+
+def off_task(question: str) -> bool:
+    """True for requests to ignore the article or produce something other than an answer."""
+    key = normalise(question)
+    return any(p.search(key) for p in _OFF_TASK)
+
+
+class ExtractiveAnswerer:
+    """Picks the best-supported sentence(s) among the retrieved passages and cites them."""
+
+    def __init__(
+        self,
+        prompts_dir: Path,
+        min_confidence: float,
+        max_claims: int = 2,
+        weights: Weights | None = None,
+    ) -> None:
+        self.prompts_dir = prompts_dir
+        self.min_confidence = min_confidence
+        self.max_claims = max_claims
+        self.weights = weights or Weights()
+        for language in ("ar", "en"):
+            load_wording(prompts_dir, language)  # fail at start-up, not on the first question
+
+    def wording(self, language: Language) -> Wording:
+        return load_wording(self.prompts_dir, language)
+
+    def abstain(self, language: Language, query: str | None = None) -> Answer:
+        return Answer(self.wording(language).abstain, language, True, (), query)
+
+    def rank(
+        self,
+        candidates: list[Candidate],
+        primary: list[ScoredSentence],
+        context: list[ScoredSentence] | None = None,
+    ) -> list[tuple[float, ScoredSentence]]:
+        """Sentences with their final score, best first."""
+        w = self.weights
+        top_fused = max((c.fused for c in candidates), default=1.0) or 1.0
+        prior = {c.chunk.id: c.fused / top_fused for c in candidates}
+
+        def score(s: ScoredSentence) -> float:
+            return w.dense * s.dense + w.coverage * s.coverage
+
+        ctx = {(s.chunk.id, s.idx): score(s) for s in context or []}
+        lam = w.context if context else 0.0
+        ranked = [
+            ((score(s) + lam * ctx.get((s.chunk.id, s.idx), 0.0)) / (1 + lam) + w.rank * prior[s.chunk.id], s)
+            for s in primary
+        ]
+        ranked.sort(key=lambda pair: -pair[0])
+        return ranked
+
+    def answer(
+        self,
+        question: str,
+        language: Language,
+        candidates: list[Candidate],
+        primary: list[ScoredSentence],
+        context: list[ScoredSentence] | None = None,
+        query: str | None = None,
+    ) -> Answer:
+        if off_task(question):
+            return self.abstain(language, query)
+        ranked = self.rank(candidates, primary, context)
+        if not ranked or ranked[0][0] < self.min_confidence:
+            return self.abstain(language, query)
+        best = ranked[0][0]
+        chosen = [ranked[0]]
+        for score, s in ranked[1:]:
+            if len(chosen) >= self.max_claims or score < self.weights.second_claim * best:
+                break
+            if all((s.chunk.id, s.idx) != (c.chunk.id, c.idx) for _, c in chosen):
+                chosen.append((score, s))
+        return self._compose(language, chosen, query)
+
+    def _compose(self, language: Language, chosen: list[tuple[float, ScoredSentence]], query: str | None) -> Answer:
+        wording = self.wording(language)
+        numbers: dict[str, int] = {}
+        claims: list[str] = []
+        for _, s in sorted(chosen, key=lambda pair: (pair[1].chunk.source, pair[1].sentence.start)):
+            n = numbers.setdefault(s.chunk.id, len(numbers) + 1)
+            claims.append(wording.claim.format(quote=self._quote(s, language, wording), n=n))
+        by_chunk: dict[str, list[tuple[float, ScoredSentence]]] = {}
+        for score, s in chosen:
+            by_chunk.setdefault(s.chunk.id, []).append((score, s))
+        citations = []
+        for chunk_id, items in by_chunk.items():
+            chunk = items[0][1].chunk
+            citations.append(
+                Citation(
+                    n=numbers[chunk_id],
+                    passage=chunk.text,
+                    translation=chunk.translation,
+                    source=chunk.source,
+                    start=chunk.start,
+                    end=chunk.end,
+                    score=max(score for score, _ in items),
+                    section=chunk.section,
+                    article_id=chunk.article_id,
+                    highlights=tuple(sorted((s.sentence.start, s.sentence.end) for _, s in items)),
+                )
+            )
+        citations.sort(key=lambda c: -c.score)
+        # Number citations best first, and renumber the markers in the text to match.
+        renumber = {c.n: i + 1 for i, c in enumerate(citations)}
+        citations = [_with_n(c, renumber[c.n]) for c in citations]
+        text = " ".join([wording.lead, *claims]).strip()
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{renumber.get(int(m.group(1)), int(m.group(1)))}]", text)
+        return Answer(text, language, False, tuple(citations), query)
+
+    @staticmethod
+    def _quote(s: ScoredSentence, language: Language, wording: Wording) -> str:
+        sentence = s.sentence
+        if detect_language(sentence.text) == language:
+            return str(sentence.text)
+        if sentence.translation and detect_language(sentence.translation) == language:
+            return str(sentence.translation)
+        return f"{sentence.text} {wording.untranslated}".strip()
+
+
+def _with_n(c: Citation, n: int) -> Citation:
+    from dataclasses import replace
+
+    return replace(c, n=n)

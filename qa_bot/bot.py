@@ -1,0 +1,131 @@
+"""The Bot: validate → follow-up context → hybrid retrieval → answer, as a langchain-core runnable chain."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from .answer import ExtractiveAnswerer
+from .config import Settings
+from .errors import InputError
+from .index import Index, RefreshReport
+from .models import make_embeddings, warm_up
+from .retrieve import HybridRetriever
+from .text import detect_language, tokens
+from .types import Answer, Language, Message, coerce_history
+
+log = logging.getLogger(__name__)
+
+# Openings and words that make a question lean on the conversation ("And by when?", "وما المدن التي ذكرها؟").
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|so|also|but|then|what about|how about|by when|when|where|why|who|and\s+\w+)\b"
+    r"|\b(he|she|it|they|him|her|his|its|their|them|that|this|those|these|there|then)\b",
+    re.I,
+)
+_FOLLOW_UP_AR = re.compile(r"^\s*(و|ف)\S|\b(هو|هي|هم|ذلك|تلك|هذا|هذه|هناك)\b|\S(ها|هم|ه)\s*[؟?]?\s*$")
+_MAX_CONTEXT_TURNS = 2
+
+
+def follow_up_context(question: str, history: list[Message]) -> str | None:
+    """The earlier user questions a follow-up depends on, or None for a standalone question."""
+    previous = [m.content for m in history if m.role == "user" and m.content.strip()]
+    if not previous:
+        return None
+    content = tokens(question)
+    leaning = bool(_FOLLOW_UP.search(question) or _FOLLOW_UP_AR.search(question))
+    if len(content) >= 4 and not leaning:
+        return None
+    return " ".join(previous[-_MAX_CONTEXT_TURNS:])
+
+
+class Bot:
+    """Answers questions about the indexed articles, citing the passages it quotes.
+
+    Example:
+        >>> bot = Bot.from_settings(Settings.from_env())          # doctest: +SKIP
+        >>> answer = bot.ask("What did Kerry say about a new constitution?")
+        >>> answer.text, answer.citations[0].source
+    """
+
+    def __init__(self, settings: Settings, embeddings: Embeddings, index: Index) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.index = index
+        self.retriever = HybridRetriever(index=index, embeddings=embeddings, k=6)
+        self.answerer = ExtractiveAnswerer(settings.prompts_dir, settings.min_confidence)
+        self._lock = threading.Lock()
+        self.chain: Runnable[dict[str, Any], Answer] = RunnableLambda(self._prepare) | RunnableLambda(self._respond)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, refresh: bool = True) -> Bot:
+        """Load the embeddings, build or refresh a stale index, and get ready to answer."""
+        embeddings = make_embeddings(settings)
+        warm_up(embeddings)
+        index = Index(settings, embeddings)
+        bot = cls(settings, embeddings, index)
+        if refresh:
+            bot.last_refresh = index.ensure()
+        bot.retriever.load()
+        return bot
+
+    last_refresh: RefreshReport | None = None
+
+    def reload(self) -> None:
+        """Re-read the store (after `qa-bot index` ran elsewhere)."""
+        with self._lock:
+            self.retriever.load()
+
+    # -- asking --------------------------------------------------------------------------------
+    def ask(self, question: str, history: Iterable[Message | Mapping[str, Any]] | None = None) -> Answer:
+        """Answer `question` (Arabic or English) given the earlier turns of the conversation.
+
+        Raises:
+            InputError: the question is empty, too long, or the history is malformed.
+        """
+        return self.chain.invoke({"question": question, "history": history})
+
+    def validate(self, question: Any) -> str:
+        if not isinstance(question, str):
+            raise InputError("question must be a string")
+        question = question.strip()
+        if not question:
+            raise InputError("question is empty: type a question about the article")
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(
+                f"question is too long: {len(question)} characters, the limit is "
+                f"{self.settings.max_question_chars} (QA_BOT_MAX_QUESTION_CHARS)"
+            )
+        return question
+
+    def _prepare(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        question = self.validate(inputs.get("question"))
+        history = coerce_history(inputs.get("history"))
+        language: Language = "ar" if detect_language(question) == "ar" else "en"
+        context = follow_up_context(question, history)
+        query = f"{context} {question}" if context else question
+        return {"question": question, "language": language, "context": context, "query": query}
+
+    def _respond(self, state: dict[str, Any]) -> Answer:
+        retriever = self.retriever
+        question, query, context = state["question"], state["query"], state["context"]
+        vector = retriever.embed(question)
+        candidates = retriever.search(query, vector=None if context else vector)
+        primary = retriever.score_sentences(candidates, question, vector)
+        secondary = retriever.score_sentences(candidates, context) if context else None
+        return self.answerer.answer(
+            question, state["language"], candidates, primary, secondary, query if context else None
+        )
+
+    def stats(self) -> dict[str, Any]:
+        chunks = list(self.retriever._chunks.values())
+        return {
+            "articles": len({c.article_id for c in chunks}),
+            "passages": len(chunks),
+            "embeddings": getattr(self.embeddings, "model_id", type(self.embeddings).__name__),
+        }

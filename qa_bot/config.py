@@ -1,0 +1,95 @@
+"""Settings: one frozen record built from defaults < `QA_BOT_*` environment variables < CLI flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cpu_count() -> int:
+    """CPUs this process may use (affinity-aware)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Build with `Settings.from_env(...)`; tests construct it directly.
+
+    Example:
+        >>> s = Settings(root=Path("/tmp/project"))
+        >>> s.seeds_path
+        PosixPath('/tmp/project/seeds')
+    """
+
+    root: Path = field(default_factory=Path.cwd)
+    seeds_dir: Path | None = None
+    index_dir: Path | None = None
+    prompts_dir: Path = _PACKAGE_ROOT / "prompts"
+    embeddings: str = "use-m3"
+    threads: int = field(default_factory=lambda: min(2, cpu_count()))
+    top_k: int = 3
+    min_confidence: float = 0.42
+    max_question_chars: int = 2000
+    host: str = "127.0.0.1"
+    port: int = 7860
+    collection: str = "qa_bot"
+
+    def __post_init__(self) -> None:
+        if self.threads < 1:
+            raise ConfigError(f"QA_BOT_THREADS must be at least 1, got {self.threads}")
+        if self.threads > cpu_count():
+            # More BLAS threads than cores makes each query dozens of times slower.
+            object.__setattr__(self, "threads", cpu_count())
+        if not 1 <= self.top_k <= 10:
+            raise ConfigError(f"QA_BOT_TOP_K must be between 1 and 10, got {self.top_k}")
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"QA_BOT_PORT must be a TCP port (1-65535), got {self.port}")
+        if self.max_question_chars < 1:
+            raise ConfigError("QA_BOT_MAX_QUESTION_CHARS must be positive")
+
+    @property
+    def seeds_path(self) -> Path:
+        return self.seeds_dir if self.seeds_dir is not None else self.root / "seeds"
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir if self.index_dir is not None else self.root / "index"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `QA_BOT_<FIELD>` variables, then non-None `overrides` (CLI flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"QA_BOT_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, str(f.type))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("root", "seeds_dir", "index_dir", "prompts_dir"):
+            if key in values:
+                values[key] = Path(values[key]).expanduser().resolve()
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _parse(name: str, raw: str, type_name: str) -> Any:
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"QA_BOT_{name.upper()} must be a {type_name}, got {raw!r}") from None
+    return raw

@@ -1,0 +1,255 @@
+"""Index: passages and their sentences, in both languages, in a persistent Chroma collection.
+
+Record kinds in the one collection (metadata `kind`, `original`):
+- passage, original: the passage as written; its metadata carries the whole `Chunk`;
+- passage, translation: the aligned English passage;
+- sentence, original / translation: each sentence, for precise evidence selection.
+
+A manifest (`manifest.json`) records the embedding model, the corpus hash and the ingest version;
+when any differs, the index is stale and `ensure()` refreshes it. Refreshing upserts by
+content-derived ids and deletes records whose passage is gone, so it never duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from .config import Settings
+from .errors import IndexStoreError
+from .ingest import INGEST_VERSION, corpus_files, load_corpus
+from .models import embeddings_id
+from .types import Chunk, Sentence
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+_WRITE_BATCH = 256
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    added: int
+    removed: int
+    kept: int
+    seconds: float
+    rebuilt: bool
+
+    def __str__(self) -> str:
+        how = "rebuilt" if self.rebuilt else "refreshed"
+        return (
+            f"index {how}: {self.added} passages added, {self.removed} removed, "
+            f"{self.kept} unchanged in {self.seconds:.1f}s"
+        )
+
+
+def corpus_hash(settings: Settings) -> str:
+    digest = hashlib.sha256(INGEST_VERSION.encode())
+    for path in corpus_files(settings.seeds_path):
+        digest.update(path.relative_to(settings.seeds_path).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class Index:
+    """The persisted vector store plus the chunk table it holds.
+
+    Example:
+        >>> index = Index(Settings(root=project), embeddings)   # doctest: +SKIP
+        >>> index.ensure()                                      # builds or refreshes when stale
+        >>> len(index.chunks())
+    """
+
+    def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.path = settings.index_path
+        self._store: Any = None
+
+    # -- the store ---------------------------------------------------------------------------
+    @property
+    def store(self) -> Any:
+        """The LangChain `Chroma` vector store (opened on first use)."""
+        if self._store is None:
+            self._store = self._open()
+        return self._store
+
+    def _open(self) -> Any:
+        import chromadb
+        from langchain_chroma import Chroma
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            client = chromadb.PersistentClient(
+                path=str(self.path), settings=chromadb.config.Settings(anonymized_telemetry=False)
+            )
+            return Chroma(
+                client=client,
+                collection_name=self.settings.collection,
+                embedding_function=self.embeddings,
+                collection_configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as exc:  # noqa: BLE001 - a broken store is reported, then rebuilt
+            raise IndexStoreError(f"Cannot open the index in {self.path}: {exc}") from exc
+
+    def _reset(self) -> None:
+        """Delete the stored index entirely (model change or corruption)."""
+        self._store = None
+        if self.path.exists():
+            for child in self.path.iterdir():
+                if child.name in (".gitignore", ".gitkeep", "README.md"):
+                    continue
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+
+    # -- manifest ----------------------------------------------------------------------------
+    def manifest(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _write_manifest(self, **fields: Any) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / f"{MANIFEST}.tmp"
+        tmp.write_text(json.dumps(fields, indent=2), encoding="utf-8")
+        tmp.replace(self.path / MANIFEST)
+
+    def stale_reason(self) -> str | None:
+        """Why the index must be (re)built, or None when it is current."""
+        manifest = self.manifest()
+        if manifest is None:
+            return "no index yet"
+        if not manifest.get("complete"):
+            return "the last indexing run did not finish"
+        if manifest.get("embeddings") != embeddings_id(self.embeddings):
+            return f"embedding model changed ({manifest.get('embeddings')} → {embeddings_id(self.embeddings)})"
+        if manifest.get("corpus") != corpus_hash(self.settings):
+            return "the articles in seeds/ changed"
+        return None
+
+    # -- build -------------------------------------------------------------------------------
+    def ensure(self) -> RefreshReport | None:
+        """Refresh when stale; return the report, or None when nothing had to be done."""
+        reason = self.stale_reason()
+        if reason is None:
+            return None
+        log.info("Indexing: %s", reason)
+        return self.refresh()
+
+    def refresh(self) -> RefreshReport:
+        """Bring the store in line with seeds/: add new passages, delete vanished ones."""
+        began = time.perf_counter()
+        chunks = load_corpus(self.settings.seeds_path, self.settings.root)
+        manifest = self.manifest() or {}
+        model = embeddings_id(self.embeddings)
+        rebuilt = manifest.get("embeddings") not in (None, model)
+        if rebuilt:
+            self._reset()
+        try:
+            existing = set(self._passage_ids())
+        except Exception:  # noqa: BLE001 - unreadable store: start over
+            log.warning("The index in %s is unreadable; rebuilding it.", self.path)
+            self._reset()
+            existing, rebuilt = set(), True
+        self._write_manifest(complete=False, embeddings=model)
+        wanted = {c.id: c for c in chunks}
+        new = [c for c in chunks if c.id not in existing]
+        gone = sorted(existing - wanted.keys())
+        if gone:
+            self.store.delete(where={"chunk_id": {"$in": gone}})
+        for batch in _batches(list(_records(new)), _WRITE_BATCH):
+            texts, metadatas, ids = zip(*batch, strict=True)
+            self.store.add_texts(list(texts), metadatas=list(metadatas), ids=list(ids))
+        self._write_manifest(
+            complete=True,
+            embeddings=model,
+            corpus=corpus_hash(self.settings),
+            ingest_version=INGEST_VERSION,
+            passages=len(chunks),
+            articles=len({c.article_id for c in chunks}),
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
+        return RefreshReport(len(new), len(gone), len(chunks) - len(new), time.perf_counter() - began, rebuilt)
+
+    def _passage_ids(self) -> list[str]:
+        got = self.store.get(where={"$and": [{"kind": "passage"}, {"original": True}]}, include=[])
+        return list(got["ids"])
+
+    # -- read --------------------------------------------------------------------------------
+    def chunks(self) -> list[Chunk]:
+        """Every passage in the store, in article order."""
+        got = self.store.get(
+            where={"$and": [{"kind": "passage"}, {"original": True}]}, include=["documents", "metadatas"]
+        )
+        chunks = [_chunk_from(doc, meta) for doc, meta in zip(got["documents"], got["metadatas"], strict=True)]
+        return sorted(chunks, key=lambda c: (c.source, c.position))
+
+    def count(self) -> int:
+        return int(self.store._collection.count())
+
+
+def _records(chunks: Sequence[Chunk]) -> Iterator[tuple[str, dict[str, Any], str]]:
+    for c in chunks:
+        base = {"chunk_id": c.id, "article_id": c.article_id}
+        sentences = [[s.start, s.end, s.translation or ""] for s in c.sentences]
+        yield (
+            c.text,
+            {
+                **base,
+                "kind": "passage",
+                "original": True,
+                "title": c.title,
+                "source": c.source,
+                "start": c.start,
+                "end": c.end,
+                "section": c.section or "",
+                "position": c.position,
+                "translation": c.translation or "",
+                "sentences": json.dumps(sentences, ensure_ascii=False),
+            },
+            c.id,
+        )
+        if c.translation:
+            yield c.translation, {**base, "kind": "passage", "original": False}, f"{c.id}:tr"
+        for i, s in enumerate(c.sentences):
+            yield s.text, {**base, "kind": "sentence", "original": True, "idx": i}, f"{c.id}:s{i}"
+            if s.translation:
+                yield s.translation, {**base, "kind": "sentence", "original": False, "idx": i}, f"{c.id}:s{i}:tr"
+
+
+def _chunk_from(text: str, meta: dict[str, Any]) -> Chunk:
+    start = int(meta["start"])
+    sentences = tuple(
+        Sentence(s, e, text[s - start : e - start], tr or None) for s, e, tr in json.loads(meta["sentences"])
+    )
+    return Chunk(
+        id=str(meta["chunk_id"]),
+        article_id=str(meta["article_id"]),
+        title=str(meta["title"]),
+        source=str(meta["source"]),
+        start=start,
+        end=int(meta["end"]),
+        text=text,
+        translation=str(meta["translation"]) or None,
+        section=str(meta["section"]) or None,
+        position=int(meta["position"]),
+        sentences=sentences,
+    )
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,58 @@
+"""Prompt and wording files in `prompts/`, loaded by name and language, placeholders checked."""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .errors import ConfigError
+
+# Each template's allowed placeholders; a missing key or an unknown placeholder is an error at start-up.
+EXTRACTIVE_KEYS: dict[str, frozenset[str]] = {
+    "lead": frozenset(),
+    "claim": frozenset({"quote", "n"}),
+    "untranslated": frozenset(),
+    "abstain": frozenset(),
+    "empty": frozenset(),
+    "sources": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The user-facing wording for one language."""
+
+    lead: str
+    claim: str
+    untranslated: str
+    abstain: str
+    empty: str
+    sources: str
+
+
+def load_wording(prompts_dir: Path, language: str) -> Wording:
+    return _load(prompts_dir.resolve(), language)
+
+
+@cache
+def _load(prompts_dir: Path, language: str) -> Wording:
+    path = prompts_dir / f"extractive.{language}.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise ConfigError(f"Missing prompt file {path}. Restore it or set QA_BOT_PROMPTS_DIR.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    for key, allowed in EXTRACTIVE_KEYS.items():
+        value = data.get(key)
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: the key {key!r} is missing or not a string.")
+        used = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        if used - allowed:
+            raise ConfigError(f"{path}: {key!r} uses unknown placeholder(s) {sorted(used - allowed)}.")
+        if key == "claim" and "quote" not in used:
+            raise ConfigError(f"{path}: 'claim' must contain {{quote}}.")
+    return Wording(**{key: data[key] for key in EXTRACTIVE_KEYS})

@@ -1,0 +1,228 @@
+"""Hybrid retrieval: dense (Chroma, both languages) + Arabic-normalised, stemmed BM25, fused by RRF.
+
+Besides ranking passages, the retriever scores every sentence of the candidate passages against the
+question (embedding similarity and idf-weighted term coverage), which is what the extractive
+answerer and the abstention decision work from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from .index import Index
+from .text import tokens
+from .types import Chunk
+
+RRF_K = 60
+
+
+@dataclass
+class ScoredSentence:
+    """A sentence of a candidate passage with its match scores against the question."""
+
+    chunk: Chunk
+    idx: int
+    dense: float
+    coverage: float
+
+    @property
+    def sentence(self) -> Any:
+        return self.chunk.sentences[self.idx]
+
+
+@dataclass
+class Candidate:
+    """A passage found for a question."""
+
+    chunk: Chunk
+    fused: float
+    dense: float = 0.0
+    lexical: float = 0.0
+    coverage: float = 0.0
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """Weighted search terms of a question (idf from the corpus; unseen terms weigh the most)."""
+
+    weights: dict[str, float]
+
+    def coverage(self, found: set[str]) -> float:
+        total = sum(self.weights.values())
+        if total == 0:
+            return 0.0
+        return sum(w for t, w in self.weights.items() if t in found) / total
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over an `Index`; `search()` returns scored candidates for the answerer."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Index
+    embeddings: Embeddings
+    k: int = 6
+    dense_k: int = 40
+
+    _chunks: dict[str, Chunk] = PrivateAttr(default_factory=dict)
+    _order: list[str] = PrivateAttr(default_factory=list)
+    _bm25: dict[bool, Any] = PrivateAttr(default_factory=dict)
+    _bm25_rows: dict[bool, list[str]] = PrivateAttr(default_factory=dict)
+    _df: Counter[str] = PrivateAttr(default_factory=Counter)
+    _chunk_terms: dict[str, set[str]] = PrivateAttr(default_factory=dict)
+    _sentence_terms: dict[tuple[str, int], set[str]] = PrivateAttr(default_factory=dict)
+
+    def load(self) -> None:
+        """(Re)build the in-memory lexical index from what the store holds."""
+        import bm25s
+
+        chunks = self.index.chunks()
+        self._chunks = {c.id: c for c in chunks}
+        self._order = [c.id for c in chunks]
+        self._df = Counter()
+        self._chunk_terms = {}
+        self._sentence_terms = {}
+        for original in (True, False):
+            rows = [c for c in chunks if original or c.translation]
+            corpus = [tokens(c.text if original else c.translation or "") for c in rows]
+            self._bm25_rows[original] = [c.id for c in rows]
+            if rows:
+                bm25 = bm25s.BM25()
+                bm25.index(corpus, show_progress=False)
+                self._bm25[original] = bm25
+            else:
+                self._bm25.pop(original, None)
+        for c in chunks:
+            terms: set[str] = set()
+            for i, s in enumerate(c.sentences):
+                st = set(tokens(s.text)) | set(tokens(s.translation or ""))
+                self._sentence_terms[(c.id, i)] = st
+                terms |= st
+            self._chunk_terms[c.id] = terms
+            self._df.update(terms)
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self._chunks)
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self._chunks[chunk_id]
+
+    def query_terms(self, text: str) -> QueryTerms:
+        n = max(1, len(self._chunks))
+        weights: dict[str, float] = {}
+        for term in tokens(text):
+            df = self._df.get(term, 0)
+            weights[term] = math.log(1 + (n + 1) / (df + 0.5))
+        return QueryTerms(weights)
+
+    def embed(self, text: str) -> np.ndarray:
+        return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
+
+    # -- search --------------------------------------------------------------------------------
+    def search(self, query: str, vector: np.ndarray | None = None, k: int | None = None) -> list[Candidate]:
+        """Passages for `query`, best first, each with its sentences scored."""
+        if not self._chunks:
+            return []
+        k = k or self.k
+        vector = self.embed(query) if vector is None else vector
+        rankings: list[list[str]] = []
+        dense_best: dict[str, float] = {}
+        hits = self.index.store.similarity_search_by_vector_with_relevance_scores(
+            vector.tolist(), k=min(self.dense_k, max(1, self.index.count()))
+        )
+        dense_rank: list[str] = []
+        for doc, distance in hits:
+            cid = doc.metadata["chunk_id"]
+            if cid not in self._chunks:
+                continue
+            sim = 1.0 - float(distance)
+            if cid not in dense_best:
+                dense_rank.append(cid)
+            dense_best[cid] = max(dense_best.get(cid, -1.0), sim)
+        rankings.append(dense_rank)
+        terms = tokens(query)
+        lexical: dict[str, float] = {}
+        for original, bm25 in self._bm25.items():
+            known = [t for t in terms if t in bm25.vocab_dict]
+            if not known:
+                continue
+            scores = bm25.get_scores(known)
+            rows = self._bm25_rows[original]
+            order = [i for i in np.argsort(-scores) if scores[i] > 0][: self.dense_k]
+            rankings.append([rows[i] for i in order])
+            for i in order:
+                lexical[rows[i]] = max(lexical.get(rows[i], 0.0), float(scores[i]))
+        fused: dict[str, float] = {}
+        for ranking in rankings:
+            for rank, cid in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        top = sorted(fused, key=lambda c: -fused[c])[:k]
+        qterms = self.query_terms(query)
+        return [
+            Candidate(
+                self._chunks[cid],
+                fused[cid],
+                dense_best.get(cid, 0.0),
+                lexical.get(cid, 0.0),
+                qterms.coverage(self._chunk_terms[cid]),
+            )
+            for cid in top
+        ]
+
+    def score_sentences(
+        self, candidates: list[Candidate], text: str, vector: np.ndarray | None = None
+    ) -> list[ScoredSentence]:
+        """Every sentence of `candidates` scored against `text` (similarity and term coverage)."""
+        vector = self.embed(text) if vector is None else vector
+        qterms = self.query_terms(text)
+        sims = self._sentence_similarities(vector, [c.chunk.id for c in candidates])
+        return [
+            ScoredSentence(c.chunk, i, sims.get((c.chunk.id, i), 0.0), qterms.coverage(self._sentence_terms[(c.chunk.id, i)]))
+            for c in candidates
+            for i in range(len(c.chunk.sentences))
+        ]
+
+    def _sentence_similarities(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[tuple[str, int], float]:
+        if not chunk_ids:
+            return {}
+        got = self.index.store.get(
+            where={"$and": [{"chunk_id": {"$in": chunk_ids}}, {"kind": "sentence"}]},
+            include=["embeddings", "metadatas"],
+        )
+        sims: dict[tuple[str, int], float] = {}
+        if len(got["ids"]) == 0:
+            return sims
+        matrix = np.asarray(got["embeddings"], dtype=np.float32)
+        values = matrix @ vector
+        for meta, value in zip(got["metadatas"], values, strict=True):
+            key = (str(meta["chunk_id"]), int(meta["idx"]))
+            sims[key] = max(sims.get(key, -1.0), float(value))
+        return sims
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [
+            Document(
+                page_content=c.chunk.text,
+                metadata={
+                    "chunk_id": c.chunk.id,
+                    "source": c.chunk.source,
+                    "start": c.chunk.start,
+                    "end": c.chunk.end,
+                    "translation": c.chunk.translation,
+                    "section": c.chunk.section,
+                    "score": c.fused,
+                },
+            )
+            for c in self.search(query)
+        ]

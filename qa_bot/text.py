@@ -1,0 +1,173 @@
+"""Text handling for Arabic and English: search normalisation, language, sentences, tokens.
+
+Display text is never normalised; only the keys used for search are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
+_TATWEEL = "\u0640"
+_CHAR_MAP = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "و",
+        "ئ": "ي",
+        **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + i): str(i) for i in range(10)},  # Eastern Arabic-Indic digits
+    }
+)
+_ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+_TOKEN = re.compile(r"[\w\u0621-\u064a\u0671-\u06d3]+", re.UNICODE)
+
+# A sentence ends at . ! ? ؟ … (closing quotes and brackets stay with it) followed by space or end.
+_SENTENCE_END = re.compile(r"[.!?؟…]+[\"'”’»)\]]*(?=\s|$)")
+_FINAL_MARK = re.compile(r"[.!?؟…]+[\"'”’»)\]]*$")
+
+_AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_AR_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+
+# Function words that carry no topic; kept short on purpose: content words must survive.
+_STOP_AR_WORDS = (
+    """
+في من على الى إلى عن مع ان أن إن او أو ما ماذا لماذا متى كيف كم اين أين هل هو هي هم هذا هذه ذلك تلك
+التي الذي الذين لا لم لن قد كان كانت يكون تم به بها له لها وما وهل ثم كل بين عند حول بعد قبل اي أي
+قال قالت يقول ذكر المقال المقاله
+"""
+)
+_STOP_EN = frozenset(
+    """
+a an the of to in on at for from by with about as and or but is are was were be been being do does did
+what which who whom whose when where why how that this these those it its he she they them his her their
+there here has have had will would can could should may might must not no any some than then so such
+into over after before during between according article say said says tell told mention mentioned
+""".split()
+)
+_EN_IRREGULAR = {
+    "met": "meet",
+    "said": "say",
+    "says": "say",
+    "told": "tell",
+    "held": "hold",
+    "brought": "bring",
+    "took": "take",
+    "made": "make",
+    "went": "go",
+    "came": "come",
+    "sought": "seek",
+    "agreed": "agree",
+    "began": "begin",
+    "begun": "begin",
+    "lasted": "last",
+    "fought": "fight",
+}
+
+
+def normalise(text: str) -> str:
+    """Search key for text in any language: NFKC, Arabic letter forms unified, lower-cased."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
+    return text.translate(_CHAR_MAP).casefold()
+
+
+def is_arabic(text: str) -> bool:
+    """True when Arabic letters outnumber Latin ones."""
+    return detect_language(text) == "ar"
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """`"ar"` or `"en"` by which script has more letters; `default` when there are none."""
+    arabic = len(_ARABIC_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if arabic == latin == 0:
+        return default
+    return "ar" if arabic >= latin else "en"
+
+
+def light_stem_ar(word: str) -> str:
+    """Light Arabic stemming (Larkey's light10) on a normalised word."""
+    if len(word) > 3 and word.startswith("و"):
+        word = word[1:]
+    for prefix in _AR_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            word = word[len(prefix) :]
+            break
+    for suffix in _AR_SUFFIXES:
+        if len(word) > 3 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+    return word
+
+
+@cache
+def _stop_ar() -> frozenset[str]:
+    return frozenset(normalise(w) for w in _STOP_AR_WORDS.split())
+
+
+@cache
+def _english_stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer  # PyStemmer: C Snowball; imported lazily to keep `import qa_bot` fast
+
+    return Stemmer.Stemmer("english")
+
+
+def tokens(text: str, *, stem: bool = True, drop_stopwords: bool = True) -> list[str]:
+    """Search tokens of `text`: normalised, stop words dropped, lightly stemmed.
+
+    Arabic and Latin words are handled each by their own rules, so mixed text works.
+    """
+    out: list[str] = []
+    for raw in _TOKEN.findall(normalise(text)):
+        if _ARABIC_LETTER.search(raw):
+            stop = _stop_ar()
+            if drop_stopwords and (raw in stop or (raw.startswith("و") and raw[1:] in stop)):
+                continue
+            out.append(light_stem_ar(raw) if stem else raw)
+        else:
+            if drop_stopwords and raw in _STOP_EN:
+                continue
+            if stem:
+                raw = _EN_IRREGULAR.get(raw) or _english_stemmer().stemWord(raw)
+            out.append(raw)
+    return [t for t in out if t]
+
+
+def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Yield `(start, end)` of each sentence in `text`, whitespace trimmed.
+
+    Sentences end at `.`, `!`, `?`, `؟` or `…` (with any closing quote); `،` and `؛` are clause
+    marks. Text after the last terminal mark is a sentence of its own.
+    """
+    pos = 0
+    for match in _SENTENCE_END.finditer(text):
+        yield from _trimmed(text, pos, match.end())
+        pos = match.end()
+    yield from _trimmed(text, pos, len(text))
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        yield start, end
+
+
+def ends_sentence(line: str) -> bool:
+    """True when a line ends with a sentence-final mark (ignoring closing quotes)."""
+    return bool(_FINAL_MARK.search(line.rstrip()))
+
+
+def numbers(text: str) -> list[str]:
+    """The digit runs in `text` (Arabic-Indic digits read as 0-9), in order."""
+    return re.findall(r"\d+", normalise(text))

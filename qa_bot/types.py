@@ -1,0 +1,120 @@
+"""Small typed records shared by every stage: Sentence, Chunk, Citation, Answer, Message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import InputError
+
+Language = Literal["ar", "en"]
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a passage; offsets are absolute character offsets in the source file."""
+
+    start: int
+    end: int
+    text: str
+    translation: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article: the unit that is indexed and cited (at most one paragraph)."""
+
+    id: str
+    article_id: str
+    title: str
+    source: str
+    start: int
+    end: int
+    text: str
+    translation: str | None
+    section: str | None
+    position: int
+    sentences: tuple[Sentence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage supporting an answer; `source[start:end]` is the passage text."""
+
+    n: int
+    passage: str
+    translation: str | None
+    source: str
+    start: int
+    end: int
+    score: float
+    section: str | None = None
+    article_id: str = ""
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "passage": self.passage,
+            "translation": self.translation,
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "section": self.section,
+            "article_id": self.article_id,
+            "highlights": [list(h) for h in self.highlights],
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot replies: text with `[n]` markers and the citations they point to."""
+
+    text: str
+    language: Language
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    query: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "language": self.language,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "query": self.query,
+        }
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of the conversation history."""
+
+    role: Role
+    content: str = field(default="")
+
+    @classmethod
+    def coerce(cls, value: Message | Mapping[str, Any]) -> Message:
+        """Accept a Message or a `{"role", "content"}` mapping; raise InputError otherwise."""
+        if isinstance(value, Message):
+            return value
+        if not isinstance(value, Mapping):
+            raise InputError('each history item must be an object {"role": ..., "content": ...}')
+        role, content = value.get("role"), value.get("content")
+        if role not in ("user", "assistant"):
+            raise InputError(f'history role must be "user" or "assistant", got {role!r}')
+        if not isinstance(content, str):
+            raise InputError("history content must be a string")
+        return cls(role=role, content=content)
+
+
+def coerce_history(history: Iterable[Message | Mapping[str, Any]] | None) -> list[Message]:
+    """Validate a history given as Messages or dicts."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes, Mapping)):
+        raise InputError("history must be a list of messages")
+    return [Message.coerce(item) for item in history]
