@@ -119,7 +119,13 @@ class Bot:
         primary = retriever.score_sentences(candidates, question, vector)
         secondary = retriever.score_sentences(candidates, context) if context else None
         return self.answerer.answer(
-            question, state["language"], candidates, primary, secondary, query if context else None
+            question,
+            state["language"],
+            candidates,
+            primary,
+            secondary,
+            query if context else None,
+            terse=len(tokens(question)) < 2,
         )
 
     def stats(self) -> dict[str, Any]:

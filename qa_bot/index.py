@@ -28,6 +28,7 @@ from .config import Settings
 from .errors import IndexStoreError
 from .ingest import INGEST_VERSION, corpus_files, load_corpus
 from .models import embeddings_id
+from .text import clauses
 from .types import Chunk, Sentence
 
 log = logging.getLogger(__name__)
@@ -225,9 +226,16 @@ def _records(chunks: Sequence[Chunk]) -> Iterator[tuple[str, dict[str, Any], str
         if c.translation:
             yield c.translation, {**base, "kind": "passage", "original": False}, f"{c.id}:tr"
         for i, s in enumerate(c.sentences):
-            yield s.text, {**base, "kind": "sentence", "original": True, "idx": i}, f"{c.id}:s{i}"
-            if s.translation:
-                yield s.translation, {**base, "kind": "sentence", "original": False, "idx": i}, f"{c.id}:s{i}:tr"
+            for original, text in ((True, s.text), (False, s.translation)):
+                if not text:
+                    continue
+                tag = "" if original else ":tr"
+                meta = {**base, "kind": "sentence", "original": original, "idx": i}
+                yield text, meta, f"{c.id}:s{i}{tag}"
+                # Long sentences are also embedded clause by clause: one embedding of a 60-word
+                # sentence blurs the clause a question is about.
+                for j, part in enumerate(clauses(text)):
+                    yield part, meta, f"{c.id}:s{i}:p{j}{tag}"
 
 
 def _chunk_from(text: str, meta: dict[str, Any]) -> Chunk:

@@ -7,7 +7,9 @@ answerer and the abstention decision work from.
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,8 @@ from .text import tokens
 from .types import Chunk
 
 RRF_K = 60
+PARTIAL_MATCH = 0.7
+_ARABIC = re.compile("[\u0621-\u064a]")
 
 
 @dataclass
@@ -58,10 +62,18 @@ class QueryTerms:
     weights: dict[str, float]
 
     def coverage(self, found: set[str]) -> float:
+        """Weighted share of the terms found; an Arabic term inside a longer word (شارك in بمشاركة,
+        which light stemming cannot reach) counts for part."""
         total = sum(self.weights.values())
         if total == 0:
             return 0.0
-        return sum(w for t, w in self.weights.items() if t in found) / total
+        got = 0.0
+        for term, weight in self.weights.items():
+            if term in found:
+                got += weight
+            elif len(term) >= 3 and _ARABIC.match(term) and any(term in word for word in found):
+                got += PARTIAL_MATCH * weight
+        return got / total
 
 
 class HybridRetriever(BaseRetriever):
@@ -73,6 +85,7 @@ class HybridRetriever(BaseRetriever):
     embeddings: Embeddings
     k: int = 6
     dense_k: int = 40
+    unseen_weight: float = 1.5
 
     _chunks: dict[str, Chunk] = PrivateAttr(default_factory=dict)
     _order: list[str] = PrivateAttr(default_factory=list)
@@ -86,6 +99,8 @@ class HybridRetriever(BaseRetriever):
         """(Re)build the in-memory lexical index from what the store holds."""
         import bm25s
 
+        # bm25s sets its own logger to DEBUG on import; keep its chatter out of our output.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         chunks = self.index.chunks()
         self._chunks = {c.id: c for c in chunks}
         self._order = [c.id for c in chunks]
@@ -119,11 +134,13 @@ class HybridRetriever(BaseRetriever):
         return self._chunks[chunk_id]
 
     def query_terms(self, text: str) -> QueryTerms:
+        """Question terms weighted by idf. A term the corpus never uses gets a fixed, modest weight:
+        it is as often a paraphrase (\"stance\" for \"position\") as a sign the article is silent."""
         n = max(1, len(self._chunks))
         weights: dict[str, float] = {}
         for term in tokens(text):
             df = self._df.get(term, 0)
-            weights[term] = math.log(1 + (n + 1) / (df + 0.5))
+            weights[term] = math.log(1 + (n + 1) / (df + 0.5)) if df else self.unseen_weight
         return QueryTerms(weights)
 
     def embed(self, text: str) -> np.ndarray:

@@ -42,7 +42,7 @@ _STOP_AR_WORDS = (
     """
 في من على الى إلى عن مع ان أن إن او أو ما ماذا لماذا متى كيف كم اين أين هل هو هي هم هذا هذه ذلك تلك
 التي الذي الذين لا لم لن قد كان كانت يكون تم به بها له لها وما وهل ثم كل بين عند حول بعد قبل اي أي
-قال قالت يقول ذكر المقال المقاله
+قال قالت يقول ذكر المقال المقاله عدد
 """
 )
 _STOP_EN = frozenset(
@@ -50,7 +50,7 @@ _STOP_EN = frozenset(
 a an the of to in on at for from by with about as and or but is are was were be been being do does did
 what which who whom whose when where why how that this these those it its he she they them his her their
 there here has have had will would can could should may might must not no any some than then so such
-into over after before during between according article say said says tell told mention mentioned
+into over after before during between according article say said says tell told mention mentioned number
 """.split()
 )
 _EN_IRREGULAR = {
@@ -131,7 +131,10 @@ def tokens(text: str, *, stem: bool = True, drop_stopwords: bool = True) -> list
             stop = _stop_ar()
             if drop_stopwords and (raw in stop or (raw.startswith("و") and raw[1:] in stop)):
                 continue
-            out.append(light_stem_ar(raw) if stem else raw)
+            stemmed = light_stem_ar(raw)
+            if drop_stopwords and stemmed in stop:
+                continue
+            out.append(stemmed if stem else raw)
         else:
             if drop_stopwords and raw in _STOP_EN:
                 continue
@@ -171,3 +174,22 @@ def ends_sentence(line: str) -> bool:
 def numbers(text: str) -> list[str]:
     """The digit runs in `text` (Arabic-Indic digits read as 0-9), in order."""
     return re.findall(r"\d+", normalise(text))
+
+
+_CLAUSE_BREAK = re.compile(r"(?<=[،,؛;:])\s+")
+MIN_CLAUSE_WORDS = 6
+
+
+def clauses(sentence: str) -> list[str]:
+    """A long sentence's clauses (split at commas, semicolons, colons; short pieces merged).
+
+    Returns [] when the sentence is a single clause.
+    """
+    pieces = [p for p in _CLAUSE_BREAK.split(sentence) if p.strip()]
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and (len(merged[-1].split()) < MIN_CLAUSE_WORDS or len(piece.split()) < MIN_CLAUSE_WORDS // 2):
+            merged[-1] = f"{merged[-1]} {piece}"
+        else:
+            merged.append(piece)
+    return merged if len(merged) > 1 else []

@@ -1,0 +1,44 @@
+# qa-bot: `make serve` (set-up + index + chat) and `make test` (set-up + tests) on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: setup index serve test lint eval clean
+
+setup: $(STAMP)
+
+# torch is installed first and pinned: it is the local CPU build; anything unpinned pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[test,dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+index: setup
+	$(BIN)/qa-bot index
+
+serve: setup
+	$(BIN)/qa-bot index
+	$(BIN)/qa-bot serve
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check qa_bot tests
+	$(BIN)/ruff format --check qa_bot tests
+	$(BIN)/mypy
+
+eval: setup
+	$(BIN)/qa-bot eval tests/eval_own.json
+	test ! -f ../shared/eval/dev.json || $(BIN)/qa-bot eval ../shared/eval/dev.json
+
+clean:
+	rm -rf $(VENV) index/chroma.sqlite3 index/manifest.json

@@ -1,0 +1,179 @@
+"""Command line: `qa-bot index | ask | eval | serve`. Errors become one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from .config import Settings
+from .errors import InputError, QaBotError
+from .types import Answer
+
+log = logging.getLogger("qa_bot")
+
+EXIT_ERROR = 1
+EXIT_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", help="project folder holding seeds/ and index/ (QA_BOT_ROOT; default: .)")
+    common.add_argument("--seeds-dir", help="articles folder (QA_BOT_SEEDS_DIR; default: ROOT/seeds)")
+    common.add_argument("--index-dir", help="index folder (QA_BOT_INDEX_DIR; default: ROOT/index)")
+    common.add_argument("--embeddings", help="use-m3 or a sentence-transformers model path (QA_BOT_EMBEDDINGS)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
+    parser = argparse.ArgumentParser(prog="qa-bot", description="Ask questions about news articles, in Arabic or English.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("index", parents=[common], help="build or refresh the index from seeds/")
+
+    ask = sub.add_parser("ask", parents=[common], help="answer one question, or JSON lines from stdin")
+    ask.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
+    mode = ask.add_mutually_exclusive_group()
+    mode.add_argument("--json", action="store_true", help="print the answer as JSON")
+    mode.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"question": ..., "history": [...]} per line from stdin, write one JSON answer per line',
+    )
+
+    ev = sub.add_parser("eval", parents=[common], help="evaluate on a question file (format of eval/dev.json)")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--json", action="store_true", help="print figures and per-question details as JSON")
+
+    serve = sub.add_parser("serve", parents=[common], help="start the chat in the browser")
+    serve.add_argument("--host", help="QA_BOT_HOST (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="QA_BOT_PORT (default 7860)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        settings = Settings.from_env(
+            root=args.root,
+            seeds_dir=args.seeds_dir,
+            index_dir=args.index_dir,
+            embeddings=args.embeddings,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+        )
+        command = {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve}[args.command]
+        return command(settings, args)
+    except InputError as exc:
+        _fail(str(exc))
+        return EXIT_INPUT
+    except QaBotError as exc:
+        _fail(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"qa-bot: error: {message}\n")
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="qa-bot: %(message)s")
+    for noisy in ("httpx", "chromadb", "chromadb.telemetry", "posthog", "sentence_transformers", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _bot(settings: Settings) -> Any:
+    from .bot import Bot  # heavy imports only when a command needs them
+
+    return Bot.from_settings(settings)
+
+
+def _index(settings: Settings, args: argparse.Namespace) -> int:
+    from .index import Index
+    from .models import make_embeddings, warm_up
+
+    embeddings = make_embeddings(settings)
+    warm_up(embeddings)
+    report = Index(settings, embeddings).refresh()
+    sys.stdout.write(f"{report} → {settings.index_path}\n")
+    return 0
+
+
+def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    if args.jsonl:
+        if args.question:
+            raise InputError("give the question either as an argument or with --jsonl on stdin, not both")
+        return _ask_jsonl(_bot(settings), sys.stdin, sys.stdout)
+    if args.question is None:
+        raise InputError('no question: qa-bot ask "your question" (or --jsonl to read JSON lines from stdin)')
+    bot = _bot(settings)
+    answer = bot.ask(args.question)
+    if args.json:
+        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(_render(answer, bot))
+    return 0
+
+
+def _ask_jsonl(bot: Any, stdin: TextIO, stdout: TextIO) -> int:
+    """One answer (or `{"error": ...}`) per input line, in order; exit 1 when any line failed."""
+    failed = False
+    for number, line in enumerate(stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise InputError('each line must be a JSON object {"question": ..., "history": [...]}')
+            out: dict[str, Any] = bot.ask(request.get("question"), request.get("history")).to_dict()
+        except ValueError as exc:
+            out, failed = {"error": f"line {number}: invalid JSON ({exc.msg})", "line": number}, True
+        except QaBotError as exc:
+            out, failed = {"error": f"line {number}: {exc}", "line": number}, True
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return EXIT_ERROR if failed else 0
+
+
+def _render(answer: Answer, bot: Any) -> str:
+    wording = bot.answerer.wording(answer.language)
+    lines = [answer.text]
+    if answer.citations:
+        lines += ["", f"{wording.sources}:"]
+        for c in answer.citations:
+            where = f"{c.source}:{c.start}-{c.end}" + (f" · {c.section}" if c.section else "")
+            lines.append(f"[{c.n}] {where} (score {c.score:.2f})")
+            lines.append(f"    {c.passage}")
+            if c.translation:
+                lines.append(f"    {c.translation}")
+    return "\n".join(lines) + "\n"
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    from .evaluate import format_figures, load_eval, run_eval
+
+    data = load_eval(args.file)
+    bot = _bot(settings)
+    result = run_eval(data, lambda q, h: bot.ask(q, h))
+    if args.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(format_figures(result["figures"]) + "\n")
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from .ui import launch
+
+    bot = _bot(settings)
+    launch(bot, settings.host, settings.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

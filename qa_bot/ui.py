@@ -1,0 +1,219 @@
+"""Gradio chat UI: one bubble per turn, each in its own direction, with the cited passages beneath answers.
+
+Everything shown comes from corpus or user text, so all of it is `html.escape`d before it is put into
+markup; gradio's own sanitiser (kept on) then only sees our tags (div, p, details, summary, mark) and
+attributes (class, dir, lang), which it allows. gradio is imported inside functions: importing this
+module costs nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from .config import Settings
+from .errors import QaBotError
+from .prompts import load_wording
+from .text import detect_language
+from .types import Answer, Citation
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+log = logging.getLogger(__name__)
+
+ChatHistory = list[dict[str, str]]
+Direction = Literal["rtl", "ltr"]
+
+TITLE = "Ask the article · اسأل المقال"
+EXAMPLES = (
+    "What did Kerry say about a new constitution?",
+    "Which region of Ukraine is mentioned?",
+    "أين جرت المباحثات بين بوتين وكيري؟",
+    "ماذا قال كيري عن الجدول الزمني؟",
+)
+_HEADER = (
+    f'<div class="qa-header"><h1>{html.escape(TITLE)}</h1>'
+    '<p dir="ltr" lang="en">Ask in English or Arabic. Answers quote the article and cite their sources.</p>'
+    '<p dir="rtl" lang="ar">اسأل بالعربية أو بالإنجليزية. تقتبس الإجابات من المقال وتذكر مصادرها.</p></div>'
+)
+# Local fonts only (no CDN): the first installed one wins.
+_ARABIC_FONTS = (
+    '"Noto Naskh Arabic", "Noto Sans Arabic", "Amiri", "Scheherazade New", "Geeza Pro", '
+    '"Traditional Arabic", "Arabic Typesetting", "Segoe UI", Tahoma, "DejaVu Sans", Arial, sans-serif'
+)
+CSS = f"""
+.qa-msg {{ line-height: 1.6; text-align: start; }}
+.qa-msg[dir="rtl"], .qa-passage, [lang="ar"] {{ font-family: {_ARABIC_FONTS}; line-height: 1.9; }}
+.qa-msg p {{ margin: 0; }}
+.qa-sources {{ margin-top: .6em; padding-top: .4em; font-size: .92em;
+  border-top: 1px solid var(--border-color-primary); }}
+.qa-sources-label {{ font-weight: 600; margin-bottom: .2em; }}
+.qa-citation summary {{ cursor: pointer; font-weight: 600; }}
+.qa-passage, .qa-translation {{ margin: .3em 0 .5em; }}
+.qa-passage mark {{ background: var(--color-accent-soft, #fde68a); color: inherit;
+  border-radius: 3px; padding: 0 .1em; }}
+.qa-translation {{ color: var(--body-text-color-subdued); }}
+.qa-header h1 {{ margin-bottom: .2em; }}
+.qa-header p {{ margin: 0; }}
+#qa-question textarea {{ unicode-bidi: plaintext; text-align: start; }}
+"""
+
+
+class Asker(Protocol):
+    """What the UI needs from a Bot (a fake in tests)."""
+
+    def ask(self, question: str, history: ChatHistory) -> Answer: ...
+
+
+def text_direction(text: str, default: Literal["ar", "en"] = "en") -> Direction:
+    """`"rtl"` for Arabic text, `"ltr"` otherwise (decided by `detect_language`)."""
+    return "rtl" if detect_language(text, default) == "ar" else "ltr"
+
+
+def _escape(text: str) -> str:
+    """HTML-escape and keep line breaks without emitting newlines (gradio runs `inspect.cleandoc`)."""
+    return html.escape(text.replace("\r\n", "\n")).replace("\n", "<br>")
+
+
+def _wrap(direction: Direction, inner: str, cls: str) -> str:
+    lang = "ar" if direction == "rtl" else "en"
+    return f'<div class="{cls}" dir="{direction}" lang="{lang}">{inner}</div>'
+
+
+def highlight_passage(passage: str, start: int, highlights: tuple[tuple[int, int], ...]) -> str:
+    """The escaped passage with the highlighted spans (absolute offsets, passage begins at `start`) in <mark>."""
+    spans = sorted((max(0, hs - start), min(len(passage), he - start)) for hs, he in highlights)
+    parts: list[str] = []
+    pos = 0
+    for s, e in spans:
+        s = max(s, pos)
+        if e <= s:
+            continue
+        parts += [_escape(passage[pos:s]), f"<mark>{_escape(passage[s:e])}</mark>"]
+        pos = e
+    parts.append(_escape(passage[pos:]))
+    return "".join(parts)
+
+
+def render_citation(c: Citation) -> str:
+    """A collapsible source: `[n] source · section`, the passage with its quoted sentences marked, the translation."""
+    summary = f"[{c.n}] {c.source}" + (f" · {c.section}" if c.section else "")
+    passage = highlight_passage(c.passage, c.start, c.highlights)
+    body = _wrap(text_direction(c.passage, "ar"), passage, "qa-passage")
+    if c.translation:
+        body += _wrap(text_direction(c.translation), _escape(c.translation), "qa-translation")
+    return f'<details class="qa-citation"><summary dir="ltr">{html.escape(summary)}</summary>{body}</details>'
+
+
+def render_user(question: str) -> str:
+    """A user message wrapped in its own direction."""
+    return _wrap(text_direction(question), f"<p>{_escape(question)}</p>", "qa-msg qa-user")
+
+
+def render_answer(answer: Answer, sources_label: str | None = None) -> str:
+    """A bot message: the answer text, then one <details> per citation."""
+    direction = text_direction(answer.text, answer.language)
+    inner = f'<p class="qa-text">{_escape(answer.text)}</p>'
+    if answer.citations:
+        label = sources_label if sources_label is not None else sources_label_for(answer.language)
+        cites = "".join(render_citation(c) for c in answer.citations)
+        inner += f'<div class="qa-sources"><div class="qa-sources-label">{html.escape(label)}</div>{cites}</div>'
+    return _wrap(direction, inner, "qa-msg qa-answer")
+
+
+def sources_label_for(language: Literal["ar", "en"], prompts_dir: Path | None = None) -> str:
+    """The "Sources" label from `prompts/extractive.<language>.toml`."""
+    try:
+        return load_wording(prompts_dir or Settings.prompts_dir, language).sources
+    except QaBotError:
+        return "المصادر" if language == "ar" else "Sources"
+
+
+def respond(
+    bot: Asker, question: str | None, chat: ChatHistory, history: ChatHistory
+) -> tuple[str, ChatHistory, ChatHistory]:
+    """One turn: ask with the plain-text `history`; return (textbox value, rendered chat, plain history).
+
+    A QaBotError (empty or too long question...) becomes a gr.Warning and leaves everything as it was.
+    """
+    import gradio as gr
+
+    question = question or ""
+    try:
+        answer = bot.ask(question, [dict(m) for m in history])
+    except QaBotError as exc:
+        gr.Warning(html.escape(str(exc)))
+        return question, chat, history
+    except Exception:
+        log.exception("answering %r failed", question[:200])
+        raise gr.Error("Something went wrong while answering; please try again. · حدث خطأ، حاول مرة أخرى.") from None
+    prompts_dir = getattr(getattr(bot, "settings", None), "prompts_dir", None)
+    question = question.strip()
+    chat = [
+        *chat,
+        {"role": "user", "content": render_user(question)},
+        {"role": "assistant", "content": render_answer(answer, sources_label_for(answer.language, prompts_dir))},
+    ]
+    history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    return "", chat, history
+
+
+def clear() -> tuple[str, ChatHistory, ChatHistory, ChatHistory]:
+    """Empty textbox, chatbot, rendered chat and plain history."""
+    return "", [], [], []
+
+
+def create_app(bot: Asker) -> gr.Blocks:
+    """Build (not launch) the chat app around `bot`."""
+    import gradio as gr
+
+    def on_submit(question: str, chat: ChatHistory, history: ChatHistory) -> tuple[str, Any, Any, Any]:
+        text, chat, history = respond(bot, question, chat, history)
+        return text, chat, chat, history
+
+    app = gr.Blocks(title=TITLE, analytics_enabled=False)
+    with app:
+        gr.HTML(_HEADER)
+        chatbot = gr.Chatbot(
+            label=TITLE,
+            height=520,
+            render_markdown=False,  # messages are our own escaped HTML, not Markdown
+            sanitize_html=True,  # defence in depth: our tags/attributes are on gradio's allow-list
+            latex_delimiters=[],
+            feedback_options=None,
+            buttons=[],
+            elem_id="qa-chat",
+        )
+        chat_state = gr.State([])
+        history_state = gr.State([])
+        with gr.Row():
+            question = gr.Textbox(
+                placeholder="Type a question · اكتب سؤالك",
+                show_label=False,
+                lines=1,
+                max_lines=6,
+                scale=5,
+                autofocus=True,
+                elem_id="qa-question",
+            )
+            send = gr.Button("Send · أرسل", variant="primary", scale=1)
+            reset = gr.Button("Clear · امسح", scale=1)
+        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples · أمثلة", cache_examples=False)
+
+        inputs = [question, chat_state, history_state]
+        outputs = [question, chatbot, chat_state, history_state]
+        question.submit(on_submit, inputs, outputs)
+        send.click(on_submit, inputs, outputs)
+        reset.click(clear, None, outputs, queue=False)
+        chatbot.clear(clear, None, outputs, queue=False)
+    return app
+
+
+def launch(bot: Asker, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Serve the chat on http://host:port (blocks until interrupted)."""
+    app = create_app(bot)
+    app.queue(default_concurrency_limit=1)
+    app.launch(server_name=host, server_port=port, css=CSS, ssr_mode=False, mcp_server=False, show_error=False)

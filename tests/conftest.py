@@ -1,0 +1,66 @@
+"""Shared fixtures: a project copy in a temp folder, a real index built with the real default model."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qa_bot.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "seeds" / "000_b7f32638cd3eede3.txt"
+SIDECAR = REPO / "seeds" / "000_b7f32638cd3eede3.en.txt"
+DEV_SET = REPO.parent / "shared" / "eval" / "dev.json"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests may talk to loopback only: anything else is a bug (no model hub at run time)."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else None
+        if isinstance(host, str):
+            try:
+                allowed = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                allowed = host == "localhost"
+            if not allowed:
+                raise OSError(f"network access in tests is not allowed: {host}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def make_project(root: Path, *, sidecar: bool = True) -> Path:
+    (root / "seeds").mkdir(parents=True, exist_ok=True)
+    shutil.copy(SEED, root / "seeds" / SEED.name)
+    if sidecar:
+        shutil.copy(SIDECAR, root / "seeds" / SIDECAR.name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="session")
+def settings(project: Path) -> Settings:
+    return Settings(root=project, prompts_dir=REPO / "prompts")
+
+
+@pytest.fixture(scope="session")
+def bot(settings: Settings) -> Iterator[object]:
+    from qa_bot.bot import Bot
+
+    yield Bot.from_settings(settings)

