@@ -67,8 +67,8 @@ def _provides(s: ScoredSentence, needs: list[str]) -> bool:
 class Weights:
     """How sentence evidence is scored; tuned on tests/eval_own.json and the dev set."""
 
-    dense: float = 0.4
-    coverage: float = 0.6
+    dense: float = 0.3
+    coverage: float = 0.7
     rank: float = 0.08
     context: float = 0.6  # weight of the conversation context for follow-up questions
     context_terse: float = 2.0  # ... when the follow-up has almost no words of its own ("By when?")

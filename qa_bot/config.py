@@ -38,7 +38,7 @@ class Settings:
     embeddings: str = "use-m3"
     threads: int = field(default_factory=lambda: min(2, cpu_count()))
     top_k: int = 3
-    min_confidence: float = 0.40
+    min_confidence: float = 0.43
     max_question_chars: int = 2000
     host: str = "127.0.0.1"
     port: int = 7860

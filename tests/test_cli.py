@@ -1,0 +1,110 @@
+"""The CLI as a user runs it: a real subprocess against a real index in a temp project."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, make_project
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory):
+    root = make_project(tmp_path_factory.mktemp("cli"))
+    env = {**os.environ, "QA_BOT_ROOT": str(root), "QA_BOT_PROMPTS_DIR": str(REPO / "prompts"), "HF_HUB_OFFLINE": "1"}
+
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "qa_bot", *args], input=stdin, capture_output=True, text=True, env=env, timeout=300
+        )
+
+    built = run("index")
+    assert built.returncode == 0, built.stderr
+    assert "passages added" in built.stdout
+    return run
+
+
+def test_ask_json_has_the_documented_shape(cli) -> None:
+    result = cli("ask", "What did Lavrov say about NATO?", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["language"] == "en" and data["abstained"] is False and "[1]" in data["text"]
+    citation = data["citations"][0]
+    assert {"n", "passage", "translation", "source", "start", "end", "score"} <= set(citation)
+    assert citation["n"] == 1 and citation["source"] == "seeds/000_b7f32638cd3eede3.txt"
+    assert "الناتو" in citation["passage"] and "NATO" in citation["translation"]
+
+
+def test_ask_plain_text_lists_sources(cli) -> None:
+    result = cli("ask", "أين جرت المباحثات بين بوتين وكيري؟")
+    assert result.returncode == 0, result.stderr
+    assert "الكرملين" in result.stdout and "المصادر:" in result.stdout and "[1] seeds/" in result.stdout
+
+
+def test_jsonl_answers_each_line_and_reports_bad_ones_in_place(cli) -> None:
+    lines = [
+        json.dumps({"question": "What did Kerry say about a new constitution?"}),
+        "{not json",
+        json.dumps(
+            {
+                "question": "By when?",
+                "history": [{"role": "user", "content": "What did Kerry say about a new constitution?"}],
+            }
+        ),
+        json.dumps({"question": "   "}),
+        json.dumps({"question": "x", "history": [{"role": "robot", "content": "hi"}]}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"question": "ما هي عاصمة فرنسا؟"}),
+    ]
+    result = cli("ask", "--jsonl", stdin="\n".join(lines) + "\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == len(lines)
+    assert result.returncode == 1  # some lines failed; every line still got its answer or error
+    assert "constitution" in out[0]["text"] and out[0]["citations"]
+    assert out[1]["error"].startswith("line 2: invalid JSON")
+    assert "August" in out[2]["text"]
+    assert "empty" in out[3]["error"] and "role" in out[4]["error"] and "object" in out[5]["error"]
+    assert out[6]["abstained"] is True and out[6]["language"] == "ar"
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ask", "   "), "question is empty"),
+        (("ask", "Kerry " * 2000), "the limit is 2000"),
+        (("ask",), "no question"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(cli, args, message) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_setting_is_one_line(cli) -> None:
+    result = cli("ask", "hello", "--embeddings", "/no/such/model")
+    assert result.returncode == 1
+    assert "QA_BOT_EMBEDDINGS" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_eval_prints_per_language_figures(cli, tmp_path: Path) -> None:
+    questions = {
+        "answerable": [
+            {"id": "a", "lang": "en", "q": "What did Lavrov say about NATO?", "gold": ["حلف الناتو"], "facts": [["NATO"]]}
+        ],
+        "unanswerable": [{"id": "u", "lang": "ar", "q": "ما هي عاصمة فرنسا؟"}],
+    }
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
+    result = cli("eval", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)["figures"]
+    assert figures["en"]["top_citation_hit"] == 1.0 and figures["en"]["fact_accuracy"] == 1.0
+    assert figures["ar"]["abstention_accuracy"] == 1.0
+    missing = cli("eval", str(tmp_path / "missing.json"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
