@@ -101,7 +101,7 @@ class Bot:
                 f"question is too long: {len(question)} characters, the limit is "
                 f"{self.settings.max_question_chars} (QA_BOT_MAX_QUESTION_CHARS)"
             )
-        return question
+        return str(question)
 
     def _prepare(self, inputs: dict[str, Any]) -> dict[str, Any]:
         question = self.validate(inputs.get("question"))

@@ -28,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--embeddings", help="use-m3 or a sentence-transformers model path (QA_BOT_EMBEDDINGS)")
     common.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
-    parser = argparse.ArgumentParser(prog="qa-bot", description="Ask questions about news articles, in Arabic or English.")
+    parser = argparse.ArgumentParser(
+        prog="qa-bot", description="Ask questions about news articles, in Arabic or English."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("index", parents=[common], help="build or refresh the index from seeds/")
@@ -131,7 +133,7 @@ def _ask_jsonl(bot: Any, stdin: TextIO, stdout: TextIO) -> int:
             if not isinstance(request, dict):
                 raise InputError('each line must be a JSON object {"question": ..., "history": [...]}')
             out: dict[str, Any] = bot.ask(request.get("question"), request.get("history")).to_dict()
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             out, failed = {"error": f"line {number}: invalid JSON ({exc.msg})", "line": number}, True
         except QaBotError as exc:
             out, failed = {"error": f"line {number}: {exc}", "line": number}, True

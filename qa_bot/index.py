@@ -19,7 +19,6 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -99,7 +98,7 @@ class Index:
                 embedding_function=self.embeddings,
                 collection_configuration={"hnsw": {"space": "cosine"}},
             )
-        except Exception as exc:  # noqa: BLE001 - a broken store is reported, then rebuilt
+        except Exception as exc:
             raise IndexStoreError(f"Cannot open the index in {self.path}: {exc}") from exc
 
     def _reset(self) -> None:

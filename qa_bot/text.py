@@ -38,20 +38,100 @@ _AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _AR_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 
 # Function words that carry no topic; kept short on purpose: content words must survive.
-_STOP_AR_WORDS = (
-    """
+_STOP_AR_WORDS = """
 في من على الى إلى عن مع ان أن إن او أو ما ماذا لماذا متى كيف كم اين أين هل هو هي هم هذا هذه ذلك تلك
 التي الذي الذين لا لم لن قد كان كانت يكون تم به بها له لها وما وهل ثم كل بين عند حول بعد قبل اي أي
 قال قالت يقول ذكر المقال المقاله عدد
 """
-)
 _STOP_EN = frozenset(
-    """
-a an the of to in on at for from by with about as and or but is are was were be been being do does did
-what which who whom whose when where why how that this these those it its he she they them his her their
-there here has have had will would can could should may might must not no any some than then so such
-into over after before during between according article say said says tell told mention mentioned number
-""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "as",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "them",
+        "his",
+        "her",
+        "their",
+        "there",
+        "here",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "must",
+        "not",
+        "no",
+        "any",
+        "some",
+        "than",
+        "then",
+        "so",
+        "such",
+        "into",
+        "over",
+        "after",
+        "before",
+        "during",
+        "between",
+        "according",
+        "article",
+        "say",
+        "said",
+        "says",
+        "tell",
+        "told",
+        "mention",
+        "mentioned",
+        "number",
+    ]
 )
 _EN_IRREGULAR = {
     "met": "meet",

@@ -39,7 +39,7 @@ def test_citations_point_back_to_the_source_file(bot, settings) -> None:
     for c in answer.citations:
         source = (settings.root / c.source).read_text(encoding="utf-8")
         assert source[c.start : c.end].replace("\n", " ") == c.passage
-        assert c.translation and c.source.startswith("seeds/") and 0 < c.score
+        assert c.translation and c.source.startswith("seeds/") and c.score > 0
         for start, end in c.highlights:
             assert c.start <= start < end <= c.end
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
@@ -85,9 +85,7 @@ def test_too_long_question_is_rejected_with_the_limit(bot) -> None:
         bot.ask("Kerry " * 2000)
 
 
-@pytest.mark.parametrize(
-    "history", [[{"role": "system", "content": "x"}], [{"role": "user"}], "not a list", [42]]
-)
+@pytest.mark.parametrize("history", [[{"role": "system", "content": "x"}], [{"role": "user"}], "not a list", [42]])
 def test_malformed_history_is_rejected(bot, history) -> None:
     with pytest.raises(InputError):
         bot.ask("What did Lavrov say about NATO?", history=history)

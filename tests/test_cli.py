@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, make_project
 
 
@@ -95,7 +94,13 @@ def test_bad_setting_is_one_line(cli) -> None:
 def test_eval_prints_per_language_figures(cli, tmp_path: Path) -> None:
     questions = {
         "answerable": [
-            {"id": "a", "lang": "en", "q": "What did Lavrov say about NATO?", "gold": ["حلف الناتو"], "facts": [["NATO"]]}
+            {
+                "id": "a",
+                "lang": "en",
+                "q": "What did Lavrov say about NATO?",
+                "gold": ["حلف الناتو"],
+                "facts": [["NATO"]],
+            }
         ],
         "unanswerable": [{"id": "u", "lang": "ar", "q": "ما هي عاصمة فرنسا؟"}],
     }

@@ -7,8 +7,8 @@ small wording changes do not.
 from pathlib import Path
 
 import pytest
-
 from conftest import DEV_SET
+
 from qa_bot.evaluate import load_eval, run_eval
 
 OWN_SET = Path(__file__).parent / "eval_own.json"
