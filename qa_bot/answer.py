@@ -172,7 +172,28 @@ class Weights:
     rank: float = 0.08
     context: float = 0.6  # weight of the conversation context for follow-up questions
     context_terse: float = 2.0  # ... when the follow-up has almost no words of its own ("By when?")
+    follow_up_relax: float = 0.75  # follow-ups are scored against less text: a lower bar
     second_claim: float = 0.93  # a second sentence is quoted when it scores within this ratio
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a follow-up question leans on: the sentences scored against the earlier question."""
+
+    context: list[ScoredSentence]
+    terse: bool = False
+
+
+REGION_SPAN = 2  # passages either side that count as "the same part" of an article without headings
+
+
+def _same_region(a: ScoredSentence, b: ScoredSentence) -> bool:
+    """Same section of the same article (or, without headings, within a few passages)."""
+    if a.chunk.source != b.chunk.source:
+        return False
+    if a.chunk.section or b.chunk.section:
+        return a.chunk.section == b.chunk.section
+    return abs(a.chunk.position - b.chunk.position) <= REGION_SPAN
 
 
 def off_task(question: str) -> bool:
@@ -208,10 +229,14 @@ class ExtractiveAnswerer:
         self,
         candidates: list[Candidate],
         primary: list[ScoredSentence],
-        context: list[ScoredSentence] | None = None,
-        terse: bool = False,
+        follow_up: FollowUp | None = None,
     ) -> list[tuple[float, ScoredSentence]]:
-        """Sentences with their final score, best first."""
+        """Sentences with their final score, best first.
+
+        For a follow-up, the earlier question only says *where* in the article to look: every
+        sentence of the region (section) its best evidence lies in gets the same pull, and the
+        follow-up's own words choose among them ("By when?", "Which cities did he name?").
+        """
         w = self.weights
         top_fused = max((c.fused for c in candidates), default=1.0) or 1.0
         prior = {c.chunk.id: c.fused / top_fused for c in candidates}
@@ -219,12 +244,17 @@ class ExtractiveAnswerer:
         def score(s: ScoredSentence) -> float:
             return w.dense * s.dense + w.coverage * s.coverage
 
-        ctx = {(s.chunk.id, s.idx): score(s) for s in context or []}
-        lam = (w.context_terse if terse else w.context) if context else 0.0
-        ranked = [
-            ((score(s) + lam * ctx.get((s.chunk.id, s.idx), 0.0)) / (1 + lam) + w.rank * prior[s.chunk.id], s)
-            for s in primary
-        ]
+        lam, rank_weight = 0.0, w.rank
+        context: list[tuple[float, ScoredSentence]] = []
+        if follow_up is not None:
+            # The retrieval rank reflects the earlier question as much as this one: not a prior here.
+            lam, rank_weight = (w.context_terse if follow_up.terse else w.context), 0.0
+            context = [(score(c), c) for c in follow_up.context]
+        ranked = []
+        for s in primary:
+            pull = max((value for value, c in context if _same_region(s, c)), default=0.0)
+            total = (score(s) + lam * pull) / (1 + lam) + rank_weight * prior[s.chunk.id]
+            ranked.append((total, s))
         ranked.sort(key=lambda pair: -pair[0])
         return ranked
 
@@ -234,17 +264,17 @@ class ExtractiveAnswerer:
         language: Language,
         candidates: list[Candidate],
         primary: list[ScoredSentence],
-        context: list[ScoredSentence] | None = None,
+        follow_up: FollowUp | None = None,
         query: str | None = None,
-        terse: bool = False,
     ) -> Answer:
         if off_task(question):
             return self.abstain(language, query)
-        ranked = self.rank(candidates, primary, context, terse)
+        ranked = self.rank(candidates, primary, follow_up)
+        threshold = self.min_confidence * (self.weights.follow_up_relax if follow_up else 1.0)
         needs = answer_needs(question)
         if needs:
             ranked = [pair for pair in ranked if _provides(pair[1], needs)]
-        if not ranked or ranked[0][0] < self.min_confidence:
+        if not ranked or ranked[0][0] < threshold:
             return self.abstain(language, query)
         best = ranked[0][0]
         chosen = [ranked[0]]

@@ -11,7 +11,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answer import ExtractiveAnswerer
+from .answer import ExtractiveAnswerer, FollowUp
 from .config import Settings
 from .errors import InputError
 from .index import Index, RefreshReport
@@ -57,7 +57,7 @@ class Bot:
         self.settings = settings
         self.embeddings = embeddings
         self.index = index
-        self.retriever = HybridRetriever(index=index, embeddings=embeddings, k=6)
+        self.retriever = HybridRetriever(index=index, embeddings=embeddings)
         self.answerer = ExtractiveAnswerer(settings.prompts_dir, settings.min_confidence)
         self._lock = threading.Lock()
         self.chain: Runnable[dict[str, Any], Answer] = RunnableLambda(self._prepare) | RunnableLambda(self._respond)
@@ -117,15 +117,14 @@ class Bot:
         vector = retriever.embed(question)
         candidates = retriever.search(query, vector=None if context else vector)
         primary = retriever.score_sentences(candidates, question, vector)
-        secondary = retriever.score_sentences(candidates, context) if context else None
+        follow_up = None
+        if context:
+            follow_up = FollowUp(
+                retriever.score_sentences(candidates, context),
+                terse=len(tokens(question)) < 2,
+            )
         return self.answerer.answer(
-            question,
-            state["language"],
-            candidates,
-            primary,
-            secondary,
-            query if context else None,
-            terse=len(tokens(question)) < 2,
+            question, state["language"], candidates, primary, follow_up, query if context else None
         )
 
     def stats(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_PASSAGE_CHARS = 700
 ARTICLE_SUFFIXES = (".txt", ".md")
 # Bumped whenever chunking changes, so a stale index is rebuilt.
-INGEST_VERSION = "4"
+INGEST_VERSION = "5"
 
 _PROMO = re.compile(r"^\s*(?:[اإأ]قر[أا]\s+[اأ]يض(?:ا|اً|ًا)|read\s+(?:also|more)|see\s+also)\s*:", re.I)
 _MAX_HEADING_WORDS = 7

@@ -27,6 +27,7 @@ from .types import Chunk
 
 RRF_K = 60
 PARTIAL_MATCH = 0.7
+NEARBY_MATCH = 0.4
 _ARABIC = re.compile("[\u0621-\u064a]")
 
 
@@ -61,9 +62,13 @@ class QueryTerms:
 
     weights: dict[str, float]
 
-    def coverage(self, found: set[str]) -> float:
-        """Weighted share of the terms found; an Arabic term inside a longer word (شارك in بمشاركة,
-        which light stemming cannot reach) counts for part."""
+    def coverage(self, found: set[str], nearby: frozenset[str] = frozenset()) -> float:
+        """Weighted share of the terms in `found`.
+
+        Partial credit: a term only in `nearby` (the rest of the passage and the passage before:
+        "He continued …" after a sentence naming Kerry), and a term that only matches part of a
+        word (Arabic شارك in بمشاركة, which light stemming cannot reach; English syria/syrian).
+        """
         total = sum(self.weights.values())
         if total == 0:
             return 0.0
@@ -71,9 +76,19 @@ class QueryTerms:
         for term, weight in self.weights.items():
             if term in found:
                 got += weight
-            elif len(term) >= 3 and _ARABIC.match(term) and any(term in word for word in found):
+            elif _partial(term, found):
                 got += PARTIAL_MATCH * weight
+            elif term in nearby:
+                got += NEARBY_MATCH * weight
         return got / total
+
+
+def _partial(term: str, words: set[str]) -> bool:
+    if len(term) < 3:
+        return False
+    if _ARABIC.match(term):
+        return any(term in word for word in words)
+    return len(term) >= 5 and any(len(w) >= 5 and (w.startswith(term) or term.startswith(w)) for w in words)
 
 
 class HybridRetriever(BaseRetriever):
@@ -83,7 +98,7 @@ class HybridRetriever(BaseRetriever):
 
     index: Index
     embeddings: Embeddings
-    k: int = 6
+    k: int = 8
     dense_k: int = 40
     unseen_weight: float = 1.5
 
@@ -94,6 +109,7 @@ class HybridRetriever(BaseRetriever):
     _df: Counter[str] = PrivateAttr(default_factory=Counter)
     _chunk_terms: dict[str, set[str]] = PrivateAttr(default_factory=dict)
     _sentence_terms: dict[tuple[str, int], set[str]] = PrivateAttr(default_factory=dict)
+    _nearby_terms: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
 
     def load(self) -> None:
         """(Re)build the in-memory lexical index from what the store holds."""
@@ -107,6 +123,7 @@ class HybridRetriever(BaseRetriever):
         self._df = Counter()
         self._chunk_terms = {}
         self._sentence_terms = {}
+        self._nearby_terms = {}
         for original in (True, False):
             rows = [c for c in chunks if original or c.translation]
             corpus = [tokens(c.text if original else c.translation or "") for c in rows]
@@ -125,6 +142,12 @@ class HybridRetriever(BaseRetriever):
                 terms |= st
             self._chunk_terms[c.id] = terms
             self._df.update(terms)
+        previous: Chunk | None = None
+        for c in chunks:
+            same_section = previous is not None and (previous.source, previous.section) == (c.source, c.section)
+            before = self._chunk_terms[previous.id] if previous is not None and same_section else set()
+            self._nearby_terms[c.id] = frozenset(self._chunk_terms[c.id] | before)
+            previous = c
 
     @property
     def chunk_count(self) -> int:
@@ -206,7 +229,10 @@ class HybridRetriever(BaseRetriever):
         sims = self._sentence_similarities(vector, [c.chunk.id for c in candidates])
         return [
             ScoredSentence(
-                c.chunk, i, sims.get((c.chunk.id, i), 0.0), qterms.coverage(self._sentence_terms[(c.chunk.id, i)])
+                c.chunk,
+                i,
+                sims.get((c.chunk.id, i), 0.0),
+                qterms.coverage(self._sentence_terms[(c.chunk.id, i)], self._nearby_terms[c.chunk.id]),
             )
             for c in candidates
             for i in range(len(c.chunk.sentences))

@@ -153,6 +153,24 @@ _EN_IRREGULAR = {
 }
 
 
+# Adjectives of place read as the place: "Syrian regime" matches "Syria".
+_EN_DEMONYMS = {
+    "syrian": "syria",
+    "syrians": "syria",
+    "russian": "russia",
+    "russians": "russia",
+    "american": "america",
+    "americans": "america",
+    "ukrainian": "ukraine",
+    "european": "europe",
+    "egyptian": "egypt",
+    "iranian": "iran",
+    "turkish": "turkey",
+    "israeli": "israel",
+    "soviet": "russia",
+}
+
+
 def normalise(text: str) -> str:
     """Search key for text in any language: NFKC, Arabic letter forms unified, lower-cased."""
     text = unicodedata.normalize("NFKC", text)
@@ -175,13 +193,19 @@ def detect_language(text: str, default: str = "en") -> str:
 
 
 def light_stem_ar(word: str) -> str:
-    """Light Arabic stemming (Larkey's light10) on a normalised word."""
+    """Light Arabic stemming (Larkey's light10) on a normalised word.
+
+    One addition: a final alef is dropped from longer words, which unifies the accusative
+    (خطرا/خطر) and country names with their adjectives (سوريا/السوري, روسيا/الروسي).
+    """
     if len(word) > 3 and word.startswith("و"):
         word = word[1:]
     for prefix in _AR_PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 2:
             word = word[len(prefix) :]
             break
+    if len(word) >= 4 and word.endswith("ا"):
+        word = word[:-1]
     for suffix in _AR_SUFFIXES:
         if len(word) > 3 and word.endswith(suffix):
             word = word[: -len(suffix)]
@@ -219,7 +243,7 @@ def tokens(text: str, *, stem: bool = True, drop_stopwords: bool = True) -> list
             if drop_stopwords and raw in _STOP_EN:
                 continue
             if stem:
-                raw = _EN_IRREGULAR.get(raw) or _english_stemmer().stemWord(raw)
+                raw = _EN_IRREGULAR.get(raw) or _english_stemmer().stemWord(_EN_DEMONYMS.get(raw, raw))
             out.append(raw)
     return [t for t in out if t]
 
