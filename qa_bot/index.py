@@ -104,6 +104,12 @@ class Index:
     def _reset(self) -> None:
         """Delete the stored index entirely (model change or corruption)."""
         self._store = None
+        try:  # Chroma caches one client per path; a deleted store must not be served from it
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        except Exception:  # noqa: BLE001 - best effort: an older chromadb without the cache
+            log.debug("could not clear Chroma's client cache", exc_info=True)
         if self.path.exists():
             for child in self.path.iterdir():
                 if child.name in (".gitignore", ".gitkeep", "README.md"):
@@ -138,6 +144,12 @@ class Index:
             return f"embedding model changed ({manifest.get('embeddings')} → {embeddings_id(self.embeddings)})"
         if manifest.get("corpus") != corpus_hash(self.settings):
             return "the articles in seeds/ changed"
+        try:
+            stored = len(self._passage_ids())
+        except Exception:  # noqa: BLE001 - any failure to read means: rebuild
+            return "the stored index is unreadable"
+        if stored != manifest.get("passages"):
+            return f"the stored index holds {stored} passages, its manifest {manifest.get('passages')}"
         return None
 
     # -- build -------------------------------------------------------------------------------

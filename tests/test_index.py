@@ -97,3 +97,25 @@ def test_missing_model_is_a_one_line_error_naming_the_setting(name: str) -> None
         embeddings.embed_query("hello")
     message = str(err.value)
     assert "QA_BOT_EMBEDDINGS" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("damage", ["sqlite", "manifest", "missing-store"])
+def test_corrupt_index_is_rebuilt_not_a_traceback(tmp_path: Path, damage: str) -> None:
+    from chromadb.api.client import SharedSystemClient
+
+    from qa_bot.bot import Bot
+
+    settings, index = fresh(tmp_path)
+    index.ensure()
+    store = tmp_path / "index" / "chroma.sqlite3"
+    if damage == "sqlite":
+        store.write_bytes(b"this is not a database" * 100)
+    elif damage == "manifest":
+        (tmp_path / "index" / "manifest.json").write_text("{not json")
+    else:
+        store.unlink()
+    SharedSystemClient.clear_system_cache()  # as at the next start of a new process
+    bot = Bot.from_settings(settings)
+    assert bot.last_refresh is not None  # it noticed and rebuilt
+    answer = bot.ask("What did Lavrov say about NATO?")
+    assert not answer.abstained and "NATO" in answer.text
