@@ -105,10 +105,10 @@ class Index:
         """Delete the stored index entirely (model change or corruption)."""
         self._store = None
         try:  # Chroma caches one client per path; a deleted store must not be served from it
-            from chromadb.api.client import SharedSystemClient
+            from chromadb.api.shared_system_client import SharedSystemClient
 
             SharedSystemClient.clear_system_cache()
-        except Exception:  # noqa: BLE001 - best effort: an older chromadb without the cache
+        except Exception:  # best effort: an older chromadb without the cache
             log.debug("could not clear Chroma's client cache", exc_info=True)
         if self.path.exists():
             for child in self.path.iterdir():

@@ -101,7 +101,7 @@ def test_missing_model_is_a_one_line_error_naming_the_setting(name: str) -> None
 
 @pytest.mark.parametrize("damage", ["sqlite", "manifest", "missing-store"])
 def test_corrupt_index_is_rebuilt_not_a_traceback(tmp_path: Path, damage: str) -> None:
-    from chromadb.api.client import SharedSystemClient
+    from chromadb.api.shared_system_client import SharedSystemClient
 
     from qa_bot.bot import Bot
 
