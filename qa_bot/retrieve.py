@@ -11,7 +11,7 @@ import logging
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,12 +22,13 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from .index import Index
-from .text import tokens
+from .text import synonym_lexicon, tokens
 from .types import Chunk
 
 RRF_K = 60
 PARTIAL_MATCH = 0.7
 NEARBY_MATCH = 0.4
+SYNONYM_MATCH = 0.8
 _ARABIC = re.compile("[\u0621-\u064a]")
 
 
@@ -61,6 +62,7 @@ class QueryTerms:
     """Weighted search terms of a question (idf from the corpus; unseen terms weigh the most)."""
 
     weights: dict[str, float]
+    synonyms: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def coverage(self, found: set[str], nearby: frozenset[str] = frozenset()) -> float:
         """Weighted share of the terms in `found`.
@@ -76,6 +78,8 @@ class QueryTerms:
         for term, weight in self.weights.items():
             if term in found:
                 got += weight
+            elif self.synonyms.get(term, frozenset()) & found:
+                got += SYNONYM_MATCH * weight
             elif _partial(term, found):
                 got += PARTIAL_MATCH * weight
             elif term in nearby:
@@ -164,7 +168,8 @@ class HybridRetriever(BaseRetriever):
         for term in tokens(text):
             df = self._df.get(term, 0)
             weights[term] = math.log(1 + (n + 1) / (df + 0.5)) if df else self.unseen_weight
-        return QueryTerms(weights)
+        lexicon = synonym_lexicon()
+        return QueryTerms(weights, {t: lexicon[t] for t in weights if t in lexicon})
 
     def embed(self, text: str) -> np.ndarray:
         return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
@@ -192,6 +197,8 @@ class HybridRetriever(BaseRetriever):
             dense_best[cid] = max(dense_best.get(cid, -1.0), sim)
         rankings.append(dense_rank)
         terms = tokens(query)
+        lexicon = synonym_lexicon()
+        terms += sorted({alt for t in terms for alt in lexicon.get(t, ())} - set(terms))
         lexical: dict[str, float] = {}
         for original, bm25 in self._bm25.items():
             known = [t for t in terms if t in bm25.vocab_dict]

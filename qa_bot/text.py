@@ -213,6 +213,21 @@ def light_stem_ar(word: str) -> str:
 
 
 @cache
+def synonym_lexicon() -> dict[str, frozenset[str]]:
+    """Search term → the terms of its synonym group (from `synonyms.txt`, stemmed like the text)."""
+    from importlib.resources import files
+
+    lexicon: dict[str, set[str]] = {}
+    for line in files("qa_bot").joinpath("synonyms.txt").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        group = {t for entry in line.split(",") for t in tokens(entry)}
+        for term in group:
+            lexicon.setdefault(term, set()).update(group - {term})
+    return {term: frozenset(alts) for term, alts in lexicon.items() if alts}
+
+
+@cache
 def _stop_ar() -> frozenset[str]:
     return frozenset(normalise(w) for w in _STOP_AR_WORDS.split())
 
