@@ -170,6 +170,7 @@ class Weights:
     dense: float = 0.3
     coverage: float = 0.7
     rank: float = 0.08
+    phrase: float = 0.15  # bonus for question word pairs found side by side in the sentence
     context: float = 0.6  # weight of the conversation context for follow-up questions
     context_terse: float = 2.0  # ... when the follow-up has almost no words of its own ("By when?")
     follow_up_relax: float = 0.75  # follow-ups are scored against less text: a lower bar
@@ -242,7 +243,7 @@ class ExtractiveAnswerer:
         prior = {c.chunk.id: c.fused / top_fused for c in candidates}
 
         def score(s: ScoredSentence) -> float:
-            return w.dense * s.dense + w.coverage * s.coverage
+            return w.dense * s.dense + w.coverage * s.coverage + w.phrase * s.phrase
 
         lam, rank_weight = 0.0, w.rank
         context: list[tuple[float, ScoredSentence]] = []

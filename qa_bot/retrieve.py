@@ -12,6 +12,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ class ScoredSentence:
     idx: int
     dense: float
     coverage: float
+    phrase: float = 0.0  # share of the question's word pairs found side by side
 
     @property
     def sentence(self) -> Any:
@@ -87,6 +89,11 @@ class QueryTerms:
         return got / total
 
 
+def _pairs(terms: list[str]) -> set[tuple[str, str]]:
+    """Adjacent search terms: "most important thing" → (most, import), (import, thing)."""
+    return set(pairwise(terms))
+
+
 def _partial(term: str, words: set[str]) -> bool:
     if len(term) < 3:
         return False
@@ -114,6 +121,7 @@ class HybridRetriever(BaseRetriever):
     _chunk_terms: dict[str, set[str]] = PrivateAttr(default_factory=dict)
     _sentence_terms: dict[tuple[str, int], set[str]] = PrivateAttr(default_factory=dict)
     _nearby_terms: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+    _sentence_pairs: dict[tuple[str, int], set[tuple[str, str]]] = PrivateAttr(default_factory=dict)
 
     def load(self) -> None:
         """(Re)build the in-memory lexical index from what the store holds."""
@@ -127,6 +135,7 @@ class HybridRetriever(BaseRetriever):
         self._df = Counter()
         self._chunk_terms = {}
         self._sentence_terms = {}
+        self._sentence_pairs = {}
         self._nearby_terms = {}
         for original in (True, False):
             rows = [c for c in chunks if original or c.translation]
@@ -141,8 +150,10 @@ class HybridRetriever(BaseRetriever):
         for c in chunks:
             terms: set[str] = set()
             for i, s in enumerate(c.sentences):
-                st = set(tokens(s.text)) | set(tokens(s.translation or ""))
+                written, translated = tokens(s.text), tokens(s.translation or "")
+                st = set(written) | set(translated)
                 self._sentence_terms[(c.id, i)] = st
+                self._sentence_pairs[(c.id, i)] = _pairs(written) | _pairs(translated)
                 terms |= st
             self._chunk_terms[c.id] = terms
             self._df.update(terms)
@@ -233,6 +244,7 @@ class HybridRetriever(BaseRetriever):
         """Every sentence of `candidates` scored against `text` (similarity and term coverage)."""
         vector = self.embed(text) if vector is None else vector
         qterms = self.query_terms(text)
+        pairs = _pairs(tokens(text))
         sims = self._sentence_similarities(vector, [c.chunk.id for c in candidates])
         return [
             ScoredSentence(
@@ -240,6 +252,7 @@ class HybridRetriever(BaseRetriever):
                 i,
                 sims.get((c.chunk.id, i), 0.0),
                 qterms.coverage(self._sentence_terms[(c.chunk.id, i)], self._nearby_terms[c.chunk.id]),
+                len(pairs & self._sentence_pairs[(c.chunk.id, i)]) / len(pairs) if pairs else 0.0,
             )
             for c in candidates
             for i in range(len(c.chunk.sentences))
