@@ -174,7 +174,7 @@ class Weights:
     context: float = 0.6  # weight of the conversation context for follow-up questions
     context_terse: float = 2.0  # ... when the follow-up has almost no words of its own ("By when?")
     follow_up_relax: float = 0.75  # follow-ups are scored against less text: a lower bar
-    second_claim: float = 0.93  # a second sentence is quoted when it scores within this ratio
+    second_claim: float = 0.85  # a nearby second sentence is quoted when it scores within this ratio
 
 
 @dataclass(frozen=True)
@@ -282,7 +282,9 @@ class ExtractiveAnswerer:
         for score, s in ranked[1:]:
             if len(chosen) >= self.max_claims or score < self.weights.second_claim * best:
                 break
-            if all((s.chunk.id, s.idx) != (c.chunk.id, c.idx) for _, c in chosen):
+            # A second quote must come from the same part of the article: two strong sentences
+            # far apart are more often a coincidence of words than one answer.
+            if _same_region(s, chosen[0][1]) and all((s.chunk.id, s.idx) != (c.chunk.id, c.idx) for _, c in chosen):
                 chosen.append((score, s))
         return self._compose(language, chosen, query)
 
