@@ -91,5 +91,6 @@ def _parse(name: str, raw: str, type_name: str) -> Any:
         if type_name == "float":
             return float(raw)
     except ValueError:
-        raise ConfigError(f"QA_BOT_{name.upper()} must be a {type_name}, got {raw!r}") from None
+        kind = "an integer" if type_name == "int" else "a number"
+        raise ConfigError(f"QA_BOT_{name.upper()} must be {kind}, got {raw!r}") from None
     return raw
