@@ -225,13 +225,35 @@ def chunk_article(path: Path, root: Path) -> list[Chunk]:
 def _passages(sentences: list[Sentence]) -> Iterator[list[Sentence]]:
     """Group a paragraph's sentences into passages of at most MAX_PASSAGE_CHARS."""
     group: list[Sentence] = []
-    for sentence in sentences:
+    for sentence in (piece for s in sentences for piece in _split_long(s)):
         if group and sentence.end - group[0].start > MAX_PASSAGE_CHARS:
             yield group
             group = []
         group.append(sentence)
     if group:
         yield group
+
+
+_CLAUSE_END = re.compile(r"[،,؛;:](?=\s)")
+_SPACE = re.compile(r"\s")
+
+
+def _split_long(sentence: Sentence) -> Iterator[Sentence]:
+    """A sentence longer than a passage is cut after its last clause mark (else space) before the limit.
+
+    The translation stays with the first piece: it cannot be cut at the same place.
+    """
+    text, start, translation = sentence.text, sentence.start, sentence.translation
+    while len(text) > MAX_PASSAGE_CHARS:
+        window = text[:MAX_PASSAGE_CHARS]
+        cuts = [m.end() for m in _CLAUSE_END.finditer(window)] or [m.start() for m in _SPACE.finditer(window)]
+        cut = cuts[-1] if cuts and cuts[-1] > 0 else MAX_PASSAGE_CHARS
+        yield Sentence(start, start + cut, text[:cut], translation)
+        rest = text[cut:]
+        skipped = len(rest) - len(rest.lstrip())
+        start, text, translation = start + cut + skipped, rest.lstrip(), None
+    if text:
+        yield Sentence(start, start + len(text), text, translation)
 
 
 def _title(text: str, parsed: list[_Block], fallback: str) -> str:

@@ -116,3 +116,16 @@ def test_non_utf8_article_is_a_clear_error(tmp_path: Path) -> None:
     (seeds / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(CorpusError, match="not UTF-8"):
         load_corpus(seeds, tmp_path)
+
+
+def test_a_sentence_longer_than_a_passage_is_cut_at_clauses(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    clause = "وقال المتحدث إن الاجتماع تناول قضايا كثيرة تتعلق بالأمن والاقتصاد والتعاون الإقليمي"
+    text = "، ".join([clause] * 20) + "."
+    (seeds / "long.txt").write_text(text + "\n", encoding="utf-8")
+    chunks = load_corpus(seeds, tmp_path)
+    assert len(chunks) > 1 and all(len(c.text) <= MAX_PASSAGE_CHARS for c in chunks)
+    for c in chunks:
+        assert text[c.start : c.end] == c.text
+        assert c.text.endswith(("،", "."))  # cut after a clause mark, not inside a word
