@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -59,7 +58,6 @@ class Bot:
         self.index = index
         self.retriever = HybridRetriever(index=index, embeddings=embeddings)
         self.answerer = ExtractiveAnswerer(settings.prompts_dir, settings.min_confidence)
-        self._lock = threading.Lock()
         self.chain: Runnable[dict[str, Any], Answer] = RunnableLambda(self._prepare) | RunnableLambda(self._respond)
 
     @classmethod
@@ -77,9 +75,8 @@ class Bot:
     last_refresh: RefreshReport | None = None
 
     def reload(self) -> None:
-        """Re-read the store (after `qa-bot index` ran elsewhere)."""
-        with self._lock:
-            self.retriever.load()
+        """Re-read the store (after `qa-bot index` ran elsewhere); answers keep flowing meanwhile."""
+        self.retriever.load()
 
     # -- asking --------------------------------------------------------------------------------
     def ask(self, question: str, history: Iterable[Message | Mapping[str, Any]] | None = None) -> Answer:
@@ -128,7 +125,7 @@ class Bot:
         )
 
     def stats(self) -> dict[str, Any]:
-        chunks = list(self.retriever._chunks.values())
+        chunks = self.retriever.chunks
         return {
             "articles": len({c.article_id for c in chunks}),
             "passages": len(chunks),

@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -33,6 +35,7 @@ from .types import Chunk, Sentence
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+_CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _WRITE_BATCH = 256
 
 
@@ -43,11 +46,12 @@ class RefreshReport:
     kept: int
     seconds: float
     rebuilt: bool
+    updated: int = 0
 
     def __str__(self) -> str:
         how = "rebuilt" if self.rebuilt else "refreshed"
         return (
-            f"index {how}: {self.added} passages added, {self.removed} removed, "
+            f"index {how}: {self.added} passages added, {self.updated} moved, {self.removed} removed, "
             f"{self.kept} unchanged in {self.seconds:.1f}s"
         )
 
@@ -87,7 +91,7 @@ class Index:
         import chromadb
         from langchain_chroma import Chroma
 
-        self.path.mkdir(parents=True, exist_ok=True)
+        _make_dir(self.path)
         try:
             client = chromadb.PersistentClient(
                 path=str(self.path), settings=chromadb.config.Settings(anonymized_telemetry=False)
@@ -110,14 +114,14 @@ class Index:
             SharedSystemClient.clear_system_cache()
         except Exception:  # best effort: an older chromadb without the cache
             log.debug("could not clear Chroma's client cache", exc_info=True)
-        if self.path.exists():
-            for child in self.path.iterdir():
-                if child.name in (".gitignore", ".gitkeep", "README.md"):
-                    continue
-                if child.is_dir():
-                    shutil.rmtree(child)
-                else:
-                    child.unlink()
+        if not self.path.is_dir():
+            return
+        # Only what Chroma and qa-bot write: the index folder may be shared with other files.
+        for child in self.path.iterdir():
+            if child.is_dir() and _CHROMA_SEGMENT.fullmatch(child.name):
+                shutil.rmtree(child)
+            elif child.is_file() and (child.name.startswith("chroma.sqlite3") or child.name.startswith(MANIFEST)):
+                child.unlink()
 
     # -- manifest ----------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any] | None:
@@ -128,7 +132,7 @@ class Index:
         return data if isinstance(data, dict) else None
 
     def _write_manifest(self, **fields: Any) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        _make_dir(self.path)
         tmp = self.path / f"{MANIFEST}.tmp"
         tmp.write_text(json.dumps(fields, indent=2), encoding="utf-8")
         tmp.replace(self.path / MANIFEST)
@@ -182,6 +186,7 @@ class Index:
         gone = sorted(existing - wanted.keys())
         if gone:
             self.store.delete(where={"chunk_id": {"$in": gone}})
+        updated = self._update_moved([c for c in chunks if c.id in existing])
         for batch in _batches(list(_records(new)), _WRITE_BATCH):
             texts, metadatas, ids = zip(*batch, strict=True)
             self.store.add_texts(list(texts), metadatas=list(metadatas), ids=list(ids))
@@ -194,7 +199,19 @@ class Index:
             articles=len({c.article_id for c in chunks}),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
-        return RefreshReport(len(new), len(gone), len(chunks) - len(new), time.perf_counter() - began, rebuilt)
+        kept = len(chunks) - len(new) - updated
+        return RefreshReport(len(new), len(gone), kept, time.perf_counter() - began, rebuilt, updated)
+
+    def _update_moved(self, kept: list[Chunk]) -> int:
+        """Unchanged text whose place changed (offsets, section, order): fix metadata, keep vectors."""
+        moved: list[Chunk] = []
+        for batch in _batches(kept, _WRITE_BATCH):
+            stored = self.store.get(ids=[c.id for c in batch], include=["metadatas"])
+            by_id = dict(zip(stored["ids"], stored["metadatas"], strict=True))
+            moved += [c for c in batch if by_id.get(c.id) != _passage_metadata(c)]
+        for batch in _batches(moved, _WRITE_BATCH):
+            self.store._collection.update(ids=[c.id for c in batch], metadatas=[_passage_metadata(c) for c in batch])
+        return len(moved)
 
     def _passage_ids(self) -> list[str]:
         got = self.store.get(where={"$and": [{"kind": "passage"}, {"original": True}]}, include=[])
@@ -213,27 +230,38 @@ class Index:
         return int(self.store._collection.count())
 
 
+def _make_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexStoreError(
+            f"Cannot use {path} for the index ({exc.strerror}). Set QA_BOT_INDEX_DIR to a writable folder."
+        ) from None
+
+
+def _passage_metadata(c: Chunk) -> dict[str, Any]:
+    """Everything needed to rebuild the Chunk, stored on its passage record."""
+    sentences = [[s.start, s.end, s.translation or ""] for s in c.sentences]
+    return {
+        "chunk_id": c.id,
+        "article_id": c.article_id,
+        "kind": "passage",
+        "original": True,
+        "title": c.title,
+        "source": c.source,
+        "start": c.start,
+        "end": c.end,
+        "section": c.section or "",
+        "position": c.position,
+        "translation": c.translation or "",
+        "sentences": json.dumps(sentences, ensure_ascii=False),
+    }
+
+
 def _records(chunks: Sequence[Chunk]) -> Iterator[tuple[str, dict[str, Any], str]]:
     for c in chunks:
         base = {"chunk_id": c.id, "article_id": c.article_id}
-        sentences = [[s.start, s.end, s.translation or ""] for s in c.sentences]
-        yield (
-            c.text,
-            {
-                **base,
-                "kind": "passage",
-                "original": True,
-                "title": c.title,
-                "source": c.source,
-                "start": c.start,
-                "end": c.end,
-                "section": c.section or "",
-                "position": c.position,
-                "translation": c.translation or "",
-                "sentences": json.dumps(sentences, ensure_ascii=False),
-            },
-            c.id,
-        )
+        yield c.text, _passage_metadata(c), c.id
         if c.translation:
             yield c.translation, {**base, "kind": "passage", "original": False}, f"{c.id}:tr"
         for i, s in enumerate(c.sentences):

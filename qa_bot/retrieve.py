@@ -66,7 +66,7 @@ class QueryTerms:
     weights: dict[str, float]
     synonyms: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    def coverage(self, found: set[str], nearby: frozenset[str] = frozenset()) -> float:
+    def coverage(self, found: set[str], nearby: frozenset[str] | None = None) -> float:
         """Weighted share of the terms in `found`.
 
         Partial credit: a term only in `nearby` (the rest of the passage and the passage before:
@@ -84,7 +84,7 @@ class QueryTerms:
                 got += SYNONYM_MATCH * weight
             elif _partial(term, found):
                 got += PARTIAL_MATCH * weight
-            elif term in nearby:
+            elif nearby and term in nearby:
                 got += NEARBY_MATCH * weight
         return got / total
 
@@ -102,6 +102,49 @@ def _partial(term: str, words: set[str]) -> bool:
     return len(term) >= 5 and any(len(w) >= 5 and (w.startswith(term) or term.startswith(w)) for w in words)
 
 
+@dataclass
+class _Lexical:
+    """The in-memory lexical side, built in one go and swapped in whole (safe under concurrent asks)."""
+
+    chunks: dict[str, Chunk] = field(default_factory=dict)
+    bm25: dict[bool, tuple[Any, list[str]]] = field(default_factory=dict)  # original? -> (index, chunk ids)
+    df: Counter[str] = field(default_factory=Counter)
+    chunk_terms: dict[str, set[str]] = field(default_factory=dict)
+    nearby_terms: dict[str, frozenset[str]] = field(default_factory=dict)
+    sentence_terms: dict[tuple[str, int], set[str]] = field(default_factory=dict)
+    sentence_pairs: dict[tuple[str, int], set[tuple[str, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, chunks: list[Chunk]) -> _Lexical:
+        import bm25s
+
+        # bm25s sets its own logger to DEBUG on import; keep its chatter out of our output.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        lex = cls(chunks={c.id: c for c in chunks})
+        for original in (True, False):
+            rows = [c for c in chunks if original or c.translation]
+            if rows:
+                bm25 = bm25s.BM25()
+                bm25.index([tokens(c.text if original else c.translation or "") for c in rows], show_progress=False)
+                lex.bm25[original] = (bm25, [c.id for c in rows])
+        for c in chunks:
+            terms: set[str] = set()
+            for i, s in enumerate(c.sentences):
+                written, translated = tokens(s.text), tokens(s.translation or "")
+                lex.sentence_terms[(c.id, i)] = set(written) | set(translated)
+                lex.sentence_pairs[(c.id, i)] = _pairs(written) | _pairs(translated)
+                terms |= lex.sentence_terms[(c.id, i)]
+            lex.chunk_terms[c.id] = terms
+            lex.df.update(terms)
+        previous: Chunk | None = None
+        for c in chunks:
+            same_section = previous is not None and (previous.source, previous.section) == (c.source, c.section)
+            before = lex.chunk_terms[previous.id] if previous is not None and same_section else set()
+            lex.nearby_terms[c.id] = frozenset(lex.chunk_terms[c.id] | before)
+            previous = c
+        return lex
+
+
 class HybridRetriever(BaseRetriever):
     """LangChain retriever over an `Index`; `search()` returns scored candidates for the answerer."""
 
@@ -113,71 +156,24 @@ class HybridRetriever(BaseRetriever):
     dense_k: int = 40
     unseen_weight: float = 1.5
 
-    _chunks: dict[str, Chunk] = PrivateAttr(default_factory=dict)
-    _order: list[str] = PrivateAttr(default_factory=list)
-    _bm25: dict[bool, Any] = PrivateAttr(default_factory=dict)
-    _bm25_rows: dict[bool, list[str]] = PrivateAttr(default_factory=dict)
-    _df: Counter[str] = PrivateAttr(default_factory=Counter)
-    _chunk_terms: dict[str, set[str]] = PrivateAttr(default_factory=dict)
-    _sentence_terms: dict[tuple[str, int], set[str]] = PrivateAttr(default_factory=dict)
-    _nearby_terms: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
-    _sentence_pairs: dict[tuple[str, int], set[tuple[str, str]]] = PrivateAttr(default_factory=dict)
+    _lex: _Lexical = PrivateAttr(default_factory=_Lexical)
 
     def load(self) -> None:
-        """(Re)build the in-memory lexical index from what the store holds."""
-        import bm25s
-
-        # bm25s sets its own logger to DEBUG on import; keep its chatter out of our output.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        chunks = self.index.chunks()
-        self._chunks = {c.id: c for c in chunks}
-        self._order = [c.id for c in chunks]
-        self._df = Counter()
-        self._chunk_terms = {}
-        self._sentence_terms = {}
-        self._sentence_pairs = {}
-        self._nearby_terms = {}
-        for original in (True, False):
-            rows = [c for c in chunks if original or c.translation]
-            corpus = [tokens(c.text if original else c.translation or "") for c in rows]
-            self._bm25_rows[original] = [c.id for c in rows]
-            if rows:
-                bm25 = bm25s.BM25()
-                bm25.index(corpus, show_progress=False)
-                self._bm25[original] = bm25
-            else:
-                self._bm25.pop(original, None)
-        for c in chunks:
-            terms: set[str] = set()
-            for i, s in enumerate(c.sentences):
-                written, translated = tokens(s.text), tokens(s.translation or "")
-                st = set(written) | set(translated)
-                self._sentence_terms[(c.id, i)] = st
-                self._sentence_pairs[(c.id, i)] = _pairs(written) | _pairs(translated)
-                terms |= st
-            self._chunk_terms[c.id] = terms
-            self._df.update(terms)
-        previous: Chunk | None = None
-        for c in chunks:
-            same_section = previous is not None and (previous.source, previous.section) == (c.source, c.section)
-            before = self._chunk_terms[previous.id] if previous is not None and same_section else set()
-            self._nearby_terms[c.id] = frozenset(self._chunk_terms[c.id] | before)
-            previous = c
+        """(Re)build the lexical index from what the store holds, then swap it in at once."""
+        self._lex = _Lexical.build(self.index.chunks())
 
     @property
-    def chunk_count(self) -> int:
-        return len(self._chunks)
+    def chunks(self) -> list[Chunk]:
+        return list(self._lex.chunks.values())
 
-    def chunk(self, chunk_id: str) -> Chunk:
-        return self._chunks[chunk_id]
-
-    def query_terms(self, text: str) -> QueryTerms:
+    def query_terms(self, text: str, lex: _Lexical | None = None) -> QueryTerms:
         """Question terms weighted by idf. A term the corpus never uses gets a fixed, modest weight:
         it is as often a paraphrase (\"stance\" for \"position\") as a sign the article is silent."""
-        n = max(1, len(self._chunks))
+        lex = lex or self._lex
+        n = max(1, len(lex.chunks))
         weights: dict[str, float] = {}
         for term in tokens(text):
-            df = self._df.get(term, 0)
+            df = lex.df.get(term, 0)
             weights[term] = math.log(1 + (n + 1) / (df + 0.5)) if df else self.unseen_weight
         lexicon = synonym_lexicon()
         return QueryTerms(weights, {t: lexicon[t] for t in weights if t in lexicon})
@@ -187,8 +183,9 @@ class HybridRetriever(BaseRetriever):
 
     # -- search --------------------------------------------------------------------------------
     def search(self, query: str, vector: np.ndarray | None = None, k: int | None = None) -> list[Candidate]:
-        """Passages for `query`, best first, each with its sentences scored."""
-        if not self._chunks:
+        """Passages for `query`, best first."""
+        lex = self._lex
+        if not lex.chunks:
             return []
         k = k or self.k
         vector = self.embed(query) if vector is None else vector
@@ -200,7 +197,7 @@ class HybridRetriever(BaseRetriever):
         dense_rank: list[str] = []
         for doc, distance in hits:
             cid = doc.metadata["chunk_id"]
-            if cid not in self._chunks:
+            if cid not in lex.chunks:
                 continue
             sim = 1.0 - float(distance)
             if cid not in dense_best:
@@ -211,12 +208,11 @@ class HybridRetriever(BaseRetriever):
         lexicon = synonym_lexicon()
         terms += sorted({alt for t in terms for alt in lexicon.get(t, ())} - set(terms))
         lexical: dict[str, float] = {}
-        for original, bm25 in self._bm25.items():
+        for bm25, rows in lex.bm25.values():
             known = [t for t in terms if t in bm25.vocab_dict]
             if not known:
                 continue
             scores = bm25.get_scores(known)
-            rows = self._bm25_rows[original]
             order = [i for i in np.argsort(-scores) if scores[i] > 0][: self.dense_k]
             rankings.append([rows[i] for i in order])
             for i in order:
@@ -226,14 +222,14 @@ class HybridRetriever(BaseRetriever):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         top = sorted(fused, key=lambda c: -fused[c])[:k]
-        qterms = self.query_terms(query)
+        qterms = self.query_terms(query, lex)
         return [
             Candidate(
-                self._chunks[cid],
+                lex.chunks[cid],
                 fused[cid],
                 dense_best.get(cid, 0.0),
                 lexical.get(cid, 0.0),
-                qterms.coverage(self._chunk_terms[cid]),
+                qterms.coverage(lex.chunk_terms[cid]),
             )
             for cid in top
         ]
@@ -242,8 +238,9 @@ class HybridRetriever(BaseRetriever):
         self, candidates: list[Candidate], text: str, vector: np.ndarray | None = None
     ) -> list[ScoredSentence]:
         """Every sentence of `candidates` scored against `text` (similarity and term coverage)."""
+        lex = self._lex
         vector = self.embed(text) if vector is None else vector
-        qterms = self.query_terms(text)
+        qterms = self.query_terms(text, lex)
         pairs = _pairs(tokens(text))
         sims = self._sentence_similarities(vector, [c.chunk.id for c in candidates])
         return [
@@ -251,8 +248,8 @@ class HybridRetriever(BaseRetriever):
                 c.chunk,
                 i,
                 sims.get((c.chunk.id, i), 0.0),
-                qterms.coverage(self._sentence_terms[(c.chunk.id, i)], self._nearby_terms[c.chunk.id]),
-                len(pairs & self._sentence_pairs[(c.chunk.id, i)]) / len(pairs) if pairs else 0.0,
+                qterms.coverage(lex.sentence_terms.get((c.chunk.id, i), set()), lex.nearby_terms.get(c.chunk.id)),
+                len(pairs & lex.sentence_pairs.get((c.chunk.id, i), set())) / len(pairs) if pairs else 0.0,
             )
             for c in candidates
             for i in range(len(c.chunk.sentences))

@@ -89,3 +89,22 @@ def test_too_long_question_is_rejected_with_the_limit(bot) -> None:
 def test_malformed_history_is_rejected(bot, history) -> None:
     with pytest.raises(InputError):
         bot.ask("What did Lavrov say about NATO?", history=history)
+
+
+def test_concurrent_asks_while_reloading_give_the_same_answers(bot) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["What did Lavrov say about NATO?", "أين جرت المباحثات بين بوتين وكيري؟"] * 10
+    expected = {q: bot.ask(q).to_dict() for q in set(questions)}
+
+    def ask_or_reload(i: int) -> object:
+        if i % 5 == 0:
+            bot.reload()
+            return None
+        q = questions[i % len(questions)]
+        return q, bot.ask(q).to_dict()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = [r for r in pool.map(ask_or_reload, range(60)) if r is not None]
+    assert len(results) == 48
+    assert all(answer == expected[q] for q, answer in results)

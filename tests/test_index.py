@@ -119,3 +119,18 @@ def test_corrupt_index_is_rebuilt_not_a_traceback(tmp_path: Path, damage: str) -
     assert bot.last_refresh is not None  # it noticed and rebuilt
     answer = bot.ask("What did Lavrov say about NATO?")
     assert not answer.abstained and "NATO" in answer.text
+
+
+def test_text_moved_by_an_edit_keeps_its_vectors_but_gets_new_offsets(tmp_path: Path) -> None:
+    settings, index = fresh(tmp_path)
+    index.ensure()
+    seed = settings.root / "seeds" / "000_b7f32638cd3eede3.txt"
+    sidecar = settings.root / "seeds" / "000_b7f32638cd3eede3.en.txt"
+    seed.write_text("فقرة جديدة في البداية.\n" + seed.read_text(encoding="utf-8"), encoding="utf-8")
+    sidecar.write_text("A new paragraph at the start.\n" + sidecar.read_text(encoding="utf-8"), encoding="utf-8")
+    report = index.ensure()
+    assert report is not None and report.added == 1 and report.updated > 20
+    source = seed.read_text(encoding="utf-8")
+    for c in index.chunks():
+        assert source[c.start : c.end].replace("\n", " ") == c.text
+    assert index.refresh().updated == 0
