@@ -22,6 +22,9 @@ _OFF_TASK = [
         r"\b(write|tell|compose|sing|generate)\b.{0,30}\b(poem|joke|story|song|essay|limerick|haiku|code)\b",
         r"(تجاهل|انس|انسي|انسى)\b.{0,40}(المقال|النص|التعليمات|السابق)",
         r"(اكتب|احك|احكي|قل|الف)\b.{0,30}(قصيده|نكته|قصه|شعر|اغنيه)",
+        # Pleasantries are not questions about the article.
+        r"^\W*(thanks?( you)?( very much| a lot)?|thx|ok(ay)?|hi|hello|hey|bye|goodbye|good|great|cool|nice|yes|no"
+        r"|شكرا( لك| جزيلا)?|مرحبا|اهلا|السلام عليكم|حسنا|تمام|نعم|لا|مع السلامه)\W*$",
     )
 ]
 
@@ -289,39 +292,33 @@ class ExtractiveAnswerer:
         return self._compose(language, chosen, query)
 
     def _compose(self, language: Language, chosen: list[tuple[float, ScoredSentence]], query: str | None) -> Answer:
+        """Citations numbered best first; claims in reading order, each followed by its `[n]`."""
         wording = self.wording(language)
-        numbers: dict[str, int] = {}
-        claims: list[str] = []
-        for _, s in sorted(chosen, key=lambda pair: (pair[1].chunk.source, pair[1].sentence.start)):
-            n = numbers.setdefault(s.chunk.id, len(numbers) + 1)
-            claims.append(wording.claim.format(quote=self._quote(s, language, wording), n=n))
         by_chunk: dict[str, list[tuple[float, ScoredSentence]]] = {}
         for score, s in chosen:
             by_chunk.setdefault(s.chunk.id, []).append((score, s))
-        citations = []
-        for chunk_id, items in by_chunk.items():
-            chunk = items[0][1].chunk
-            citations.append(
-                Citation(
-                    n=numbers[chunk_id],
-                    passage=chunk.text,
-                    translation=chunk.translation,
-                    source=chunk.source,
-                    start=chunk.start,
-                    end=chunk.end,
-                    score=max(score for score, _ in items),
-                    section=chunk.section,
-                    article_id=chunk.article_id,
-                    highlights=tuple(sorted((s.sentence.start, s.sentence.end) for _, s in items)),
-                )
+        ranked = sorted(by_chunk.values(), key=lambda items: -max(score for score, _ in items))
+        numbers = {items[0][1].chunk.id: n for n, items in enumerate(ranked, start=1)}
+        citations = tuple(
+            Citation(
+                n=numbers[items[0][1].chunk.id],
+                passage=items[0][1].chunk.text,
+                translation=items[0][1].chunk.translation,
+                source=items[0][1].chunk.source,
+                start=items[0][1].chunk.start,
+                end=items[0][1].chunk.end,
+                score=max(score for score, _ in items),
+                section=items[0][1].chunk.section,
+                article_id=items[0][1].chunk.article_id,
+                highlights=tuple(sorted((s.sentence.start, s.sentence.end) for _, s in items)),
             )
-        citations.sort(key=lambda c: -c.score)
-        # Number citations best first, and renumber the markers in the text to match.
-        renumber = {c.n: i + 1 for i, c in enumerate(citations)}
-        citations = [_with_n(c, renumber[c.n]) for c in citations]
-        text = " ".join([wording.lead, *claims]).strip()
-        text = re.sub(r"\[(\d+)\]", lambda m: f"[{renumber.get(int(m.group(1)), int(m.group(1)))}]", text)
-        return Answer(text, language, False, tuple(citations), query)
+            for items in ranked
+        )
+        in_order = sorted((s for _, s in chosen), key=lambda s: (s.chunk.source, s.sentence.start))
+        claims = [
+            wording.claim.format(quote=self._quote(s, language, wording), n=numbers[s.chunk.id]) for s in in_order
+        ]
+        return Answer(" ".join([wording.lead, *claims]).strip(), language, False, citations, query)
 
     @staticmethod
     def _quote(s: ScoredSentence, language: Language, wording: Wording) -> str:
@@ -331,9 +328,3 @@ class ExtractiveAnswerer:
         if sentence.translation and detect_language(sentence.translation) == language:
             return str(sentence.translation)
         return f"{sentence.text} {wording.untranslated}".strip()
-
-
-def _with_n(c: Citation, n: int) -> Citation:
-    from dataclasses import replace
-
-    return replace(c, n=n)

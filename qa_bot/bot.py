@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -16,29 +16,41 @@ from .errors import InputError
 from .index import Index, RefreshReport
 from .models import make_embeddings, warm_up
 from .retrieve import HybridRetriever
-from .text import detect_language, tokens
-from .types import Answer, Language, Message, coerce_history
+from .text import detect_language, strip_invisible, tokens
+from .types import Answer, Language, Message, coerce_history, ensure_text
 
 log = logging.getLogger(__name__)
 
 # Openings and words that make a question lean on the conversation ("And by when?", "وما المدن التي ذكرها؟").
 _FOLLOW_UP = re.compile(
-    r"^\s*(and|so|also|but|then|what about|how about|by when|when|where|why|who|and\s+\w+)\b"
+    r"^\s*(and|so|also|but|then|what about|how about|by when)\b"
     r"|\b(he|she|it|they|him|her|his|its|their|them|that|this|those|these|there|then)\b",
     re.I,
 )
 _FOLLOW_UP_AR = re.compile(r"^\s*(و|ف)\S|\b(هو|هي|هم|ذلك|تلك|هذا|هذه|هناك)\b|\S(ها|هم|ه)\s*[؟?]?\s*$")
+# "What about X?" moves to a new topic: X must be something the article knows.
+_TOPIC_SHIFT = re.compile(r"^\W*(and\s+)?(what|how)\s+about\b|^\W*و?(ماذا|ما)\s+عن\b|^\W*وعن\b", re.I)
 _MAX_CONTEXT_TURNS = 2
+_MAX_CONTEXT_CHARS = 1000  # of each earlier question: history is context, not a second document
 
 
-def follow_up_context(question: str, history: list[Message]) -> str | None:
-    """The earlier user questions a follow-up depends on, or None for a standalone question."""
-    previous = [m.content for m in history if m.role == "user" and m.content.strip()]
+def follow_up_context(
+    question: str, history: list[Message], known: Callable[[str], bool] = lambda term: True
+) -> str | None:
+    """The earlier user questions a follow-up depends on, or None for a standalone question.
+
+    A follow-up either has no words of its own ("By when?", "وأين؟") or leans on the conversation
+    with a pronoun or an opening like "and"/"و". A topic shift ("What about China?") only counts
+    when the article knows the new topic; otherwise the question stands alone (and is refused).
+    """
+    previous = [m.content.strip()[:_MAX_CONTEXT_CHARS] for m in history if m.role == "user" and m.content.strip()]
     if not previous:
         return None
-    content = tokens(question)
+    terms = tokens(question)
+    if _TOPIC_SHIFT.search(question) and not all(known(t) for t in terms):
+        return None
     leaning = bool(_FOLLOW_UP.search(question) or _FOLLOW_UP_AR.search(question))
-    if len(content) >= 4 and not leaning:
+    if terms and not leaning:
         return None
     return " ".join(previous[-_MAX_CONTEXT_TURNS:])
 
@@ -57,7 +69,7 @@ class Bot:
         self.embeddings = embeddings
         self.index = index
         self.retriever = HybridRetriever(index=index, embeddings=embeddings)
-        self.answerer = ExtractiveAnswerer(settings.prompts_dir, settings.min_confidence)
+        self.answerer = ExtractiveAnswerer(settings.prompts_dir, settings.min_confidence, max_claims=settings.top_k)
         self.chain: Runnable[dict[str, Any], Answer] = RunnableLambda(self._prepare) | RunnableLambda(self._respond)
 
     @classmethod
@@ -88,10 +100,12 @@ class Bot:
         return self.chain.invoke({"question": question, "history": history})
 
     def validate(self, question: Any) -> str:
+        """The question, stripped; InputError when it is not one the bot can take."""
         if not isinstance(question, str):
             raise InputError("question must be a string")
+        ensure_text(question, "question")
         question = question.strip()
-        if not question:
+        if not strip_invisible(question).strip():
             raise InputError("question is empty: type a question about the article")
         if len(question) > self.settings.max_question_chars:
             raise InputError(
@@ -104,7 +118,7 @@ class Bot:
         question = self.validate(inputs.get("question"))
         history = coerce_history(inputs.get("history"))
         language: Language = "ar" if detect_language(question) == "ar" else "en"
-        context = follow_up_context(question, history)
+        context = follow_up_context(question, history, self.retriever.knows)
         query = f"{context} {question}" if context else question
         return {"question": question, "language": language, "context": context, "query": query}
 
@@ -118,7 +132,8 @@ class Bot:
         if context:
             follow_up = FollowUp(
                 retriever.score_sentences(candidates, context),
-                terse=len(tokens(question)) < 2,
+                # "By when?" leans on the earlier question; "And what about NATO?" only borrows its frame.
+                terse=len(tokens(question)) < 2 and not _TOPIC_SHIFT.search(question),
             )
         return self.answerer.answer(
             question, state["language"], candidates, primary, follow_up, query if context else None

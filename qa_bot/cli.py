@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from .config import Settings
 from .errors import InputError, QaBotError
@@ -20,18 +20,23 @@ EXIT_ERROR = 1
 EXIT_INPUT = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors, like every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"qa-bot: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--root", help="project folder holding seeds/ and index/ (QA_BOT_ROOT; default: .)")
     common.add_argument("--seeds-dir", help="articles folder (QA_BOT_SEEDS_DIR; default: ROOT/seeds)")
     common.add_argument("--index-dir", help="index folder (QA_BOT_INDEX_DIR; default: ROOT/index)")
     common.add_argument("--embeddings", help="use-m3 or a sentence-transformers model path (QA_BOT_EMBEDDINGS)")
     common.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
-    parser = argparse.ArgumentParser(
-        prog="qa-bot", description="Ask questions about news articles, in Arabic or English."
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="qa-bot", description="Ask questions about news articles, in Arabic or English.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("index", parents=[common], help="build or refresh the index from seeds/")
 
@@ -77,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `qa-bot ask --jsonl … | head`: the reader left; nothing to report
+        sys.stderr.close()
+        return 0
 
 
 def _fail(message: str) -> None:
@@ -135,8 +143,13 @@ def _ask_jsonl(bot: Any, stdin: TextIO, stdout: TextIO) -> int:
             out: dict[str, Any] = bot.ask(request.get("question"), request.get("history")).to_dict()
         except json.JSONDecodeError as exc:
             out, failed = {"error": f"line {number}: invalid JSON ({exc.msg})", "line": number}, True
+        except RecursionError:
+            out, failed = {"error": f"line {number}: invalid JSON (nested too deeply)", "line": number}, True
         except QaBotError as exc:
             out, failed = {"error": f"line {number}: {exc}", "line": number}, True
+        except Exception:  # one bad line must not cost the answers to the others
+            log.exception("line %d failed", number)
+            out, failed = {"error": f"line {number}: internal error (see the log)", "line": number}, True
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         stdout.flush()
     return EXIT_ERROR if failed else 0
@@ -173,7 +186,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from .ui import launch
 
     bot = _bot(settings)
-    launch(bot, settings.host, settings.port)
+    try:
+        launch(bot, settings.host, settings.port)
+    except OSError as exc:
+        raise QaBotError(
+            f"cannot serve on {settings.host}:{settings.port} ({exc.strerror or exc}). "
+            "Choose another port with --port or QA_BOT_PORT."
+        ) from None
     return 0
 
 

@@ -37,7 +37,7 @@ class Settings:
     prompts_dir: Path = _PACKAGE_ROOT / "prompts"
     embeddings: str = "use-m3"
     threads: int = field(default_factory=lambda: min(2, cpu_count()))
-    top_k: int = 3
+    top_k: int = 2
     min_confidence: float = 0.43
     max_question_chars: int = 2000
     host: str = "127.0.0.1"
@@ -50,6 +50,8 @@ class Settings:
         if self.threads > cpu_count():
             # More BLAS threads than cores makes each query dozens of times slower.
             object.__setattr__(self, "threads", cpu_count())
+        if not 0.0 <= self.min_confidence <= 1.0:  # also false for NaN
+            raise ConfigError(f"QA_BOT_MIN_CONFIDENCE must be between 0 and 1, got {self.min_confidence}")
         if not 1 <= self.top_k <= 10:
             raise ConfigError(f"QA_BOT_TOP_K must be between 1 and 10, got {self.top_k}")
         if not 1 <= self.port <= 65535:

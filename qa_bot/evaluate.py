@@ -70,7 +70,36 @@ def load_eval(path: Path) -> dict[str, Any]:
         raise InputError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not any(k in data for k in ("answerable", "unanswerable", "conversations")):
         raise InputError(f'{path} must be an object with "answerable", "unanswerable" and/or "conversations" lists')
+    for section in ("answerable", "unanswerable", "conversations"):
+        items = data.setdefault(section, [])
+        if not isinstance(items, list):
+            raise InputError(f'{path}: "{section}" must be a list')
+        for i, item in enumerate(items):
+            label = f" ({item['id']})" if isinstance(item, dict) and "id" in item else ""
+            where = f"{path}: {section}[{i}]{label}"
+            if section == "conversations":
+                turns = item.get("turns") if isinstance(item, dict) else None
+                if not isinstance(turns, list) or not turns:
+                    raise InputError(f'{where} needs a non-empty "turns" list')
+                for j, turn in enumerate(turns):
+                    _check_item(turn, f"{where} turn {j}", answerable=True)
+            else:
+                _check_item(item, where, answerable=section == "answerable")
     return data
+
+
+def _check_item(item: Any, where: str, *, answerable: bool) -> None:
+    if not isinstance(item, dict) or not isinstance(item.get("q"), str):
+        raise InputError(f'{where} needs a "q" string')
+    if not answerable:
+        return
+    gold, facts = item.get("gold", []), item.get("facts", [])
+    if not isinstance(gold, list) or not all(isinstance(g, str) for g in gold):
+        raise InputError(f'{where}: "gold" must be a list of strings')
+    if not isinstance(facts, list) or not all(
+        isinstance(group, list) and all(isinstance(alt, str) for alt in group) for group in facts
+    ):
+        raise InputError(f'{where}: "facts" must be a list of lists of strings')
 
 
 def gold_hit(answer: Answer, gold: Iterable[str], first_only: bool) -> bool:

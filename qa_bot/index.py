@@ -26,7 +26,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from .config import Settings
-from .errors import IndexStoreError
+from .errors import CorpusError, IndexStoreError
 from .ingest import INGEST_VERSION, corpus_files, load_corpus
 from .models import embeddings_id
 from .text import clauses
@@ -169,6 +169,11 @@ class Index:
         """Bring the store in line with seeds/: add new passages, delete vanished ones."""
         began = time.perf_counter()
         chunks = load_corpus(self.settings.seeds_path, self.settings.root)
+        if not chunks:
+            raise CorpusError(
+                f"No article text in {self.settings.seeds_path}: add UTF-8 .txt or .md articles "
+                "(or set QA_BOT_SEEDS_DIR)."
+            )
         manifest = self.manifest() or {}
         model = embeddings_id(self.embeddings)
         rebuilt = manifest.get("embeddings") not in (None, model)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
-from .text import ends_sentence, sentence_spans
+from .text import ends_sentence, normalise, sentence_spans
 from .types import Chunk, Sentence
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,16 @@ log = logging.getLogger(__name__)
 MAX_PASSAGE_CHARS = 700
 ARTICLE_SUFFIXES = (".txt", ".md")
 # Bumped whenever chunking changes, so a stale index is rebuilt.
-INGEST_VERSION = "5"
+INGEST_VERSION = "7"
 
 _PROMO = re.compile(r"^\s*(?:[اإأ]قر[أا]\s+[اأ]يض(?:ا|اً|ًا)|read\s+(?:also|more)|see\s+also)\s*:", re.I)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•|]|\d+[.)])\s")
+# A line ending in one of these words continues on the next line: it is not a heading.
+_OPEN_ENDING_WORDS = (
+    "إن أن أنه إنه في من على عن إلى الى مع و أو ثم بين بعد قبل حول الذي التي الذين لدى عند كما لكن بأن"
+    " the a an of to in on at for from with and or but that which who by as"
+)
+_OPEN_ENDINGS = frozenset(normalise(w) for w in _OPEN_ENDING_WORDS.split())
 _MAX_HEADING_WORDS = 7
 _MAX_HEADING_CHARS = 60
 
@@ -90,6 +97,10 @@ def blocks(text: str) -> list[_Block]:
             out.append(_Block("promo", *_strip_span(text, start, end)))
             prev_ended = True
             continue
+        if _LIST_ITEM.match(line):  # Markdown list items and table rows: each its own paragraph
+            current = _close(out, current)
+            current, prev_ended = [start, end], True
+            continue
         if line.startswith("#") or (prev_ended and has_next and _looks_like_heading(line)):
             current = _close(out, current)
             s, e = _strip_span(text, start, end)
@@ -131,11 +142,13 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _looks_like_heading(line: str) -> bool:
+    last = normalise(line.split()[-1]) if line.split() else ""
     return (
         len(line) <= _MAX_HEADING_CHARS
         and len(line.split()) <= _MAX_HEADING_WORDS
         and not ends_sentence(line)
-        and not line.endswith((":", "،", ","))
+        and not line.endswith((":", "،", ",", "-", "–"))
+        and last not in _OPEN_ENDINGS  # "وقال لافروف إن" breaks off mid-sentence
     )
 
 

@@ -166,6 +166,11 @@ class HybridRetriever(BaseRetriever):
     def chunks(self) -> list[Chunk]:
         return list(self._lex.chunks.values())
 
+    def knows(self, term: str) -> bool:
+        """True when a search term (or one of its synonyms) occurs in the corpus."""
+        lex = self._lex
+        return term in lex.df or any(alt in lex.df for alt in synonym_lexicon().get(term, ()))
+
     def query_terms(self, text: str, lex: _Lexical | None = None) -> QueryTerms:
         """Question terms weighted by idf. A term the corpus never uses gets a fixed, modest weight:
         it is as often a paraphrase (\"stance\" for \"position\") as a sign the article is silent."""

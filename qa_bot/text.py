@@ -48,7 +48,7 @@ a an the of to in on at for from by with about as and or but is are was were be 
 did what which who whom whose when where why how that this these those it its he she they them his
 her their there here has have had will would can could should may might must not no any some than
 then so such into over after before during between according article say said says tell told mention
-mentioned number doesn don didn isn aren wasn weren hasn haven hadn won wouldn couldn shouldn can't
+mentioned number doesn don didn isn aren wasn weren hasn haven hadn wouldn couldn shouldn can't
 t s ll re ve d m
 """
 _STOP_EN = frozenset(_STOP_EN_WORDS.split())
@@ -90,9 +90,15 @@ _EN_DEMONYMS = {
 }
 
 
+def strip_invisible(text: str) -> str:
+    """Drop format characters (zero-width joiners and spaces, bidi marks, soft hyphens, BOM)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def normalise(text: str) -> str:
-    """Search key for text in any language: NFKC, Arabic letter forms unified, lower-cased."""
-    text = unicodedata.normalize("NFKC", text)
+    """Search key for text in any language: NFKC, invisible marks dropped, Arabic letter forms
+    unified, lower-cased."""
+    text = strip_invisible(unicodedata.normalize("NFKC", text))
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
     return text.translate(_CHAR_MAP).casefold()
 

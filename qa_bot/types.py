@@ -108,6 +108,7 @@ class Message:
             raise InputError(f'history role must be "user" or "assistant", got {role!r}')
         if not isinstance(content, str):
             raise InputError("history content must be a string")
+        ensure_text(content, "history content")
         return cls(role=role, content=content)
 
 
@@ -115,6 +116,14 @@ def coerce_history(history: Iterable[Message | Mapping[str, Any]] | None) -> lis
     """Validate a history given as Messages or dicts."""
     if history is None:
         return []
-    if isinstance(history, (str, bytes, Mapping)):
-        raise InputError("history must be a list of messages")
+    if not isinstance(history, (list, tuple)):
+        raise InputError('history must be a list of {"role": ..., "content": ...} messages')
     return [Message.coerce(item) for item in history]
+
+
+def ensure_text(value: str, what: str) -> None:
+    """InputError for strings that are not valid Unicode text (lone surrogates from bad JSON)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{what} contains invalid characters (unpaired UTF-16 surrogates)") from None

@@ -108,3 +108,21 @@ def test_concurrent_asks_while_reloading_give_the_same_answers(bot) -> None:
         results = [r for r in pool.map(ask_or_reload, range(60)) if r is not None]
     assert len(results) == 48
     assert all(answer == expected[q] for q, answer in results)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Ok", "Who is Messi?", "What is the capital of Australia?", "And what about China?", "شكرا", "وماذا عن الصين؟"],
+)
+def test_off_topic_questions_after_a_conversation_are_still_refused(bot, question) -> None:
+    first = "What did Kerry say about a new constitution?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": bot.ask(first).text}]
+    answer = bot.ask(question, history=history)
+    assert answer.abstained and not answer.citations
+
+
+def test_topic_shift_to_something_the_article_covers_is_answered(bot) -> None:
+    first = "What did Kerry say about a new constitution?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": bot.ask(first).text}]
+    answer = bot.ask("And what about NATO?", history=history)
+    assert not answer.abstained and "NATO" in answer.text

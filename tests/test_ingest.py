@@ -129,3 +129,29 @@ def test_a_sentence_longer_than_a_passage_is_cut_at_clauses(tmp_path: Path) -> N
     for c in chunks:
         assert text[c.start : c.end] == c.text
         assert c.text.endswith(("،", "."))  # cut after a clause mark, not inside a word
+
+
+def test_short_line_that_breaks_off_mid_sentence_is_not_a_heading() -> None:
+    text = "انتهت المحادثات في موسكو.\nوقال لافروف إن\nالمحادثات كانت بناءة ومفيدة جدا.\n"
+    parsed = blocks(text)
+    assert [b.kind for b in parsed] == ["paragraph", "paragraph"]
+    assert display(text[parsed[1].start : parsed[1].end]) == "وقال لافروف إن المحادثات كانت بناءة ومفيدة جدا."
+
+
+def test_markdown_list_items_are_passages_not_headings(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "notes.md").write_text("# Notes\n\n- first point\n- second point\n\nClosing line.\n", encoding="utf-8")
+    texts = [c.text for c in load_corpus(seeds, tmp_path)]
+    assert texts == ["- first point", "- second point", "Closing line."]
+
+
+def test_an_empty_seeds_folder_is_a_clear_error(tmp_path: Path) -> None:
+    from qa_bot.config import Settings
+    from qa_bot.errors import CorpusError
+    from qa_bot.index import Index
+    from qa_bot.models import UseM3Embeddings
+
+    (tmp_path / "seeds").mkdir()
+    with pytest.raises(CorpusError, match="No article text"):
+        Index(Settings(root=tmp_path), UseM3Embeddings()).refresh()
