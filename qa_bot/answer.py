@@ -173,6 +173,7 @@ class Weights:
     dense: float = 0.3
     coverage: float = 0.7
     rank: float = 0.08
+    cross_lingual: float = 1.0  # dense-only score for a sentence not in the question's language
     phrase: float = 0.15  # bonus for question word pairs found side by side in the sentence
     context: float = 0.6  # weight of the conversation context for follow-up questions
     context_terse: float = 2.0  # ... when the follow-up has almost no words of its own ("By when?")
@@ -198,6 +199,14 @@ def _same_region(a: ScoredSentence, b: ScoredSentence) -> bool:
     if a.chunk.section or b.chunk.section:
         return a.chunk.section == b.chunk.section
     return abs(a.chunk.position - b.chunk.position) <= REGION_SPAN
+
+
+def _readable_in(s: ScoredSentence, language: Language) -> bool:
+    """True when the sentence or its translation is in `language` (so words can be matched)."""
+    sentence = s.sentence
+    return detect_language(sentence.text) == language or bool(
+        sentence.translation and detect_language(sentence.translation) == language
+    )
 
 
 def off_task(question: str) -> bool:
@@ -234,8 +243,12 @@ class ExtractiveAnswerer:
         candidates: list[Candidate],
         primary: list[ScoredSentence],
         follow_up: FollowUp | None = None,
+        language: Language | None = None,
     ) -> list[tuple[float, ScoredSentence]]:
         """Sentences with their final score, best first.
+
+        A sentence with no text in the question's `language` (an article without a translation)
+        cannot match words, only meaning: it is scored on cross-lingual similarity alone.
 
         For a follow-up, the earlier question only says *where* in the article to look: every
         sentence of the region (section) its best evidence lies in gets the same pull, and the
@@ -246,6 +259,8 @@ class ExtractiveAnswerer:
         prior = {c.chunk.id: c.fused / top_fused for c in candidates}
 
         def score(s: ScoredSentence) -> float:
+            if language is not None and not _readable_in(s, language):
+                return w.cross_lingual * s.dense
             return w.dense * s.dense + w.coverage * s.coverage + w.phrase * s.phrase
 
         lam, rank_weight = 0.0, w.rank
@@ -273,7 +288,7 @@ class ExtractiveAnswerer:
     ) -> Answer:
         if off_task(question):
             return self.abstain(language, query)
-        ranked = self.rank(candidates, primary, follow_up)
+        ranked = self.rank(candidates, primary, follow_up, language)
         threshold = self.min_confidence * (self.weights.follow_up_relax if follow_up else 1.0)
         needs = answer_needs(question)
         if needs:

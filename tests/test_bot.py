@@ -126,3 +126,17 @@ def test_topic_shift_to_something_the_article_covers_is_answered(bot) -> None:
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": bot.ask(first).text}]
     answer = bot.ask("And what about NATO?", history=history)
     assert not answer.abstained and "NATO" in answer.text
+
+
+def test_without_a_translation_english_questions_work_cross_lingually(tmp_path) -> None:
+    from conftest import REPO, make_project
+    from qa_bot.bot import Bot
+    from qa_bot.config import Settings
+
+    root = make_project(tmp_path, sidecar=False)
+    bot = Bot.from_settings(Settings(root=root, prompts_dir=REPO / "prompts"))
+    answer = bot.ask("What did the United States and Russia announce after the Moscow talks?")
+    assert not answer.abstained and answer.citations[0].translation is None
+    assert "مفاوضات مباشرة" in answer.citations[0].passage
+    assert "(quoted in the article's language)" in answer.text  # the Arabic quote is labelled
+    assert bot.ask("What is the capital of Australia?").abstained
