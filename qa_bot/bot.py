@@ -138,11 +138,3 @@ class Bot:
         return self.answerer.answer(
             question, state["language"], candidates, primary, follow_up, query if context else None
         )
-
-    def stats(self) -> dict[str, Any]:
-        chunks = self.retriever.chunks
-        return {
-            "articles": len({c.article_id for c in chunks}),
-            "passages": len(chunks),
-            "embeddings": getattr(self.embeddings, "model_id", type(self.embeddings).__name__),
-        }

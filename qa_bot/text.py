@@ -103,11 +103,6 @@ def normalise(text: str) -> str:
     return text.translate(_CHAR_MAP).casefold()
 
 
-def is_arabic(text: str) -> bool:
-    """True when Arabic letters outnumber Latin ones."""
-    return detect_language(text) == "ar"
-
-
 def detect_language(text: str, default: str = "en") -> str:
     """`"ar"` or `"en"` by which script has more letters; `default` when there are none."""
     arabic = len(_ARABIC_LETTER.findall(text))

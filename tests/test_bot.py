@@ -140,3 +140,10 @@ def test_without_a_translation_english_questions_work_cross_lingually(tmp_path) 
     assert "مفاوضات مباشرة" in answer.citations[0].passage
     assert "(quoted in the article's language)" in answer.text  # the Arabic quote is labelled
     assert bot.ask("What is the capital of Australia?").abstained
+
+
+def test_the_retriever_is_a_langchain_retriever(bot) -> None:
+    docs = bot.retriever.invoke("Minsk agreements and Donbas")
+    assert docs and "دونباس" in docs[0].page_content
+    assert docs[0].metadata["source"] == "seeds/000_b7f32638cd3eede3.txt"
+    assert "Donbas" in docs[0].metadata["translation"]
