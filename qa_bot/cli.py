@@ -183,16 +183,9 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from .ui import launch
+    from .api import serve
 
-    bot = _bot(settings)
-    try:
-        launch(bot, settings.host, settings.port)
-    except OSError as exc:
-        raise QaBotError(
-            f"cannot serve on {settings.host}:{settings.port} ({exc.strerror or exc}). "
-            "Choose another port with --port or QA_BOT_PORT."
-        ) from None
+    serve(_bot(settings), settings.host, settings.port)
     return 0
 
 

@@ -42,6 +42,10 @@ class Settings:
     max_question_chars: int = 2000
     host: str = "127.0.0.1"
     port: int = 7860
+    allowed_origins: str = ""
+    rate_limit: int = 30
+    max_concurrent: int = 4
+    request_timeout: float = 30.0
     collection: str = "qa_bot"
 
     def __post_init__(self) -> None:
@@ -56,6 +60,12 @@ class Settings:
             raise ConfigError(f"QA_BOT_TOP_K must be between 1 and 10, got {self.top_k}")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"QA_BOT_PORT must be a TCP port (1-65535), got {self.port}")
+        if self.rate_limit < 1 or self.max_concurrent < 1:
+            raise ConfigError("QA_BOT_RATE_LIMIT and QA_BOT_MAX_CONCURRENT must be at least 1")
+        if not self.request_timeout > 0:
+            raise ConfigError(
+                f"QA_BOT_REQUEST_TIMEOUT must be a positive number of seconds, got {self.request_timeout}"
+            )
         if self.max_question_chars < 1:
             raise ConfigError("QA_BOT_MAX_QUESTION_CHARS must be positive")
 

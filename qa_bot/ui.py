@@ -210,10 +210,3 @@ def create_app(bot: Asker) -> gr.Blocks:
         reset.click(clear, None, outputs, queue=False)
         chatbot.clear(clear, None, outputs, queue=False)
     return app
-
-
-def launch(bot: Asker, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the chat on http://host:port (blocks until interrupted)."""
-    app = create_app(bot)
-    app.queue(default_concurrency_limit=1)
-    app.launch(server_name=host, server_port=port, css=CSS, ssr_mode=False, mcp_server=False, show_error=False)
