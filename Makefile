@@ -28,7 +28,15 @@ serve: setup
 	$(BIN)/qa-bot index
 	$(BIN)/qa-bot serve
 
-test: setup
+# Browser tests drive Debian's Chromium with Playwright (never `playwright install`: no downloads).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Chromium is missing: install the chromium package"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+
+test: setup $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: setup
