@@ -34,6 +34,7 @@ class Settings:
     root: Path = field(default_factory=Path.cwd)
     seeds_dir: Path | None = None
     index_dir: Path | None = None
+    data_dir: Path | None = None
     prompts_dir: Path = _PACKAGE_ROOT / "prompts"
     embeddings: str = "use-m3"
     threads: int = field(default_factory=lambda: min(2, cpu_count()))
@@ -74,6 +75,11 @@ class Settings:
         return self.seeds_dir if self.seeds_dir is not None else self.root / "seeds"
 
     @property
+    def data_path(self) -> Path:
+        """Where user data (answer feedback) is kept."""
+        return self.data_dir if self.data_dir is not None else self.root / "data"
+
+    @property
     def index_path(self) -> Path:
         return self.index_dir if self.index_dir is not None else self.root / "index"
 
@@ -87,7 +93,7 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _parse(f.name, raw, str(f.type))
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("root", "seeds_dir", "index_dir", "prompts_dir"):
+        for key in ("root", "seeds_dir", "index_dir", "data_dir", "prompts_dir"):
             if key in values:
                 values[key] = Path(values[key]).expanduser().resolve()
         return cls(**values)

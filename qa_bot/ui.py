@@ -8,8 +8,14 @@ module costs nothing.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -17,14 +23,15 @@ from .config import Settings
 from .errors import QaBotError
 from .prompts import load_wording
 from .text import detect_language
-from .types import Answer, Citation
+from .types import Answer, Chunk, Citation
 
 if TYPE_CHECKING:
     import gradio as gr
 
 log = logging.getLogger(__name__)
 
-ChatHistory = list[dict[str, str]]
+ChatHistory = list[dict[str, Any]]
+_MARKER = re.compile(r"\[(\d{1,2})\]")
 Direction = Literal["rtl", "ltr"]
 
 TITLE = "Ask the article · اسأل المقال"
@@ -59,6 +66,15 @@ CSS = f"""
 .qa-header h1 {{ margin-bottom: .2em; }}
 .qa-header p {{ margin: 0; }}
 #qa-question textarea {{ unicode-bidi: plaintext; text-align: start; }}
+.qa-cite {{ text-decoration: none; font-weight: 600; padding: 0 .1em; border-radius: 3px; cursor: pointer; }}
+.qa-cite:hover {{ background: var(--color-accent-soft, #fde68a); }}
+.qa-goto {{ font-size: .9em; }}
+.qa-flash {{ outline: 2px solid var(--color-accent, #f59e0b); outline-offset: 2px; transition: outline .3s; }}
+.qa-article {{ max-height: 70vh; overflow-y: auto; }}
+.qa-art-row {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1em; padding: .4em 0;
+  border-bottom: 1px solid var(--border-color-primary); }}
+.qa-art-translation {{ color: var(--body-text-color-subdued); }}
+@media (max-width: 700px) {{ .qa-art-row {{ grid-template-columns: 1fr; }} }}
 """
 
 
@@ -99,13 +115,22 @@ def highlight_passage(passage: str, start: int, highlights: tuple[tuple[int, int
 
 
 def render_citation(c: Citation) -> str:
-    """A collapsible source: `[n] source · section`, the passage with its quoted sentences marked, the translation."""
-    summary = f"[{c.n}] {c.source}" + (f" · {c.section}" if c.section else "")
+    """A collapsible source: `[n] source · section`, the passage with its quoted sentences marked,
+    the translation, and a link that shows the passage in the whole article."""
+    summary = f"[{c.n}] {c.source}" + (f" · {c.section}" if c.section else "") + f" · {c.start}–{c.end}"
     passage = highlight_passage(c.passage, c.start, c.highlights)
     body = _wrap(text_direction(c.passage, "ar"), passage, "qa-passage")
     if c.translation:
         body += _wrap(text_direction(c.translation), _escape(c.translation), "qa-translation")
-    return f'<details class="qa-citation"><summary dir="ltr">{html.escape(summary)}</summary>{body}</details>'
+    body += f'<a class="qa-goto {_place(c.source, c.start)}" href="#">Show in the article · اعرض في المقال</a>'
+    return (
+        f'<details class="qa-citation qa-n-{c.n}"><summary dir="ltr">{html.escape(summary)}</summary>{body}</details>'
+    )
+
+
+def _place(source: str, start: int) -> str:
+    """A CSS class naming a passage's place (gradio's sanitiser keeps classes, not data-* attributes)."""
+    return f"qa-at-{hashlib.sha1(source.encode()).hexdigest()[:8]}-{start}"
 
 
 def render_user(question: str) -> str:
@@ -116,7 +141,16 @@ def render_user(question: str) -> str:
 def render_answer(answer: Answer, sources_label: str | None = None) -> str:
     """A bot message: the answer text, then one <details> per citation."""
     direction = text_direction(answer.text, answer.language)
-    inner = f'<p class="qa-text">{_escape(answer.text)}</p>'
+    numbers = {c.n for c in answer.citations}
+    text = _MARKER.sub(
+        lambda m: (
+            f'<a class="qa-cite qa-n-{m.group(1)}" href="#">[{m.group(1)}]</a>'
+            if int(m.group(1)) in numbers
+            else m.group(0)
+        ),
+        _escape(answer.text),
+    )
+    inner = f'<p class="qa-text">{text}</p>'
     if answer.citations:
         label = sources_label if sources_label is not None else sources_label_for(answer.language)
         cites = "".join(render_citation(c) for c in answer.citations)
@@ -132,18 +166,59 @@ def sources_label_for(language: Literal["ar", "en"], prompts_dir: Path | None = 
         return "المصادر" if language == "ar" else "Sources"
 
 
+def render_article(chunks: Sequence[Chunk]) -> str:
+    """The whole article(s): each passage in its language beside its translation, under its section."""
+    rows: list[str] = []
+    source, section = None, None
+    for c in chunks:
+        if c.source != source:
+            source, section = c.source, None
+            rows.append(
+                f'<h3 class="qa-art-title" dir="auto">{_escape(c.title)} <small>({_escape(c.source)})</small></h3>'
+            )
+        if c.section and c.section != section:
+            section = c.section
+            rows.append(_wrap(text_direction(c.section, "ar"), f"<h4>{_escape(c.section)}</h4>", "qa-art-section"))
+        original = _wrap(text_direction(c.text, "ar"), _escape(c.text), "qa-art-original")
+        translated = _wrap("ltr", _escape(c.translation), "qa-art-translation") if c.translation else ""
+        rows.append(f'<div class="qa-art-row {_place(c.source, c.start)}">{original}{translated}</div>')
+    return f'<div class="qa-article">{"".join(rows)}</div>'
+
+
+class FeedbackLog:
+    """Thumbs up/down on answers, one JSON object per line (question, answer, citations, time)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def record(self, liked: bool, question: str, answer: dict[str, Any]) -> None:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "rating": "up" if liked else "down",
+            "question": question,
+            "answer": answer,
+        }
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
 def respond(
     bot: Asker, question: str | None, chat: ChatHistory, history: ChatHistory
 ) -> tuple[str, ChatHistory, ChatHistory]:
-    """One turn: ask with the plain-text `history`; return (textbox value, rendered chat, plain history).
+    """One turn: ask with the plain-text `history`; return (textbox value, rendered chat, history).
 
-    A QaBotError (empty or too long question...) becomes a gr.Warning and leaves everything as it was.
+    `history` holds the plain text of each turn (what the bot is given) and, on answers, the answer
+    JSON under "answer" (what feedback records). A QaBotError (empty or too long question...)
+    becomes a gr.Warning and leaves everything as it was.
     """
     import gradio as gr
 
     question = question or ""
     try:
-        answer = bot.ask(question, [dict(m) for m in history])
+        answer = bot.ask(question, [{"role": m["role"], "content": m["content"]} for m in history])
     except QaBotError as exc:
         gr.Warning(html.escape(str(exc)))
         return question, chat, history
@@ -157,7 +232,11 @@ def respond(
         {"role": "user", "content": render_user(question)},
         {"role": "assistant", "content": render_answer(answer, sources_label_for(answer.language, prompts_dir))},
     ]
-    history = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    history = [
+        *history,
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": answer.text, "answer": answer.to_dict()},
+    ]
     return "", chat, history
 
 
@@ -166,14 +245,60 @@ def clear() -> tuple[str, ChatHistory, ChatHistory, ChatHistory]:
     return "", [], [], []
 
 
-def create_app(bot: Asker) -> gr.Blocks:
+# Clicks inside chat messages (gradio strips inline handlers, so one delegated listener does it all):
+# [n] opens that answer's n-th source; "Show in the article" opens the article view at the passage.
+HEAD_JS = """
+<script>
+document.addEventListener("click", function (event) {
+  var cite = event.target.closest && event.target.closest(".qa-cite");
+  if (cite) {
+    event.preventDefault();
+    var n = (cite.className.match(/qa-n-(\\d+)/) || [])[1];
+    var answer = cite.closest(".qa-answer");
+    var source = answer && n && answer.querySelector("details.qa-citation.qa-n-" + n);
+    if (source) { source.open = true; source.scrollIntoView({block: "nearest"}); flash(source); }
+    return;
+  }
+  var go = event.target.closest && event.target.closest(".qa-goto");
+  if (go) {
+    event.preventDefault();
+    var place = (go.className.match(/qa-at-[0-9a-f]+-\\d+/) || [])[0];
+    var box = document.getElementById("qa-article-box");
+    var toggle = box && box.querySelector("button");
+    var row = function () { return place && document.querySelector(".qa-art-row." + place); };
+    if (!row() && toggle) { toggle.click(); }
+    setTimeout(function () { var r = row(); if (r) { r.scrollIntoView({block: "center"}); flash(r); } }, 150);
+  }
+});
+function flash(el) {
+  el.classList.add("qa-flash");
+  setTimeout(function () { el.classList.remove("qa-flash"); }, 2000);
+}
+</script>
+"""
+
+
+def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
     """Build (not launch) the chat app around `bot`."""
     import gradio as gr
 
-    def on_submit(question: str, chat: ChatHistory, history: ChatHistory) -> tuple[str, Any, Any, Any]:
+    def on_submit(question: str, chat: ChatHistory, history: ChatHistory) -> Iterator[tuple[Any, Any, Any, Any]]:
+        if question and question.strip():  # show the question at once, then the answer
+            pending = [*chat, {"role": "user", "content": render_user(question.strip())}]
+            yield "", pending, chat, history
         text, chat, history = respond(bot, question, chat, history)
-        return text, chat, chat, history
+        yield text, chat, chat, history
 
+    def on_like(data: gr.LikeData, history: ChatHistory) -> None:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        if feedback is None or not isinstance(index, int) or not 0 < index < len(history):
+            return
+        turn, asked = history[index], history[index - 1]
+        if turn.get("role") == "assistant":
+            feedback.record(bool(data.liked), str(asked.get("content", "")), turn.get("answer", {}))
+            gr.Info("Thanks for the feedback · شكرًا على رأيك")
+
+    chunks: Sequence[Chunk] = getattr(getattr(bot, "retriever", None), "chunks", [])
     app = gr.Blocks(title=TITLE, analytics_enabled=False)
     with app:
         gr.HTML(_HEADER)
@@ -183,7 +308,7 @@ def create_app(bot: Asker) -> gr.Blocks:
             render_markdown=False,  # messages are our own escaped HTML, not Markdown
             sanitize_html=True,  # defence in depth: our tags/attributes are on gradio's allow-list
             latex_delimiters=[],
-            feedback_options=None,
+            feedback_options=("Like", "Dislike") if feedback is not None else None,
             buttons=[],
             elem_id="qa-chat",
         )
@@ -202,6 +327,9 @@ def create_app(bot: Asker) -> gr.Blocks:
             send = gr.Button("Send · أرسل", variant="primary", scale=1)
             reset = gr.Button("Clear · امسح", scale=1)
         gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples · أمثلة", cache_examples=False)
+        if chunks:
+            with gr.Accordion("The article · المقال", open=False, elem_id="qa-article-box"):
+                gr.HTML(render_article(chunks))
 
         inputs = [question, chat_state, history_state]
         outputs = [question, chatbot, chat_state, history_state]
@@ -209,4 +337,6 @@ def create_app(bot: Asker) -> gr.Blocks:
         send.click(on_submit, inputs, outputs)
         reset.click(clear, None, outputs, queue=False)
         chatbot.clear(clear, None, outputs, queue=False)
+        if feedback is not None:
+            chatbot.like(on_like, [history_state], None)
     return app

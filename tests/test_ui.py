@@ -109,13 +109,13 @@ def test_respond_appends_and_passes_plain_history() -> None:
     assert len(chat) == 2 and "<details" in chat[1]["content"]
     assert history == [
         {"role": "user", "content": "What did Kerry say about a new constitution?"},
-        {"role": "assistant", "content": EN_ANSWER.text},
+        {"role": "assistant", "content": EN_ANSWER.text, "answer": EN_ANSWER.to_dict()},
     ]
     text, chat, history = ui.respond(bot, "ماذا قال كيري عن الجدول الزمني؟", chat, history)
     assert len(chat) == 4 and len(history) == 4
     question, passed = bot.calls[1]
     assert question == "ماذا قال كيري عن الجدول الزمني؟"
-    assert passed == history[:2]
+    assert passed == [{"role": m["role"], "content": m["content"]} for m in history[:2]]  # text only
     assert all("<" not in m["content"] for m in passed)
     assert outer_dir(chat[2]["content"]) == "rtl" and outer_dir(chat[3]["content"]) == "rtl"
 
@@ -158,3 +158,33 @@ def test_module_import_does_not_import_gradio() -> None:
 
     code = "import sys, qa_bot.ui; assert 'gradio' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_citation_markers_are_clickable_and_point_at_their_source() -> None:
+    markup = ui.render_answer(EN_ANSWER)
+    assert '<a class="qa-cite qa-n-1" href="#">[1]</a>' in markup
+    assert '<details class="qa-citation qa-n-1">' in markup
+    assert 'class="qa-goto qa-at-' in markup and '-100"' in markup
+
+
+def test_article_view_lists_every_passage_with_its_translation() -> None:
+    from qa_bot.types import Chunk
+
+    chunks = [
+        Chunk("a", "x", "Title", "seeds/x.txt", 0, 10, "نص أول.", "First text.", None, 0),
+        Chunk("b", "x", "Title", "seeds/x.txt", 11, 30, f"نص {XSS}", None, "قسم", 1),
+    ]
+    markup = ui.render_article(chunks)
+    assert markup.count('class="qa-art-row qa-at-') == 2 and '-11"' in markup
+    assert "First text." in markup and "<h4>قسم</h4>" in markup and "<img" not in markup
+
+
+def test_feedback_is_stored_as_json_lines(tmp_path) -> None:
+    import json
+
+    log = ui.FeedbackLog(tmp_path / "data" / "feedback.jsonl")
+    log.record(True, "What did Kerry say?", EN_ANSWER.to_dict())
+    log.record(False, "ماذا قال كيري؟", EN_ANSWER.to_dict())
+    rows = [json.loads(line) for line in (tmp_path / "data" / "feedback.jsonl").read_text().splitlines()]
+    assert [r["rating"] for r in rows] == ["up", "down"] and rows[1]["question"] == "ماذا قال كيري؟"
+    assert rows[0]["answer"]["citations"][0]["source"] == "seeds/x.txt" and rows[0]["time"].endswith("Z")
