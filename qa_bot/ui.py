@@ -298,6 +298,9 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
             feedback.record(bool(data.liked), str(asked.get("content", "")), turn.get("answer", {}))
             gr.Info("Thanks for the feedback · شكرًا على رأيك")
 
+    # gradio finds the LikeData parameter by its annotation object; this module's annotations are strings.
+    on_like.__annotations__["data"] = gr.LikeData
+
     chunks: Sequence[Chunk] = getattr(getattr(bot, "retriever", None), "chunks", [])
     app = gr.Blocks(title=TITLE, analytics_enabled=False)
     with app:

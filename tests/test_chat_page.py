@@ -1,0 +1,139 @@
+"""The chat page in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def chat_url(bot, data_dir: Path) -> Iterator[str]:
+    import uvicorn
+
+    from qa_bot.api import create_server
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    settings = replace(bot.settings, data_dir=data_dir)
+    server = uvicorn.Server(
+        uvicorn.Config(create_server(bot, settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            args=FLAGS,
+            viewport={"width": 1200, "height": 1000},
+        )
+        yield context.new_page()
+        context.close()
+
+
+def ask(page, question: str) -> object:
+    answers = page.locator(".qa-answer")
+    before = answers.count()
+    page.fill("#qa-question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('.qa-answer').length > {before}", timeout=30_000)
+    return answers.nth(before)
+
+
+def test_chat_answers_in_both_languages_with_clickable_sources(page, chat_url) -> None:
+    page.goto(chat_url)
+    english = ask(page, "What did Kerry say about a new constitution?")
+    assert "August" in english.locator(".qa-text").inner_text()
+    assert english.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    source = english.locator("details.qa-citation").first
+    assert source.evaluate("e => e.open") is False
+    english.locator(".qa-cite").first.click()
+    assert source.evaluate("e => e.open") is True
+    assert "دستور" in source.locator(".qa-passage").inner_text()
+    assert "constitution" in source.locator(".qa-translation").inner_text()
+    assert source.locator(".qa-passage mark").count() >= 1  # the quoted sentence is highlighted
+
+    arabic = ask(page, "أين جرت المباحثات بين بوتين وكيري؟")
+    assert "الكرملين" in arabic.locator(".qa-text").inner_text()
+    assert arabic.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    question = page.locator(".qa-user").last
+    assert question.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat.png"))
+
+
+def test_show_in_article_opens_the_article_at_the_passage(page, chat_url) -> None:
+    answer = page.locator(".qa-answer").first
+    answer.locator(".qa-cite").first.click()
+    answer.locator(".qa-goto").first.click()
+    row = page.locator(".qa-art-row.qa-flash")
+    row.wait_for(timeout=5_000)
+    assert "دستور" in row.inner_text() and "constitution" in row.inner_text()
+
+
+def test_markup_in_a_question_renders_as_text(page, chat_url) -> None:
+    page.evaluate("window.__pwned = undefined")
+    ask(page, "<img src=x onerror=window.__pwned=1> What did Lavrov say about NATO?")
+    assert "<img src=x" in page.locator(".qa-user").last.inner_text()
+    assert page.locator(".qa-user img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_thumbs_up_is_stored_for_review(page, chat_url, data_dir) -> None:
+    import json
+
+    page.locator("#qa-chat .message-row.bot-row, #qa-chat [data-testid='bot']").first.hover()
+    page.locator("#qa-chat button[aria-label='Like']").first.click()
+    store = data_dir / "feedback.jsonl"
+    for _ in range(100):
+        if store.exists() and store.read_text(encoding="utf-8").strip():
+            break
+        time.sleep(0.1)
+    entry = json.loads(store.read_text(encoding="utf-8").splitlines()[0])
+    assert entry["rating"] == "up" and entry["question"] == "What did Kerry say about a new constitution?"
+    assert entry["answer"]["citations"] and "August" in entry["answer"]["text"]
