@@ -243,13 +243,17 @@ def create_server(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
     """The JSON API with the Gradio chat page mounted at `/`."""
     import gradio as gr
 
-    from .ui import CSS, create_app
+    from .ui import CSS, HEAD_JS, FeedbackLog, create_app
 
+    settings = settings or bot.settings
+    feedback = FeedbackLog(settings.data_path / "feedback.jsonl")
+    api = create_api(bot, settings)
     app: FastAPI = gr.mount_gradio_app(
-        create_api(bot, settings),
-        create_app(bot),
+        api,
+        create_app(bot, feedback),
         path="/",
         css=CSS,
+        head=HEAD_JS,
         ssr_mode=False,
         mcp_server=False,
         show_error=False,
