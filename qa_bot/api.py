@@ -244,10 +244,12 @@ def create_server(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
     import gradio as gr
 
     from .ui import CSS, HEAD_JS, FeedbackLog, create_app
+    from .widget import add_widget_routes
 
     settings = settings or bot.settings
     feedback = FeedbackLog(settings.data_path / "feedback.jsonl")
     api = create_api(bot, settings)
+    add_widget_routes(api, settings or bot.settings)  # before the mount at "/", which would shadow them
     app: FastAPI = gr.mount_gradio_app(
         api,
         create_app(bot, feedback),
