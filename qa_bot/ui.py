@@ -117,15 +117,15 @@ def highlight_passage(passage: str, start: int, highlights: tuple[tuple[int, int
 def render_citation(c: Citation) -> str:
     """A collapsible source: `[n] source · section`, the passage with its quoted sentences marked,
     the translation, and a link that shows the passage in the whole article."""
-    summary = f"[{c.n}] {c.source}" + (f" · {c.section}" if c.section else "") + f" · {c.start}–{c.end}"
+    # <bdi> keeps an Arabic section name from reordering the numbers around it.
+    section = f" · <bdi>{html.escape(c.section)}</bdi>" if c.section else ""
+    summary = f"[{c.n}] {html.escape(c.source)}{section} · {c.start}–{c.end}"
     passage = highlight_passage(c.passage, c.start, c.highlights)
     body = _wrap(text_direction(c.passage, "ar"), passage, "qa-passage")
     if c.translation:
         body += _wrap(text_direction(c.translation), _escape(c.translation), "qa-translation")
     body += f'<a class="qa-goto {_place(c.source, c.start)}" href="#">Show in the article · اعرض في المقال</a>'
-    return (
-        f'<details class="qa-citation qa-n-{c.n}"><summary dir="ltr">{html.escape(summary)}</summary>{body}</details>'
-    )
+    return f'<details class="qa-citation qa-n-{c.n}"><summary dir="ltr">{summary}</summary>{body}</details>'
 
 
 def _place(source: str, start: int) -> str:

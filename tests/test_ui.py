@@ -66,7 +66,7 @@ def test_direction_per_message() -> None:
 def test_citation_has_details_mark_and_translation() -> None:
     markup = ui.render_answer(EN_ANSWER, "Sources")
     assert "<details" in markup and "<summary" in markup
-    assert "[1] seeds/x.txt · Moscow talks" in markup
+    assert "[1] seeds/x.txt · <bdi>Moscow talks</bdi> · 100–166" in markup  # section isolated for bidi
     assert f"<mark>{QUOTED}</mark>" in markup
     assert "قال كيري إن الجدول الزمني مهم. " in markup  # unquoted sentence present, outside <mark>
     assert re.search(r'class="qa-passage" dir="rtl"', markup)
