@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import ipaddress
 import os
 import shutil
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,3 +69,51 @@ def bot(settings: Settings) -> Iterator[object]:
     from qa_bot.bot import Bot
 
     yield Bot.from_settings(settings)
+
+
+# -- real servers and a real browser, shared by the HTTP and browser tests -------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(bot: Any, **overrides: Any) -> Iterator[str]:
+    """The full app (API + widget + chat page) under uvicorn in a thread, as `qa-bot serve` runs it."""
+    import httpx
+    import uvicorn
+
+    from qa_bot.api import create_server
+
+    port = free_port()
+    settings = dataclasses.replace(bot.settings, **{"rate_limit": 1000, **overrides})
+    config = uvicorn.Config(create_server(bot, settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(400):
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

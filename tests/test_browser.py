@@ -7,36 +7,23 @@ hostile CSS. One browser and one set of servers per module; a fresh browser cont
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import http.server
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serve
+
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # The required hostile rules, plus selectors that would hide or restyle the widget if they reached it.
 HOSTILE_CSS = (
     "html{direction:rtl;font-family:serif} button{background:red} "
@@ -49,57 +36,24 @@ XSS = "<img src=x onerror=window.__pwned=1>"
 ANSWER_TIMEOUT = 30_000  # ms; warm answers take tens of milliseconds
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _serve(bot: Any, **overrides: Any) -> Iterator[str]:
-    """The full app (API + widget + chat page) under uvicorn in a thread, like tests/test_http.py."""
-    import uvicorn
-
-    from qa_bot.api import create_server
-
-    port = _free_port()
-    settings = replace(bot.settings, **{"rate_limit": 1000, **overrides})
-    config = uvicorn.Config(create_server(bot, settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def api_url(bot) -> Iterator[str]:
     """Default origin policy: same-origin and localhost."""
-    with _serve(bot) as url:
+    with serve(bot) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def refusing_url(bot) -> Iterator[str]:
     """Only https://news.example may use this one."""
-    with _serve(bot, allowed_origins="https://news.example") as url:
+    with serve(bot, allowed_origins="https://news.example") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def limited_url(bot) -> Iterator[str]:
     """One question per minute per client."""
-    with _serve(bot, rate_limit=1) as url:
+    with serve(bot, rate_limit=1) as url:
         yield url
 
 

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
 
-pytestmark = pytest.mark.browser
+from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serve
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).parent / "artifacts"
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -34,29 +20,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def chat_url(bot, data_dir: Path) -> Iterator[str]:
-    import uvicorn
-
-    from qa_bot.api import create_server
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    settings = replace(bot.settings, data_dir=data_dir)
-    server = uvicorn.Server(
-        uvicorn.Config(create_server(bot, settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(bot, data_dir=data_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +34,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         context = p.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
             executable_path=CHROMIUM,
-            args=FLAGS,
+            args=CHROMIUM_ARGS,
             viewport={"width": 1200, "height": 1000},
         )
         yield context.new_page()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -13,6 +10,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from conftest import serve
 from qa_bot.api import RateLimiter, create_api, origin_allowed, parse_origins
 
 XSS = "<img src=x onerror=alert(1)><script>alert(2)</script>"
@@ -27,35 +25,11 @@ def client(bot) -> Iterator[httpx.Client]:
         yield c
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(bot) -> Iterator[str]:
     """The full app (API + chat page) under uvicorn, as `qa-bot serve` runs it."""
-    import uvicorn
-
-    from qa_bot.api import create_server
-
-    port = _free_port()
-    settings = replace(bot.settings, rate_limit=1000, max_concurrent=4)
-    config = uvicorn.Config(create_server(bot, settings), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield url
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(bot, max_concurrent=4) as url:
+        yield url
 
 
 def test_ask_returns_the_cli_answer_shape(client, bot) -> None:
