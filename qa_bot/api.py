@@ -189,7 +189,7 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
                 f"the limit is {settings.max_question_chars}",
             )
         try:
-            await asyncio.wait_for(slots.acquire(), timeout=min(5.0, settings.request_timeout))
+            await asyncio.wait_for(slots.acquire(), timeout=min(5.0, settings.request_timeout / 2))
         except TimeoutError:
             raise _HttpError(503, "too many answers in progress; try again in a moment") from None
         try:
@@ -197,7 +197,8 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
             call = asyncio.to_thread(bot.ask, body.question, history)
             return await asyncio.wait_for(call, timeout=settings.request_timeout)
         except TimeoutError:
-            raise _HttpError(504, f"no answer within {settings.request_timeout:g} seconds") from None
+            limit = f"{settings.request_timeout:g} s"
+            raise _HttpError(504, f"no answer within the {limit} limit (QA_BOT_REQUEST_TIMEOUT)") from None
         except InputError as exc:
             raise _HttpError(422, str(exc)) from None
         except QaBotError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -165,3 +166,28 @@ def test_no_file_of_the_machine_is_served(server, path) -> None:
     response = httpx.get(f"{server}{path}")
     assert response.status_code in (403, 404)
     assert "root:" not in response.text and "[project]" not in response.text
+
+
+class _SlowBot:
+    """A stand-in whose answers take longer than the server allows (the real bot answers in ms)."""
+
+    def __init__(self, settings, seconds: float) -> None:
+        self.settings, self.seconds = settings, seconds
+        self.retriever = type("R", (), {"chunks": []})()
+        self.embeddings = None
+
+    def ask(self, question, history=None):
+        time.sleep(self.seconds)
+        raise AssertionError("the server should have given up before this answer")
+
+
+def test_slow_answers_time_out_with_504_and_excess_load_gets_503(bot) -> None:
+    from fastapi.testclient import TestClient
+
+    settings = replace(bot.settings, request_timeout=1.0, max_concurrent=1)
+    with TestClient(create_api(_SlowBot(settings, 2.0), settings)) as c, ThreadPoolExecutor(2) as pool:
+        first = pool.submit(c.post, "/api/ask", json={"question": "slow"})
+        time.sleep(0.2)  # the first request holds the only slot
+        second = pool.submit(c.post, "/api/ask", json={"question": "also slow"})
+        assert second.result().status_code == 503 and "in progress" in second.result().json()["error"]
+        assert first.result().status_code == 504 and "1 s limit" in first.result().json()["error"]
