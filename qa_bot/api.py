@@ -157,7 +157,13 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
         origin = request.headers.get("origin")
         if not origin_allowed(origin, request.headers.get("host"), allowed):
             return error(403, f"origin {origin} is not allowed; the site owner can add it to QA_BOT_ALLOWED_ORIGINS")
-        cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin else {}
+        cors = {}
+        if origin:  # Retry-After is exposed so a widget on another site can say how long to wait
+            cors = {
+                "Access-Control-Allow-Origin": origin,
+                "Vary": "Origin",
+                "Access-Control-Expose-Headers": "Retry-After",
+            }
         if request.method == "OPTIONS":  # CORS preflight
             return JSONResponse(
                 {},

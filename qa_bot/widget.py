@@ -22,7 +22,7 @@ import logging
 import re
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .api import origin_allowed, parse_origins
 from .config import Settings
@@ -137,31 +137,3 @@ def add_widget_routes(app: "FastAPI", settings: Settings) -> None:
             {"origin": origin, "allowed": ok},
             headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store", "Vary": "Origin"},
         )
-
-    app.add_middleware(_ExposeRetryAfter)
-
-
-class _ExposeRetryAfter:
-    """Let cross-origin scripts read `Retry-After` on `/api/*` answers that carry CORS headers.
-
-    Pure ASGI (no buffering), so the Server-Sent Events stream is untouched.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope.get("type") != "http" or not str(scope.get("path", "")).startswith("/api/"):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_header(message: dict[str, Any]) -> None:
-            if message.get("type") == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                if b"access-control-allow-origin" in names and b"access-control-expose-headers" not in names:
-                    headers.append((b"access-control-expose-headers", b"Retry-After"))
-                    message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)
