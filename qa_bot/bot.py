@@ -14,7 +14,8 @@ from .answer import ExtractiveAnswerer, FollowUp
 from .config import Settings
 from .errors import InputError
 from .index import Index, RefreshReport
-from .models import make_embeddings, warm_up
+from .llm import LlmAnswerer
+from .models import make_chat_model, make_embeddings, warm_up
 from .retrieve import HybridRetriever
 from .text import detect_language, strip_invisible, tokens
 from .types import Answer, Language, Message, coerce_history, ensure_text
@@ -70,11 +71,16 @@ class Bot:
         self.index = index
         self.retriever = HybridRetriever(index=index, embeddings=embeddings)
         self.answerer = ExtractiveAnswerer(settings.prompts_dir, settings.min_confidence, max_claims=settings.top_k)
+        self.llm: LlmAnswerer | None = None
         self.chain: Runnable[dict[str, Any], Answer] = RunnableLambda(self._prepare) | RunnableLambda(self._respond)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, refresh: bool = True) -> Bot:
-        """Load the embeddings, build or refresh a stale index, and get ready to answer."""
+    def from_settings(cls, settings: Settings, *, refresh: bool = True, chat_model: Any = None) -> Bot:
+        """Load the embeddings, build or refresh a stale index, and get ready to answer.
+
+        `chat_model` (a LangChain chat model) overrides `QA_BOT_LLM`; tests pass a fake here.
+        """
+        chosen = (chat_model, "custom") if chat_model is not None else make_chat_model(settings)
         embeddings = make_embeddings(settings)
         warm_up(embeddings)
         index = Index(settings, embeddings)
@@ -82,6 +88,8 @@ class Bot:
         if refresh:
             bot.last_refresh = index.ensure()
         bot.retriever.load()
+        if chosen is not None:
+            bot.llm = LlmAnswerer(chosen[0], chosen[1], bot.retriever, bot.answerer, settings.prompts_dir)
         return bot
 
     last_refresh: RefreshReport | None = None
@@ -120,11 +128,16 @@ class Bot:
         language: Language = "ar" if detect_language(question) == "ar" else "en"
         context = follow_up_context(question, history, self.retriever.knows)
         query = f"{context} {question}" if context else question
-        return {"question": question, "language": language, "context": context, "query": query}
+        return {"question": question, "language": language, "context": context, "query": query, "history": history}
 
     def _respond(self, state: dict[str, Any]) -> Answer:
         retriever = self.retriever
         question, query, context = state["question"], state["query"], state["context"]
+        if self.llm is not None and context:  # a follow-up: let the model rewrite it, once
+            try:
+                query = self.llm.condense(question, state["history"])
+            except Exception as exc:  # noqa: BLE001 - keep the heuristic query
+                log.warning("condensing the follow-up failed (%s); using the conversation as is", type(exc).__name__)
         vector = retriever.embed(question)
         candidates = retriever.search(query, vector=None if context else vector)
         primary = retriever.score_sentences(candidates, question, vector)
@@ -135,6 +148,11 @@ class Bot:
                 # "By when?" leans on the earlier question; "And what about NATO?" only borrows its frame.
                 terse=len(tokens(question)) < 2 and not _TOPIC_SHIFT.search(question),
             )
-        return self.answerer.answer(
+        extractive = self.answerer.answer(
             question, state["language"], candidates, primary, follow_up, query if context else None
+        )
+        if self.llm is None:
+            return extractive
+        return self.llm.answer(
+            question, state["language"], candidates, state["history"], extractive, query if context else None
         )

@@ -37,6 +37,11 @@ class Settings:
     data_dir: Path | None = None
     prompts_dir: Path = _PACKAGE_ROOT / "prompts"
     embeddings: str = "use-m3"
+    llm: str = "none"
+    llm_base_url: str = ""
+    llm_api_key: str = field(default="", repr=False)  # a secret: never printed, logged or returned
+    ollama_url: str = "http://127.0.0.1:11434"
+    llm_timeout: float = 30.0
     threads: int = field(default_factory=lambda: min(2, cpu_count()))
     top_k: int = 2
     min_confidence: float = 0.43

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -158,3 +160,77 @@ def warm_up(embeddings: Embeddings) -> None:
     hook = getattr(embeddings, "warm_up", None)
     if callable(hook):
         hook()
+
+
+LLM_KINDS = ("openai", "ollama", "hf")
+
+
+def make_chat_model(settings: Settings) -> tuple[Any, str] | None:
+    """The chat model named by `QA_BOT_LLM` and its backend label, or None for the extractive default.
+
+    Raises:
+        ModelError: an unknown backend, a missing package (with the pip command) or missing key.
+    """
+    spec = settings.llm.strip()
+    if spec.lower() in ("", "none", "extractive"):
+        return None
+    kind, _, name = spec.partition(":")
+    if kind not in LLM_KINDS or not name:
+        raise ModelError(f"QA_BOT_LLM={spec!r}: use none, openai:<model>, ollama:<model> or hf:<local model path>")
+    if kind == "openai":
+        chat_openai = _optional("langchain_openai", "ChatOpenAI", "openai", spec)
+        key = settings.llm_api_key or os.environ.get("OPENAI_API_KEY", "")
+        if not key and not settings.llm_base_url:
+            raise ModelError(
+                f"QA_BOT_LLM={spec}: set OPENAI_API_KEY or QA_BOT_LLM_API_KEY "
+                "(or QA_BOT_LLM_BASE_URL for a local OpenAI-compatible server)"
+            )
+        model = chat_openai(
+            model=name,
+            base_url=settings.llm_base_url or None,
+            api_key=key or "not-needed",
+            timeout=settings.llm_timeout,
+            max_retries=0,  # qa-bot retries once itself, on 429/5xx/connection errors only
+            temperature=0,
+        )
+        return model, spec
+    if kind == "ollama":
+        chat_ollama = _optional("langchain_ollama", "ChatOllama", "ollama", spec)
+        model = chat_ollama(
+            model=name, base_url=settings.ollama_url, temperature=0, client_kwargs={"timeout": settings.llm_timeout}
+        )
+        return model, spec
+    return _local_model(name, spec), spec
+
+
+def _optional(module: str, attr: str, extra: str, spec: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except ImportError:
+        raise ModelError(
+            f"QA_BOT_LLM={spec} needs the {module.replace('_', '-')} package: pip install 'qa-bot[{extra}]'"
+        ) from None
+
+
+def _local_model(path: str, spec: str) -> Any:
+    """A local transformers model (folder or .gguf file) as a LangChain chat model, offline."""
+    if not Path(path).expanduser().exists():
+        raise ModelError(f"QA_BOT_LLM={spec}: no model at {path}")
+    pipeline_cls = _optional("langchain_huggingface", "HuggingFacePipeline", "hf", spec)
+    chat_cls = _optional("langchain_huggingface", "ChatHuggingFace", "hf", spec)
+    try:
+        from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
+    except ImportError:
+        raise ModelError(f"QA_BOT_LLM={spec} needs transformers: pip install 'qa-bot[hf]'") from None
+    file = Path(path).expanduser()
+    folder, gguf = (str(file.parent), {"gguf_file": file.name}) if file.suffix == ".gguf" else (str(file), {})
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **gguf)
+        model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **gguf)
+    except Exception as exc:  # noqa: BLE001 - any load failure: one line naming the setting
+        raise ModelError(f"QA_BOT_LLM={spec}: cannot load the model ({type(exc).__name__})") from None
+    generate = pipeline(
+        "text-generation", model=model, tokenizer=tokenizer, max_new_tokens=160, do_sample=False,
+        return_full_text=False,
+    )  # fmt: skip
+    return chat_cls(llm=pipeline_cls(pipeline=generate), tokenizer=tokenizer)

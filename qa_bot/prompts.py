@@ -56,3 +56,33 @@ def _load(prompts_dir: Path, language: str) -> Wording:
         if key == "claim" and "quote" not in used:
             raise ConfigError(f"{path}: 'claim' must contain {{quote}}.")
     return Wording(**{key: data[key] for key in EXTRACTIVE_KEYS})
+
+
+# Prompt files for an LLM backend: name -> the placeholders each must contain (and may only use).
+LLM_PROMPTS: dict[str, frozenset[str]] = {
+    "answer_system": frozenset({"language", "abstain"}),
+    "answer_user": frozenset({"sources", "question", "language"}),
+    "condense": frozenset({"history", "question"}),
+}
+
+
+def load_prompt(prompts_dir: Path, name: str) -> str:
+    """A prompt file's text, its placeholders checked against `LLM_PROMPTS`."""
+    return _load_prompt(prompts_dir.resolve(), name)
+
+
+@cache
+def _load_prompt(prompts_dir: Path, name: str) -> str:
+    path = prompts_dir / f"{name}.txt"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        raise ConfigError(f"Missing prompt file {path}. Restore it or set QA_BOT_PROMPTS_DIR.") from None
+    wanted = LLM_PROMPTS[name]
+    used = {field for _, field, _, _ in string.Formatter().parse(text) if field}
+    if used != wanted:
+        raise ConfigError(
+            f"{path}: placeholders must be exactly {sorted(wanted)}, found {sorted(used)} "
+            "(write literal braces as {{ and }})"
+        )
+    return text

@@ -70,23 +70,58 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One sentence of a generated answer, the sources it cites and whether they support it."""
+
+    text: str
+    citations: tuple[int, ...]
+    supported: bool
+    support: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "citations": list(self.citations),
+            "supported": self.supported,
+            "support": round(self.support, 3),
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What the bot replies: text with `[n]` markers and the citations they point to."""
+    """What the bot replies: text with `[n]` markers and the citations they point to.
+
+    Generated (LLM) answers also carry their verified `claims`, the `backend` that wrote them, and
+    citations the model made up (`invalid_citations`); an answer that fell back to quoting says
+    why in `fallback_reason`.
+    """
 
     text: str
     language: Language
     abstained: bool
     citations: tuple[Citation, ...] = ()
     query: str | None = None
+    claims: tuple[Claim, ...] = ()
+    backend: str | None = None
+    invalid_citations: tuple[int, ...] = ()
+    fallback_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "text": self.text,
             "language": self.language,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "query": self.query,
         }
+        if self.backend is not None:  # the extractive default keeps its original shape
+            data["backend"] = self.backend
+            data["claims"] = [c.to_dict() for c in self.claims]
+            data["invalid_citations"] = list(self.invalid_citations)
+        if self.fallback_reason is not None:
+            data["fallback"] = "extractive"
+            data["fallback_reason"] = self.fallback_reason
+        return data
 
 
 @dataclass(frozen=True)

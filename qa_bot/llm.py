@@ -1,0 +1,218 @@
+"""LLM answers, verified: numbered sources → chat model → parse `[n]` → check each claim → Answer.
+
+The extractive answerer stays the safety net: an error, a timeout or an open circuit breaker gives
+the user the extractive answer (with `fallback_reason`), never a stack trace. Core code only sees
+LangChain's `BaseChatModel`; `models.make_chat_model` is where concrete backends are named.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from .answer import ExtractiveAnswerer, off_task
+from .prompts import load_prompt
+from .retrieve import Candidate, HybridRetriever
+from .text import normalise, sentence_spans, tokens
+from .types import Answer, Citation, Claim, Language, Message
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_NAMES = {"ar": "Arabic", "en": "English"}
+MAX_SOURCES = 4
+SUPPORTED = 0.45  # support score a claim needs (lexical overlap and similarity with what it cites)
+_MARKER = re.compile(r"\s*\[(\d{1,2})\]")
+
+
+@dataclass
+class CircuitBreaker:
+    """After `failures` consecutive errors, skip the model for `cooldown` seconds."""
+
+    failures: int = 3
+    cooldown: float = 60.0
+    _count: int = 0
+    _opened: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open(self) -> bool:
+        with self._lock:
+            return self._count >= self.failures and time.monotonic() - self._opened < self.cooldown
+
+    def record(self, ok: bool) -> None:
+        with self._lock:
+            if ok:
+                self._count = 0
+            else:
+                self._count += 1
+                if self._count >= self.failures:
+                    self._opened = time.monotonic()
+
+
+def transient(exc: BaseException) -> bool:
+    """429, 5xx and connection errors are worth one retry; anything else is not."""
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int):
+        return status == 429 or status >= 500
+    return isinstance(exc, (ConnectionError, TimeoutError)) or type(exc).__name__ in (
+        "APIConnectionError",
+        "APITimeoutError",
+        "ConnectError",
+        "ReadTimeout",
+    )
+
+
+class LlmAnswerer:
+    """Answers with a chat model over the retrieved passages and verifies every claim."""
+
+    def __init__(
+        self,
+        model: BaseChatModel,
+        backend: str,
+        retriever: HybridRetriever,
+        fallback: ExtractiveAnswerer,
+        prompts_dir: Path,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        self.model = model
+        self.backend = backend
+        self.retriever = retriever
+        self.fallback = fallback
+        self.prompts_dir = prompts_dir
+        self.breaker = breaker or CircuitBreaker()
+        for name in ("answer_system", "answer_user", "condense"):
+            load_prompt(prompts_dir, name)  # fail at start-up, not on the first question
+
+    # -- prompts ---------------------------------------------------------------------------------
+    def messages(
+        self, question: str, language: Language, sources: Sequence[Candidate], history: Sequence[Message]
+    ) -> list[BaseMessage]:
+        """The chat: system rules, the earlier turns, then the numbered sources and the question."""
+        name = LANGUAGE_NAMES[language]
+        system = load_prompt(self.prompts_dir, "answer_system").format(
+            language=name, abstain=self.fallback.wording(language).abstain
+        )
+        numbered = "\n\n".join(_source_block(i, c) for i, c in enumerate(sources, start=1))
+        user = load_prompt(self.prompts_dir, "answer_user").format(sources=numbered, question=question, language=name)
+        turns: list[BaseMessage] = [
+            HumanMessage(m.content) if m.role == "user" else AIMessage(m.content) for m in history[-6:]
+        ]
+        return [SystemMessage(system), *turns, HumanMessage(user)]
+
+    def condense(self, question: str, history: Sequence[Message]) -> str:
+        """A standalone version of a follow-up question (one model call)."""
+        transcript = "\n".join(f"{m.role}: {m.content[:1000]}" for m in history[-6:])
+        prompt = load_prompt(self.prompts_dir, "condense").format(history=transcript, question=question)
+        reply = self._invoke([HumanMessage(prompt)])
+        rewritten = str(reply.content).strip().splitlines()[0].strip() if str(reply.content).strip() else ""
+        return rewritten or question
+
+    # -- answering -------------------------------------------------------------------------------
+    def answer(
+        self,
+        question: str,
+        language: Language,
+        candidates: list[Candidate],
+        history: Sequence[Message],
+        extractive: Answer,
+        query: str | None,
+    ) -> Answer:
+        """The model's answer, verified; the extractive `answer` when the model cannot be used."""
+        if off_task(question) or not candidates:
+            return extractive
+        if self.breaker.open():
+            return replace(extractive, fallback_reason="the language model is unavailable (circuit open)")
+        sources = candidates[:MAX_SOURCES]
+        try:
+            reply = self._invoke(self.messages(question, language, sources, history))
+        except Exception as exc:  # noqa: BLE001 - any model failure: quote instead
+            log.warning("LLM backend %s failed: %s", self.backend, _brief(exc))
+            return replace(extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
+        return self.verify(str(reply.content), language, sources, query)
+
+    def _invoke(self, messages: list[BaseMessage]) -> BaseMessage:
+        for attempt in (1, 2):
+            try:
+                reply = self.model.invoke(messages)
+            except Exception as exc:
+                if attempt == 1 and transient(exc):
+                    continue
+                self.breaker.record(False)
+                raise
+            self.breaker.record(True)
+            return reply
+        raise AssertionError("unreachable")
+
+    def verify(self, text: str, language: Language, sources: Sequence[Candidate], query: str | None) -> Answer:
+        """Parse `[n]`, drop numbers that name no source, score each sentence against what it cites."""
+        text = text.strip()
+        abstain = self.fallback.wording(language).abstain
+        if not text or (normalise(abstain) in normalise(text) and len(text) < len(abstain) + 40):
+            return Answer(abstain, language, True, (), query, (), self.backend)
+        invalid: list[int] = []
+        claims: list[Claim] = []
+        renumber: dict[int, int] = {}
+        pieces: list[str] = []
+        for start, end in sentence_spans(text):
+            sentence = text[start:end]
+            cited = [int(n) for n in _MARKER.findall(sentence)]
+            valid = [n for n in cited if 1 <= n <= len(sources)]
+            invalid += [n for n in cited if n not in valid]
+            plain = _MARKER.sub("", sentence).strip()
+            if not plain:
+                continue
+            numbers = tuple(renumber.setdefault(n, len(renumber) + 1) for n in dict.fromkeys(valid))
+            score = max((self.support(plain, sources[n - 1]) for n in dict.fromkeys(valid)), default=0.0)
+            claims.append(Claim(plain, numbers, bool(valid) and score >= SUPPORTED, score))
+            pieces.append(plain + "".join(f" [{n}]" for n in numbers))
+        citations = tuple(
+            _citation(renumber[n], sources[n - 1], max(c.support for c in claims if renumber[n] in c.citations))
+            for n in sorted(renumber, key=renumber.__getitem__)
+        )
+        return Answer(
+            " ".join(pieces),
+            language,
+            False,
+            citations,
+            query,
+            tuple(claims),
+            self.backend,
+            tuple(dict.fromkeys(invalid)),
+        )
+
+    def support(self, sentence: str, source: Candidate) -> float:
+        """How well a passage (original and translation) supports a sentence: word overlap and meaning."""
+        chunk = source.chunk
+        words = set(tokens(sentence))
+        found = set(tokens(chunk.text)) | set(tokens(chunk.translation or ""))
+        overlap = len(words & found) / len(words) if words else 0.0
+        texts = [chunk.text, *([chunk.translation] if chunk.translation else [])]
+        vectors = np.asarray(self.retriever.embeddings.embed_documents([sentence, *texts]), dtype=np.float32)
+        similarity = float(max(vectors[1:] @ vectors[0]))
+        return 0.5 * overlap + 0.5 * max(0.0, similarity)
+
+
+def _source_block(n: int, c: Candidate) -> str:
+    lines = [f"[{n}] {c.chunk.text}"]
+    if c.chunk.translation:
+        lines.append(f"    (English: {c.chunk.translation})")
+    return "\n".join(lines)
+
+
+def _citation(n: int, source: Candidate, score: float) -> Citation:
+    c = source.chunk
+    return Citation(n, c.text, c.translation, c.source, c.start, c.end, score, c.section, c.article_id)
+
+
+def _brief(exc: BaseException) -> str:
+    """A one-line reason with no secrets: the type and status, never the request or key."""
+    status = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__}" + (f" {status}" if status else "")
