@@ -62,11 +62,9 @@ def transient(exc: BaseException) -> bool:
     status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
     if isinstance(status, int):
         return status == 429 or status >= 500
-    return isinstance(exc, (ConnectionError, TimeoutError)) or type(exc).__name__ in (
-        "APIConnectionError",
-        "APITimeoutError",
-        "ConnectError",
-        "ReadTimeout",
+    # Client libraries name their own: APIConnectionError, APITimeoutError, ReadTimeout, ConnectError...
+    return isinstance(exc, (ConnectionError, TimeoutError)) or any(
+        "Timeout" in k.__name__ or "Connect" in k.__name__ for k in type(exc).__mro__
     )
 
 

@@ -1,0 +1,108 @@
+"""The real `openai:` backend client against a scripted OpenAI-compatible server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from conftest import REPO, free_port
+from qa_bot.bot import Bot
+from qa_bot.config import Settings
+
+REPLY = "Kerry said there must be a timetable and a draft constitution by August [1]."
+
+
+class Script:
+    """What the fake server does next: "ok", "500" or "hang"; and what it received."""
+
+    mode: ClassVar[str] = "ok"
+    requests: ClassVar[list[dict]] = []
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # keep test output clean
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Script.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if Script.mode == "500":
+            self._send(500, {"error": {"message": "internal error", "type": "server_error"}})
+        elif Script.mode == "hang":
+            time.sleep(5)
+        else:
+            self._send(
+                200,
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}
+                    ],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                },
+            )
+
+    def _send(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def openai_bot(project, endpoint: str) -> Bot:
+    settings = Settings(
+        root=project,
+        prompts_dir=REPO / "prompts",
+        llm="openai:test-model",
+        llm_base_url=endpoint,
+        llm_api_key="sk-test-secret",
+        llm_timeout=1.0,
+    )
+    return Bot.from_settings(settings)
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    Script.mode, Script.requests = "ok", []
+
+
+def test_answer_through_the_openai_client(openai_bot: Bot) -> None:
+    answer = openai_bot.ask("What did Kerry say about a new constitution?")
+    assert answer.backend == "openai:test-model" and answer.claims[0].supported
+    sent = Script.requests[0]
+    assert sent["path"] == "/v1/chat/completions" and sent["body"]["model"] == "test-model"
+    assert sent["auth"] == "Bearer sk-test-secret"  # the key goes to the server, and nowhere else
+    assert sent["body"]["messages"][0]["role"] == "system" and "[1]" in sent["body"]["messages"][-1]["content"]
+    assert "sk-test-secret" not in json.dumps(answer.to_dict())
+
+
+@pytest.mark.parametrize(("mode", "calls"), [("500", 2), ("hang", 2)])
+def test_server_errors_and_hangs_fall_back_after_one_retry(openai_bot: Bot, mode: str, calls: int) -> None:
+    Script.mode = mode
+    answer = openai_bot.ask("What did Lavrov say about NATO?")
+    data = answer.to_dict()
+    assert data["fallback"] == "extractive" and "NATO" in data["text"] and data["citations"]
+    assert len(Script.requests) == calls
+    assert "sk-test-secret" not in json.dumps(data)
+    openai_bot.llm.breaker.record(True)  # keep the breaker closed for the next test
