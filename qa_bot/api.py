@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -187,17 +187,22 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
         response.headers.update(cors)
         return response
 
-    async def answer(body: AskRequest) -> Answer:
-        if len(body.question.strip()) > settings.max_question_chars:
+    def check_length(body: AskRequest) -> None:
+        size = len(body.question.strip())
+        if size > settings.max_question_chars:
             raise _HttpError(
-                413,
-                f"question is too long: {len(body.question.strip())} characters, "
-                f"the limit is {settings.max_question_chars}",
+                413, f"question is too long: {size} characters, the limit is {settings.max_question_chars}"
             )
+
+    async def take_slot() -> None:
         try:
             await asyncio.wait_for(slots.acquire(), timeout=min(5.0, settings.request_timeout / 2))
         except TimeoutError:
             raise _HttpError(503, "too many answers in progress; try again in a moment") from None
+
+    async def answer(body: AskRequest) -> Answer:
+        check_length(body)
+        await take_slot()
         try:
             history = [h.model_dump() for h in body.history]
             call = asyncio.to_thread(bot.ask, body.question, history)
@@ -227,11 +232,29 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
         summary="Answer a question as Server-Sent Events",
     )
     async def ask_stream(body: AskRequest) -> StreamingResponse:
-        """Events: `citations` (the cited passages), then `delta` (text pieces), then `final` (the answer JSON)."""
-        result = await answer(body)
-        return StreamingResponse(
-            sse_events(result), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-        )
+        """Events: `citations` (the passages), then `delta` (text as it is written), then `final` (the answer JSON)."""
+        check_length(body)
+        await take_slot()
+        try:
+            events = bot.stream(body.question, [h.model_dump() for h in body.history])
+        except InputError as exc:
+            slots.release()
+            raise _HttpError(422, str(exc)) from None
+
+        loop = asyncio.get_running_loop()
+
+        def sse() -> Iterator[str]:  # iterated in a worker thread by Starlette
+            try:
+                for name, data in events:
+                    if isinstance(data, Answer):
+                        data = data.to_dict()
+                    yield _event(name, {"text": data} if name == "delta" else data)
+            except QaBotError as exc:
+                yield _event("error", {"error": str(exc)})
+            finally:
+                loop.call_soon_threadsafe(slots.release)
+
+        return StreamingResponse(sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.get("/healthz", summary="Readiness and index size")
     async def healthz() -> dict[str, Any]:
@@ -294,14 +317,6 @@ class _HttpError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-async def sse_events(answer: Answer) -> AsyncIterator[str]:
-    """The citations first, then the text (one delta for an extractive answer), then the whole answer."""
-    data = answer.to_dict()
-    yield _event("citations", data["citations"])
-    yield _event("delta", {"text": data["text"]})
-    yield _event("final", data)
 
 
 def _event(name: str, data: Any) -> str:

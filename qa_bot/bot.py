@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -14,9 +14,9 @@ from .answer import ExtractiveAnswerer, FollowUp
 from .config import Settings
 from .errors import InputError
 from .index import Index, RefreshReport
-from .llm import LlmAnswerer
+from .llm import LlmAnswerer, static_events
 from .models import make_chat_model, make_embeddings, warm_up
-from .retrieve import HybridRetriever
+from .retrieve import Candidate, HybridRetriever
 from .text import detect_language, strip_invisible, tokens
 from .types import Answer, Language, Message, coerce_history, ensure_text
 
@@ -130,7 +130,8 @@ class Bot:
         query = f"{context} {question}" if context else question
         return {"question": question, "language": language, "context": context, "query": query, "history": history}
 
-    def _respond(self, state: dict[str, Any]) -> Answer:
+    def _retrieve(self, state: dict[str, Any]) -> tuple[list[Candidate], Answer, str | None]:
+        """Candidates for the question, the extractive answer over them, and the query shown to users."""
         retriever = self.retriever
         question, query, context = state["question"], state["query"], state["context"]
         if self.llm is not None and context:  # a follow-up: let the model rewrite it, once
@@ -148,11 +149,30 @@ class Bot:
                 # "By when?" leans on the earlier question; "And what about NATO?" only borrows its frame.
                 terse=len(tokens(question)) < 2 and not _TOPIC_SHIFT.search(question),
             )
-        extractive = self.answerer.answer(
-            question, state["language"], candidates, primary, follow_up, query if context else None
-        )
+        shown = query if context else None
+        extractive = self.answerer.answer(question, state["language"], candidates, primary, follow_up, shown)
+        return candidates, extractive, shown
+
+    def _respond(self, state: dict[str, Any]) -> Answer:
+        candidates, extractive, query = self._retrieve(state)
         if self.llm is None:
             return extractive
-        return self.llm.answer(
-            question, state["language"], candidates, state["history"], extractive, query if context else None
-        )
+        return self.llm.answer(state["question"], state["language"], candidates, state["history"], extractive, query)
+
+    def stream(
+        self, question: str, history: Iterable[Message | Mapping[str, Any]] | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        """`ask`, as events: `("citations", [...])`, `("delta", text)`..., `("final", Answer)`.
+
+        Input errors are raised here, before the first event, so a server can still answer them
+        with a plain error response.
+        """
+        return self._stream(self._prepare({"question": question, "history": history}))
+
+    def _stream(self, state: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        candidates, extractive, query = self._retrieve(state)
+        if self.llm is None:
+            yield from static_events(extractive)
+        else:
+            args = (state["question"], state["language"], candidates, state["history"], extractive, query)
+            yield from self.llm.stream(*args)

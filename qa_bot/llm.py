@@ -11,9 +11,10 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -136,6 +137,37 @@ class LlmAnswerer:
             return replace(extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
         return self.verify(str(reply.content), language, sources, query)
 
+    def stream(
+        self,
+        question: str,
+        language: Language,
+        candidates: list[Candidate],
+        history: Sequence[Message],
+        extractive: Answer,
+        query: str | None,
+    ) -> Iterator[tuple[str, Any]]:
+        """Events for a streaming client: `citations` (the numbered sources given to the model), text
+        `delta`s as the model writes, then `final` (the verified answer, or the extractive fallback)."""
+        if off_task(question) or not candidates or self.breaker.open():
+            yield from static_events(self.answer(question, language, candidates, history, extractive, query))
+            return
+        sources = candidates[:MAX_SOURCES]
+        yield "citations", [_citation(n, c, c.fused).to_dict() for n, c in enumerate(sources, start=1)]
+        pieces: list[str] = []
+        try:
+            for chunk in self.model.stream(self.messages(question, language, sources, history)):
+                piece = str(chunk.content)
+                if piece:
+                    pieces.append(piece)
+                    yield "delta", piece
+        except Exception as exc:  # noqa: BLE001 - the client replaces what it showed with `final`
+            self.breaker.record(False)
+            log.warning("LLM backend %s failed while streaming: %s", self.backend, _brief(exc))
+            yield "final", replace(extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
+            return
+        self.breaker.record(True)
+        yield "final", self.verify("".join(pieces), language, sources, query)
+
     def _invoke(self, messages: list[BaseMessage]) -> BaseMessage:
         for attempt in (1, 2):
             try:
@@ -157,7 +189,7 @@ class LlmAnswerer:
             return Answer(abstain, language, True, (), query, (), self.backend)
         invalid: list[int] = []
         claims: list[Claim] = []
-        renumber: dict[int, int] = {}
+        cited_sources: set[int] = set()
         pieces: list[str] = []
         for start, end in sentence_spans(text):
             sentence = text[start:end]
@@ -167,13 +199,14 @@ class LlmAnswerer:
             plain = _MARKER.sub("", sentence).strip()
             if not plain:
                 continue
-            numbers = tuple(renumber.setdefault(n, len(renumber) + 1) for n in dict.fromkeys(valid))
+            numbers = tuple(dict.fromkeys(valid))  # the sources' own numbers, as streamed to the client
+            cited_sources.update(numbers)
             score = max((self.support(plain, sources[n - 1]) for n in dict.fromkeys(valid)), default=0.0)
             claims.append(Claim(plain, numbers, bool(valid) and score >= SUPPORTED, score))
             pieces.append(plain + "".join(f" [{n}]" for n in numbers))
         citations = tuple(
-            _citation(renumber[n], sources[n - 1], max(c.support for c in claims if renumber[n] in c.citations))
-            for n in sorted(renumber, key=renumber.__getitem__)
+            _citation(n, sources[n - 1], max(c.support for c in claims if n in c.citations))
+            for n in sorted(cited_sources)
         )
         return Answer(
             " ".join(pieces),
@@ -196,6 +229,13 @@ class LlmAnswerer:
         vectors = np.asarray(self.retriever.embeddings.embed_documents([sentence, *texts]), dtype=np.float32)
         similarity = float(max(vectors[1:] @ vectors[0]))
         return 0.5 * overlap + 0.5 * max(0.0, similarity)
+
+
+def static_events(answer: Answer) -> Iterator[tuple[str, Any]]:
+    """A finished answer as stream events: its citations, its text in one piece, itself."""
+    yield "citations", [c.to_dict() for c in answer.citations]
+    yield "delta", answer.text
+    yield "final", answer
 
 
 def _source_block(n: int, c: Candidate) -> str:

@@ -171,3 +171,37 @@ def test_the_api_key_never_appears_in_settings_or_errors() -> None:
     assert "sk-secret-123" not in repr(settings)
     model, backend = make_chat_model(settings)  # type: ignore[misc]
     assert backend == "openai:gpt-4o-mini" and "sk-secret-123" not in repr(model)
+
+
+def test_streaming_sends_citations_then_deltas_then_the_verified_answer(llm_bot: Bot) -> None:
+    events = list(with_model(llm_bot, scripted(SUPPORTED_EN)).stream("What did Kerry say about a new constitution?"))
+    names = [name for name, _ in events]
+    assert names[0] == "citations" and names[-1] == "final" and set(names[1:-1]) == {"delta"}
+    assert len(names) > 4  # the model's words arrive one by one
+    assert [c["n"] for c in events[0][1]] == list(range(1, len(events[0][1]) + 1))  # the numbered sources
+    streamed = "".join(data for name, data in events if name == "delta")
+    final = events[-1][1]
+    assert streamed.strip() == SUPPORTED_EN and final.claims[0].supported and final.backend == "fake"
+
+
+def test_streaming_failure_ends_with_the_extractive_answer(llm_bot: Bot) -> None:
+    events = list(with_model(llm_bot, scripted(RuntimeError("down"))).stream("What did Lavrov say about NATO?"))
+    assert [name for name, _ in events] == ["citations", "final"]
+    assert events[-1][1].fallback_reason and "NATO" in events[-1][1].text
+
+
+def test_api_stream_carries_model_tokens(llm_bot: Bot) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from qa_bot.api import create_api
+
+    with_model(llm_bot, scripted(SUPPORTED_EN))
+    with TestClient(create_api(llm_bot)) as client:
+        body = client.post("/api/ask/stream", json={"question": "What did Kerry say about a new constitution?"}).text
+    blocks = [b.split("\n", 1) for b in body.strip().split("\n\n")]
+    names = [b[0].removeprefix("event: ") for b in blocks]
+    assert names[0] == "citations" and names[-1] == "final" and names.count("delta") > 3
+    final = json.loads(blocks[-1][1].removeprefix("data: "))
+    assert final["backend"] == "fake" and final["claims"][0]["supported"] is True
