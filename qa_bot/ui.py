@@ -69,6 +69,8 @@ CSS = f"""
 .qa-cite {{ text-decoration: none; font-weight: 600; padding: 0 .1em; border-radius: 3px; cursor: pointer; }}
 .qa-cite:hover {{ background: var(--color-accent-soft, #fde68a); }}
 .qa-goto {{ font-size: .9em; }}
+.qa-unsupported {{ text-decoration: underline wavy var(--color-accent, #f59e0b); }}
+.qa-note {{ font-size: .85em; color: var(--body-text-color-subdued); margin-top: .3em !important; }}
 .qa-flash {{ outline: 2px solid var(--color-accent, #f59e0b); outline-offset: 2px; transition: outline .3s; }}
 .qa-article {{ max-height: 70vh; overflow-y: auto; }}
 .qa-art-row {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1em; padding: .4em 0;
@@ -138,19 +140,48 @@ def render_user(question: str) -> str:
     return _wrap(text_direction(question), f"<p>{_escape(question)}</p>", "qa-msg qa-user")
 
 
-def render_answer(answer: Answer, sources_label: str | None = None) -> str:
-    """A bot message: the answer text, then one <details> per citation."""
-    direction = text_direction(answer.text, answer.language)
-    numbers = {c.n for c in answer.citations}
-    text = _MARKER.sub(
+def _linked(escaped: str, numbers: set[int]) -> str:
+    """`[n]` markers of cited sources as links that open the source."""
+    return _MARKER.sub(
         lambda m: (
             f'<a class="qa-cite qa-n-{m.group(1)}" href="#">[{m.group(1)}]</a>'
             if int(m.group(1)) in numbers
             else m.group(0)
         ),
-        _escape(answer.text),
+        escaped,
     )
+
+
+def render_answer(answer: Answer, sources_label: str | None = None) -> str:
+    """A bot message: the answer text, then one <details> per citation.
+
+    A generated answer is shown claim by claim: a claim its sources do not support is marked. The
+    rewritten question of a follow-up and a fallback to quoting are noted under the text.
+    """
+    direction = text_direction(answer.text, answer.language)
+    numbers = {c.n for c in answer.citations}
+    if answer.claims:
+        parts = []
+        for claim in answer.claims:
+            body = _escape(claim.text) + "".join(f" [{n}]" for n in claim.citations)
+            if claim.supported:
+                parts.append(_linked(body, numbers))
+            else:
+                note = "Not supported by the cited passages · لا تدعمه المصادر المذكورة"
+                parts.append(f'<span class="qa-unsupported" title="{note}">⚠ {_linked(body, numbers)}</span>')
+        text = " ".join(parts)
+    else:
+        text = _linked(_escape(answer.text), numbers)
     inner = f'<p class="qa-text">{text}</p>'
+    notes = []
+    if answer.query:
+        notes.append(f"Searched for · بحثتُ عن: <bdi>{_escape(answer.query)}</bdi>")
+    if answer.fallback_reason:
+        notes.append("Quoted from the article; the language model was unavailable · اقتباس من المقال")
+    if answer.backend and not answer.abstained:
+        notes.append(f"Written by {_escape(answer.backend)}; every sentence checked against its sources")
+    if notes:
+        inner += "".join(f'<p class="qa-note" dir="auto">{note}</p>' for note in notes)
     if answer.citations:
         label = sources_label if sources_label is not None else sources_label_for(answer.language)
         cites = "".join(render_citation(c) for c in answer.citations)
@@ -225,8 +256,13 @@ def respond(
     except Exception:
         log.exception("answering %r failed", question[:200])
         raise gr.Error("Something went wrong while answering; please try again. · حدث خطأ، حاول مرة أخرى.") from None
+    return "", *_append(bot, chat, history, question.strip(), answer)
+
+
+def _append(
+    bot: Asker, chat: ChatHistory, history: ChatHistory, question: str, answer: Answer
+) -> tuple[ChatHistory, ChatHistory]:
     prompts_dir = getattr(getattr(bot, "settings", None), "prompts_dir", None)
-    question = question.strip()
     chat = [
         *chat,
         {"role": "user", "content": render_user(question)},
@@ -237,7 +273,43 @@ def respond(
         {"role": "user", "content": question},
         {"role": "assistant", "content": answer.text, "answer": answer.to_dict()},
     ]
-    return "", chat, history
+    return chat, history
+
+
+def respond_streaming(
+    bot: Asker, question: str | None, chat: ChatHistory, history: ChatHistory
+) -> Iterator[tuple[str, ChatHistory, ChatHistory]]:
+    """Like `respond`, but shows the question at once and the answer's text as it is written."""
+    import gradio as gr
+
+    asked = (question or "").strip()
+    stream = getattr(bot, "stream", None)
+    if stream is None or not asked:
+        yield respond(bot, question, chat, history)
+        return
+    try:
+        events = stream(asked, [{"role": m["role"], "content": m["content"]} for m in history])
+    except QaBotError as exc:
+        gr.Warning(html.escape(str(exc)))
+        yield question or "", chat, history
+        return
+    shown = [*chat, {"role": "user", "content": render_user(asked)}]
+    yield "", shown, history
+    written, final = "", None
+    try:
+        for name, data in events:
+            if name == "delta":
+                written += data
+                pending = _wrap(text_direction(written), f'<p class="qa-text">{_escape(written)}</p>', "qa-msg")
+                yield "", [*shown, {"role": "assistant", "content": pending}], history
+            elif name == "final":
+                final = data
+    except Exception:
+        log.exception("answering %r failed", asked[:200])
+        raise gr.Error("Something went wrong while answering; please try again. · حدث خطأ، حاول مرة أخرى.") from None
+    if final is not None:
+        chat, history = _append(bot, chat, history, asked, final)
+    yield "", chat, history
 
 
 def clear() -> tuple[str, ChatHistory, ChatHistory, ChatHistory]:
@@ -283,11 +355,9 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
     import gradio as gr
 
     def on_submit(question: str, chat: ChatHistory, history: ChatHistory) -> Iterator[tuple[Any, Any, Any, Any]]:
-        if question and question.strip():  # show the question at once, then the answer
-            pending = [*chat, {"role": "user", "content": render_user(question.strip())}]
-            yield "", pending, chat, history
-        text, chat, history = respond(bot, question, chat, history)
-        yield text, chat, chat, history
+        for text, shown, new_history in respond_streaming(bot, question, chat, history):
+            done = new_history is not history
+            yield text, shown, shown if done else chat, new_history
 
     def on_like(data: gr.LikeData, history: ChatHistory) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index

@@ -188,3 +188,39 @@ def test_feedback_is_stored_as_json_lines(tmp_path) -> None:
     rows = [json.loads(line) for line in (tmp_path / "data" / "feedback.jsonl").read_text().splitlines()]
     assert [r["rating"] for r in rows] == ["up", "down"] and rows[1]["question"] == "ماذا قال كيري؟"
     assert rows[0]["answer"]["citations"][0]["source"] == "seeds/x.txt" and rows[0]["time"].endswith("Z")
+
+
+def test_generated_answer_marks_unsupported_claims_and_shows_the_query() -> None:
+    from dataclasses import replace
+
+    from qa_bot.types import Claim
+
+    answer = replace(
+        EN_ANSWER,
+        text="Kerry said the timetable matters. [1] He won a prize. [1]",
+        claims=(
+            Claim("Kerry said the timetable matters.", (1,), True, 0.8),
+            Claim("He won a prize.", (1,), False, 0.1),
+        ),
+        backend="ollama:llama3.1",
+        query="What did Kerry say about the timetable?",
+    )
+    markup = ui.render_answer(answer)
+    assert markup.count('class="qa-unsupported"') == 1 and "⚠ He won a prize." in markup
+    assert "Searched for" in markup and "What did Kerry say about the timetable?" in markup
+    assert "ollama:llama3.1" in markup and markup.count('class="qa-cite qa-n-1"') == 2
+
+
+def test_streaming_shows_the_text_as_it_arrives_then_the_full_answer() -> None:
+    class StreamingBot(FakeBot):
+        def stream(self, question, history):
+            yield "citations", [c.to_dict() for c in EN_ANSWER.citations]
+            yield "delta", "Kerry said "
+            yield "delta", "the timetable matters. [1]"
+            yield "final", EN_ANSWER
+
+    updates = list(ui.respond_streaming(StreamingBot(), "What did Kerry say?", [], []))
+    texts = [u[1][-1]["content"] for u in updates if len(u[1]) == 2]
+    assert "Kerry said " in texts[0] and "<details" not in texts[0]  # partial text first, no sources yet
+    final_text, chat, history = updates[-1]
+    assert final_text == "" and "<details" in chat[1]["content"] and history[1]["answer"] == EN_ANSWER.to_dict()
