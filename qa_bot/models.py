@@ -212,6 +212,12 @@ def _optional(module: str, attr: str, extra: str, spec: str) -> Any:
         ) from None
 
 
+_PLAIN_CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ m['role'] | capitalize }}: {{ m['content'] }}\n\n{% endfor %}"
+    "{% if add_generation_prompt %}Assistant:{% endif %}"
+)
+
+
 def _local_model(path: str, spec: str) -> Any:
     """A local transformers model (folder or .gguf file) as a LangChain chat model, offline."""
     if not Path(path).expanduser().exists():
@@ -229,8 +235,10 @@ def _local_model(path: str, spec: str) -> Any:
         model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **gguf)
     except Exception as exc:  # noqa: BLE001 - any load failure: one line naming the setting
         raise ModelError(f"QA_BOT_LLM={spec}: cannot load the model ({type(exc).__name__})") from None
+    if not getattr(tokenizer, "chat_template", None):  # a base model: a plain transcript will do
+        tokenizer.chat_template = _PLAIN_CHAT_TEMPLATE
     generate = pipeline(
-        "text-generation", model=model, tokenizer=tokenizer, max_new_tokens=160, do_sample=False,
+        "text-generation", model=model, tokenizer=tokenizer, max_new_tokens=96, do_sample=False,
         return_full_text=False,
     )  # fmt: skip
     return chat_cls(llm=pipeline_cls(pipeline=generate), tokenizer=tokenizer)
