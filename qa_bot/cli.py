@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path)
     ev.add_argument("--json", action="store_true", help="print figures and per-question details as JSON")
 
+    translate = sub.add_parser(
+        "translate", parents=[common], help="write the aligned English sidecar of an article with the LLM"
+    )
+    translate.add_argument("seed", type=Path, help="the article, e.g. seeds/NAME.txt")
+    translate.add_argument("--force", action="store_true", help="overwrite an existing NAME.en.txt")
+
     serve = sub.add_parser("serve", parents=[common], help="start the chat in the browser")
     serve.add_argument("--host", help="QA_BOT_HOST (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="QA_BOT_PORT (default 7860)")
@@ -72,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
         )
-        command = {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve}[args.command]
+        command = {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve, "translate": _translate}[args.command]
         return command(settings, args)
     except InputError as exc:
         _fail(str(exc))
@@ -179,6 +185,26 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(format_figures(result["figures"]) + "\n")
+    return 0
+
+
+def _translate(settings: Settings, args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .llm import translate_article
+    from .models import make_chat_model
+
+    seed: Path = args.seed
+    if not seed.is_file():
+        raise InputError(f"no article at {seed}")
+    target = seed.with_name(f"{seed.stem}.en.txt")
+    if target.exists() and not args.force:
+        raise InputError(f"{target} exists; use --force to overwrite it")
+    chosen = make_chat_model(settings)
+    if chosen is None:
+        raise ConfigError("qa-bot translate needs a language model: set QA_BOT_LLM (see README)")
+    lines = translate_article(chosen[0], seed, settings.prompts_dir)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sys.stdout.write(f"{len(lines)} segments translated → {target}\n")
     return 0
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_PASSAGE_CHARS = 700
 ARTICLE_SUFFIXES = (".txt", ".md")
 # Bumped whenever chunking changes, so a stale index is rebuilt.
-INGEST_VERSION = "7"
+INGEST_VERSION = "8"
 
 _PROMO = re.compile(r"^\s*(?:[اإأ]قر[أا]\s+[اأ]يض(?:ا|اً|ًا)|read\s+(?:also|more)|see\s+also)\s*:", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•|]|\d+[.)])\s")
@@ -101,7 +101,9 @@ def blocks(text: str) -> list[_Block]:
             current = _close(out, current)
             current, prev_ended = [start, end], True
             continue
-        if line.startswith("#") or (prev_ended and has_next and _looks_like_heading(line)):
+        # Two short lines in a row: the second starts the section's text (broken mid-sentence).
+        after_heading = bool(out) and out[-1].kind == "heading" and current is None
+        if line.startswith("#") or (prev_ended and has_next and not after_heading and _looks_like_heading(line)):
             current = _close(out, current)
             s, e = _strip_span(text, start, end)
             while s < e and text[s] in "# ":

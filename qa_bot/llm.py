@@ -254,3 +254,18 @@ def _brief(exc: BaseException) -> str:
     """A one-line reason with no secrets: the type and status, never the request or key."""
     status = getattr(exc, "status_code", None)
     return f"{type(exc).__name__}" + (f" {status}" if status else "")
+
+
+def translate_article(model: BaseChatModel, path: Path, prompts_dir: Path) -> list[str]:
+    """One English line per segment of the article at `path` (its headings, sentences and promo
+    lines, in order): the aligned sidecar `qa-bot translate` writes."""
+    from .ingest import display, read_text, segments
+
+    text = read_text(path)
+    template = load_prompt(prompts_dir, "translate")
+    lines = []
+    for start, end in segments(text):
+        reply = model.invoke([HumanMessage(template.format(text=display(text[start:end])))])
+        line = " ".join(str(reply.content).split())
+        lines.append(line or "…")  # an empty reply must not shift the alignment
+    return lines

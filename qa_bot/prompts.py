@@ -63,6 +63,7 @@ LLM_PROMPTS: dict[str, frozenset[str]] = {
     "answer_system": frozenset({"language", "abstain"}),
     "answer_user": frozenset({"sources", "question", "language"}),
     "condense": frozenset({"history", "question"}),
+    "translate": frozenset({"text"}),
 }
 
 

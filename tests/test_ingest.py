@@ -155,3 +155,8 @@ def test_an_empty_seeds_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "seeds").mkdir()
     with pytest.raises(CorpusError, match="No article text"):
         Index(Settings(root=tmp_path), UseM3Embeddings()).refresh()
+
+
+def test_a_short_line_right_after_a_heading_starts_the_text() -> None:
+    text = "عنوان قصير\nقال كيري إن الدستور\nسيكون جاهزا في آب.\n"
+    assert [b.kind for b in blocks(text)] == ["heading", "paragraph"]

@@ -205,3 +205,23 @@ def test_api_stream_carries_model_tokens(llm_bot: Bot) -> None:
     assert names[0] == "citations" and names[-1] == "final" and names.count("delta") > 3
     final = json.loads(blocks[-1][1].removeprefix("data: "))
     assert final["backend"] == "fake" and final["claims"][0]["supported"] is True
+
+
+def test_translate_writes_an_aligned_sidecar(tmp_path) -> None:
+    from qa_bot.ingest import chunk_article, segments
+    from qa_bot.llm import translate_article
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    article = seeds / "short.txt"
+    article.write_text("عنوان قصير\nقال كيري إن الدستور\nسيكون جاهزا في آب. وأضاف لافروف شيئا.\n", encoding="utf-8")
+    n = len(segments(article.read_text(encoding="utf-8")))
+    model = scripted(
+        "A short title", "Kerry said the constitution\nwill be ready in August.", "Lavrov added something."
+    )
+    lines = translate_article(model, article, REPO / "prompts")
+    assert len(lines) == n == 3 and lines[1] == "Kerry said the constitution will be ready in August."  # one line
+    assert "Passage:\nقال كيري إن الدستور سيكون جاهزا في آب." in model.seen[1][0].content  # broken line joined
+    (seeds / "short.en.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    chunk = chunk_article(article, tmp_path)[0]
+    assert chunk.section == "عنوان قصير" and "Lavrov added something." in (chunk.translation or "")
