@@ -36,6 +36,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(500, {"error": {"message": "internal error", "type": "server_error"}})
         elif Script.mode == "hang":
             time.sleep(5)
+        elif body.get("stream"):
+            self._stream(body["model"])
         else:
             self._send(
                 200,
@@ -50,6 +52,24 @@ class Handler(BaseHTTPRequestHandler):
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 },
             )
+
+    def _stream(self, model: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for i, word in enumerate(REPLY.split(" ")):
+            piece = word if i == 0 else " " + word
+            chunk = {
+                "id": "chatcmpl-1",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": model,
+                "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+            }
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
 
     def _send(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()
@@ -106,3 +126,12 @@ def test_server_errors_and_hangs_fall_back_after_one_retry(openai_bot: Bot, mode
     assert len(Script.requests) == calls
     assert "sk-test-secret" not in json.dumps(data)
     openai_bot.llm.breaker.record(True)  # keep the breaker closed for the next test
+
+
+def test_streamed_tokens_through_the_openai_client(openai_bot: Bot) -> None:
+    events = list(openai_bot.stream("What did Kerry say about a new constitution?"))
+    deltas = [data for name, data in events if name == "delta"]
+    assert events[0][0] == "citations" and events[-1][0] == "final" and len(deltas) > 5
+    assert "".join(deltas) == REPLY and Script.requests[0]["body"]["stream"] is True
+    final = events[-1][1]
+    assert final.backend == "openai:test-model" and final.claims[0].supported
