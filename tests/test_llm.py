@@ -225,3 +225,15 @@ def test_translate_writes_an_aligned_sidecar(tmp_path) -> None:
     (seeds / "short.en.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     chunk = chunk_article(article, tmp_path)[0]
     assert chunk.section == "عنوان قصير" and "Lavrov added something." in (chunk.translation or "")
+
+
+def test_circuit_breaker_skips_the_model_after_repeated_failures(llm_bot: Bot) -> None:
+    from qa_bot.llm import CircuitBreaker, LlmAnswerer
+
+    model = scripted(RuntimeError("1"), RuntimeError("2"))
+    llm_bot.llm = LlmAnswerer(
+        model, "fake", llm_bot.retriever, llm_bot.answerer, llm_bot.settings.prompts_dir, CircuitBreaker(2, 60)
+    )
+    reasons = [llm_bot.ask("What did Lavrov say about NATO?").fallback_reason for _ in range(3)]
+    assert len(model.seen) == 2  # the third question did not reach the model
+    assert "RuntimeError" in reasons[0] and "circuit open" in reasons[2]
