@@ -125,10 +125,9 @@ class LlmAnswerer:
         query: str | None,
     ) -> Answer:
         """The model's answer, verified; the extractive `answer` when the model cannot be used."""
-        if off_task(question) or not candidates:
-            return extractive
-        if self.breaker.open():
-            return replace(extractive, fallback_reason="the language model is unavailable (circuit open)")
+        unused = self._skip(question, candidates, extractive)
+        if unused is not None:
+            return unused
         sources = candidates[:MAX_SOURCES]
         try:
             reply = self._invoke(self.messages(question, language, sources, history))
@@ -148,8 +147,9 @@ class LlmAnswerer:
     ) -> Iterator[tuple[str, Any]]:
         """Events for a streaming client: `citations` (the numbered sources given to the model), text
         `delta`s as the model writes, then `final` (the verified answer, or the extractive fallback)."""
-        if off_task(question) or not candidates or self.breaker.open():
-            yield from static_events(self.answer(question, language, candidates, history, extractive, query))
+        unused = self._skip(question, candidates, extractive)
+        if unused is not None:
+            yield from static_events(unused)
             return
         sources = candidates[:MAX_SOURCES]
         yield "citations", [_citation(n, c, c.fused).to_dict() for n, c in enumerate(sources, start=1)]
@@ -167,6 +167,14 @@ class LlmAnswerer:
             return
         self.breaker.record(True)
         yield "final", self.verify("".join(pieces), language, sources, query)
+
+    def _skip(self, question: str, candidates: list[Candidate], extractive: Answer) -> Answer | None:
+        """The answer to give without asking the model (off-task, nothing found, circuit open), or None."""
+        if off_task(question) or not candidates:
+            return extractive
+        if self.breaker.open():
+            return replace(extractive, fallback_reason="the language model is unavailable (circuit open)")
+        return None
 
     def _invoke(self, messages: list[BaseMessage]) -> BaseMessage:
         for attempt in (1, 2):

@@ -41,16 +41,14 @@ def load_wording(prompts_dir: Path, language: str) -> Wording:
 def _load(prompts_dir: Path, language: str) -> Wording:
     path = prompts_dir / f"extractive.{language}.toml"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError:
-        raise ConfigError(f"Missing prompt file {path}. Restore it or set QA_BOT_PROMPTS_DIR.") from None
+        data = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     for key, allowed in EXTRACTIVE_KEYS.items():
         value = data.get(key)
         if not isinstance(value, str):
             raise ConfigError(f"{path}: the key {key!r} is missing or not a string.")
-        used = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        used = _placeholders(value)
         if used - allowed:
             raise ConfigError(f"{path}: {key!r} uses unknown placeholder(s) {sorted(used - allowed)}.")
         if key == "claim" and "quote" not in used:
@@ -75,15 +73,23 @@ def load_prompt(prompts_dir: Path, name: str) -> str:
 @cache
 def _load_prompt(prompts_dir: Path, name: str) -> str:
     path = prompts_dir / f"{name}.txt"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        raise ConfigError(f"Missing prompt file {path}. Restore it or set QA_BOT_PROMPTS_DIR.") from None
+    text = _read(path)
     wanted = LLM_PROMPTS[name]
-    used = {field for _, field, _, _ in string.Formatter().parse(text) if field}
+    used = _placeholders(text)
     if used != wanted:
         raise ConfigError(
             f"{path}: placeholders must be exactly {sorted(wanted)}, found {sorted(used)} "
             "(write literal braces as {{ and }})"
         )
     return text
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        raise ConfigError(f"Missing prompt file {path}. Restore it or set QA_BOT_PROMPTS_DIR.") from None
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
