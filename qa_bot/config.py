@@ -53,6 +53,7 @@ class Settings:
     max_concurrent: int = 4
     request_timeout: float = 30.0
     collection: str = "qa_bot"
+    chroma_url: str = ""
 
     def __post_init__(self) -> None:
         if self.threads < 1:

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from langchain_core.embeddings import Embeddings
 
@@ -91,22 +92,43 @@ class Index:
         import chromadb
         from langchain_chroma import Chroma
 
-        _make_dir(self.path)
+        _make_dir(self.path)  # the manifest lives here, also when the vectors live on a server
+        no_telemetry = chromadb.config.Settings(anonymized_telemetry=False)
         try:
-            client = chromadb.PersistentClient(
-                path=str(self.path), settings=chromadb.config.Settings(anonymized_telemetry=False)
-            )
+            if self.settings.chroma_url:
+                url = urlsplit(self.settings.chroma_url)
+                client = chromadb.HttpClient(
+                    host=url.hostname or "127.0.0.1",
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=no_telemetry,
+                )
+            else:
+                client = chromadb.PersistentClient(path=str(self.path), settings=no_telemetry)
             return Chroma(
                 client=client,
                 collection_name=self.settings.collection,
                 embedding_function=self.embeddings,
                 collection_configuration={"hnsw": {"space": "cosine"}},
             )
-        except Exception as exc:
-            raise IndexStoreError(f"Cannot open the index in {self.path}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - any failure to open: one clear line
+            where = (
+                f"the Chroma server at {self.settings.chroma_url} (QA_BOT_CHROMA_URL)"
+                if self.settings.chroma_url
+                else self.path
+            )
+            raise IndexStoreError(f"Cannot open the index in {where}: {type(exc).__name__}") from None
 
     def _reset(self) -> None:
         """Delete the stored index entirely (model change or corruption)."""
+        if self.settings.chroma_url:  # a server: drop the collection, never touch local files
+            try:
+                self.store.delete_collection()
+            except Exception:
+                log.debug("no collection to delete", exc_info=True)
+            self._store = None
+            (self.path / MANIFEST).unlink(missing_ok=True)
+            return
         self._store = None
         try:  # Chroma caches one client per path; a deleted store must not be served from it
             from chromadb.api.shared_system_client import SharedSystemClient

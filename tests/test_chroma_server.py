@@ -1,0 +1,77 @@
+"""The QA pipeline against a real `chroma run` server (QA_BOT_CHROMA_URL) instead of the embedded store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import REPO, free_port
+from qa_bot.bot import Bot
+from qa_bot.config import Settings
+from qa_bot.errors import IndexStoreError
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    server = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path_factory.mktemp("chroma")),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("chroma run did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_answers_come_from_a_chroma_server(project, chroma_url: str, tmp_path: Path) -> None:
+    settings = Settings(root=project, prompts_dir=REPO / "prompts", chroma_url=chroma_url, index_dir=tmp_path / "a")
+    bot = Bot.from_settings(settings)
+    assert bot.last_refresh is not None and bot.last_refresh.added > 20
+    answer = bot.ask("What did Kerry say about a new constitution?")
+    assert not answer.abstained and "August" in answer.text
+    source = (project / answer.citations[0].source).read_text(encoding="utf-8")
+    assert source[answer.citations[0].start : answer.citations[0].end].replace("\n", " ") == answer.citations[0].passage
+    arabic = bot.ask("أين جرت المباحثات بين بوتين وكيري؟")
+    assert "الكرملين" in arabic.text
+    count = bot.index.count()
+
+    # A second replica with its own (empty) local folder shares the server: nothing is re-embedded.
+    replica = Bot.from_settings(replace(settings, index_dir=tmp_path / "b"))
+    assert replica.last_refresh is not None and replica.last_refresh.added == 0
+    assert replica.index.count() == count
+    assert replica.ask("What did Kerry say about a new constitution?").to_dict() == answer.to_dict()
+
+
+def test_an_unreachable_server_is_a_clear_error(project, tmp_path: Path) -> None:
+    settings = Settings(root=project, chroma_url=f"http://127.0.0.1:{free_port()}", index_dir=tmp_path)
+    with pytest.raises(IndexStoreError, match="QA_BOT_CHROMA_URL"):
+        Bot.from_settings(settings)
