@@ -14,7 +14,7 @@ from .answer import ExtractiveAnswerer, FollowUp
 from .config import Settings
 from .errors import InputError
 from .index import Index, RefreshReport
-from .llm import LlmAnswerer, static_events
+from .llm import LlmAnswerer, Turn, static_events
 from .models import make_chat_model, make_embeddings, warm_up
 from .retrieve import Candidate, HybridRetriever
 from .text import detect_language, strip_invisible, tokens
@@ -157,7 +157,9 @@ class Bot:
         candidates, extractive, query = self._retrieve(state)
         if self.llm is None:
             return extractive
-        return self.llm.answer(state["question"], state["language"], candidates, state["history"], extractive, query)
+        return self.llm.answer(
+            Turn(state["question"], state["language"], candidates, state["history"], extractive, query)
+        )
 
     def stream(
         self, question: str, history: Iterable[Message | Mapping[str, Any]] | None = None
@@ -174,5 +176,6 @@ class Bot:
         if self.llm is None:
             yield from static_events(extractive)
         else:
-            args = (state["question"], state["language"], candidates, state["history"], extractive, query)
-            yield from self.llm.stream(*args)
+            yield from self.llm.stream(
+                Turn(state["question"], state["language"], candidates, state["history"], extractive, query)
+            )

@@ -69,6 +69,18 @@ def transient(exc: BaseException) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One question ready for the model: what retrieval found and the extractive answer to fall back on."""
+
+    question: str
+    language: Language
+    candidates: list[Candidate]
+    history: Sequence[Message]
+    extractive: Answer
+    query: str | None
+
+
 class LlmAnswerer:
     """Answers with a chat model over the retrieved passages and verifies every claim."""
 
@@ -115,47 +127,31 @@ class LlmAnswerer:
         return rewritten or question
 
     # -- answering -------------------------------------------------------------------------------
-    def answer(
-        self,
-        question: str,
-        language: Language,
-        candidates: list[Candidate],
-        history: Sequence[Message],
-        extractive: Answer,
-        query: str | None,
-    ) -> Answer:
-        """The model's answer, verified; the extractive `answer` when the model cannot be used."""
-        unused = self._skip(question, candidates, extractive)
+    def answer(self, turn: Turn) -> Answer:
+        """The model's answer, verified; the extractive answer when the model cannot be used."""
+        unused = self._skip(turn)
         if unused is not None:
             return unused
-        sources = candidates[:MAX_SOURCES]
+        sources = turn.candidates[:MAX_SOURCES]
         try:
-            reply = self._invoke(self.messages(question, language, sources, history))
+            reply = self._invoke(self.messages(turn.question, turn.language, sources, turn.history))
         except Exception as exc:  # noqa: BLE001 - any model failure: quote instead
             log.warning("LLM backend %s failed: %s", self.backend, _brief(exc))
-            return replace(extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
-        return self.verify(str(reply.content), language, sources, query)
+            return replace(turn.extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
+        return self.verify(str(reply.content), turn.language, sources, turn.query)
 
-    def stream(
-        self,
-        question: str,
-        language: Language,
-        candidates: list[Candidate],
-        history: Sequence[Message],
-        extractive: Answer,
-        query: str | None,
-    ) -> Iterator[tuple[str, Any]]:
+    def stream(self, turn: Turn) -> Iterator[tuple[str, Any]]:
         """Events for a streaming client: `citations` (the numbered sources given to the model), text
         `delta`s as the model writes, then `final` (the verified answer, or the extractive fallback)."""
-        unused = self._skip(question, candidates, extractive)
+        unused = self._skip(turn)
         if unused is not None:
             yield from static_events(unused)
             return
-        sources = candidates[:MAX_SOURCES]
+        sources = turn.candidates[:MAX_SOURCES]
         yield "citations", [_citation(n, c, c.fused).to_dict() for n, c in enumerate(sources, start=1)]
         pieces: list[str] = []
         try:
-            for chunk in self.model.stream(self.messages(question, language, sources, history)):
+            for chunk in self.model.stream(self.messages(turn.question, turn.language, sources, turn.history)):
                 piece = str(chunk.content)
                 if piece:
                     pieces.append(piece)
@@ -163,17 +159,17 @@ class LlmAnswerer:
         except Exception as exc:  # noqa: BLE001 - the client replaces what it showed with `final`
             self.breaker.record(False)
             log.warning("LLM backend %s failed while streaming: %s", self.backend, _brief(exc))
-            yield "final", replace(extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
+            yield "final", replace(turn.extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
             return
         self.breaker.record(True)
-        yield "final", self.verify("".join(pieces), language, sources, query)
+        yield "final", self.verify("".join(pieces), turn.language, sources, turn.query)
 
-    def _skip(self, question: str, candidates: list[Candidate], extractive: Answer) -> Answer | None:
+    def _skip(self, turn: Turn) -> Answer | None:
         """The answer to give without asking the model (off-task, nothing found, circuit open), or None."""
-        if off_task(question) or not candidates:
-            return extractive
+        if off_task(turn.question) or not turn.candidates:
+            return turn.extractive
         if self.breaker.open():
-            return replace(extractive, fallback_reason="the language model is unavailable (circuit open)")
+            return replace(turn.extractive, fallback_reason="the language model is unavailable (circuit open)")
         return None
 
     def _invoke(self, messages: list[BaseMessage]) -> BaseMessage:

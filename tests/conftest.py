@@ -91,10 +91,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(url: str, seconds: float = 30.0) -> None:
+    """Poll `url` until it answers 200 (a server started in the background)."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"{url} did not come up within {seconds:g} s")
+
+
 @contextlib.contextmanager
 def serve(bot: Any, **overrides: Any) -> Iterator[str]:
     """The full app (API + widget + chat page) under uvicorn in a thread, as `qa-bot serve` runs it."""
-    import httpx
     import uvicorn
 
     from qa_bot.api import create_server
@@ -106,12 +120,7 @@ def serve(bot: Any, **overrides: Any) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
+    wait_until_up(f"{url}/healthz")
     try:
         yield url
     finally:

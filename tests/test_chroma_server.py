@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
 
-from conftest import REPO, free_port
+from conftest import REPO, free_port, wait_until_up
 from qa_bot.bot import Bot
 from qa_bot.config import Settings
 from qa_bot.errors import IndexStoreError
@@ -38,14 +36,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("chroma run did not start")
+        wait_until_up(f"{url}/api/v2/heartbeat")
         yield url
     finally:
         server.terminate()
