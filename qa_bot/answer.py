@@ -315,17 +315,11 @@ class ExtractiveAnswerer:
         ranked = sorted(by_chunk.values(), key=lambda items: -max(score for score, _ in items))
         numbers = {items[0][1].chunk.id: n for n, items in enumerate(ranked, start=1)}
         citations = tuple(
-            Citation(
-                n=numbers[items[0][1].chunk.id],
-                passage=items[0][1].chunk.text,
-                translation=items[0][1].chunk.translation,
-                source=items[0][1].chunk.source,
-                start=items[0][1].chunk.start,
-                end=items[0][1].chunk.end,
-                score=max(score for score, _ in items),
-                section=items[0][1].chunk.section,
-                article_id=items[0][1].chunk.article_id,
-                highlights=tuple(sorted((s.sentence.start, s.sentence.end) for _, s in items)),
+            Citation.of(
+                items[0][1].chunk,
+                numbers[items[0][1].chunk.id],
+                max(score for score, _ in items),
+                tuple(sorted((s.sentence.start, s.sentence.end) for _, s in items)),
             )
             for items in ranked
         )

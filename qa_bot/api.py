@@ -13,7 +13,7 @@ import logging
 import math
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -93,6 +93,9 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
     class AskRequest(BaseModel):
         question: str = Field(description="The question, in Arabic or English.")
         history: list[HistoryItem] = Field(default_factory=list, description="Earlier turns, oldest first.")
+        article: str | list[str] | None = Field(
+            default=None, description="Answer from this article (id) or these articles only; see GET /api/articles."
+        )
 
     class CitationOut(BaseModel):
         n: int
@@ -103,7 +106,10 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
         end: int
         score: float
         section: str | None = None
-        article_id: str = ""
+        article_id: str = Field(default="", description="The cited article's id.")
+        title: str = Field(default="", description="The cited article's title.")
+        date: str | None = None
+        url: str | None = None
         highlights: list[list[int]] = Field(default_factory=list, description="Quoted sentences as [start, end].")
 
     class AnswerOut(BaseModel):
@@ -205,7 +211,7 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
         await take_slot()
         try:
             history = [h.model_dump() for h in body.history]
-            call = asyncio.to_thread(bot.ask, body.question, history)
+            call = asyncio.to_thread(bot.ask, body.question, history, body.article)
             return await asyncio.wait_for(call, timeout=settings.request_timeout)
         except TimeoutError:
             limit = f"{settings.request_timeout:g} s"
@@ -236,7 +242,7 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
         check_length(body)
         await take_slot()
         try:
-            events = bot.stream(body.question, [h.model_dump() for h in body.history])
+            events = bot.stream(body.question, [h.model_dump() for h in body.history], body.article)
         except InputError as exc:
             slots.release()
             raise _HttpError(422, str(exc)) from None
@@ -255,6 +261,15 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
                 loop.call_soon_threadsafe(slots.release)
 
         return StreamingResponse(sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/articles", summary="The indexed articles")
+    async def articles() -> list[dict[str, Any]]:
+        """Every indexed article: its id (for the `article` filter), title and number of passages."""
+        counts = Counter(c.article_id for c in bot.retriever.chunks)
+        return [
+            {"id": article_id, "title": title, "passages": counts[article_id]}
+            for article_id, title in sorted(bot.retriever.articles().items())
+        ]
 
     @app.get("/healthz", summary="Readiness and index size")
     async def healthz() -> dict[str, Any]:

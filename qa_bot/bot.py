@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -56,6 +58,40 @@ def follow_up_context(
     return " ".join(previous[-_MAX_CONTEXT_TURNS:])
 
 
+class _Gate:
+    """Many readers (answers in flight) or one writer (swapping the store after a refresh elsewhere)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing)
+            self._writing = True
+            self._cond.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
 class Bot:
     """Answers questions about the indexed articles, citing the passages it quotes.
 
@@ -73,6 +109,9 @@ class Bot:
         self.answerer = ExtractiveAnswerer(settings.prompts_dir, settings.min_confidence, max_claims=settings.top_k)
         self.llm: LlmAnswerer | None = None
         self.chain: Runnable[dict[str, Any], Answer] = RunnableLambda(self._prepare) | RunnableLambda(self._respond)
+        self._gate = _Gate()
+        self._reloading = threading.Lock()
+        self._seen_manifest = index.manifest_stamp()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, refresh: bool = True, chat_model: Any = None) -> Bot:
@@ -88,6 +127,7 @@ class Bot:
         if refresh:
             bot.last_refresh = index.ensure()
         bot.retriever.load()
+        bot._seen_manifest = index.manifest_stamp()
         if chosen is not None:
             bot.llm = LlmAnswerer(chosen[0], chosen[1], bot.retriever, bot.answerer, settings.prompts_dir)
         return bot
@@ -95,17 +135,65 @@ class Bot:
     last_refresh: RefreshReport | None = None
 
     def reload(self) -> None:
-        """Re-read the store (after `qa-bot index` ran elsewhere); answers keep flowing meanwhile."""
-        self.retriever.load()
+        """Re-read the store (after `qa-bot index` ran elsewhere).
+
+        The new lexical snapshot is built while answers keep flowing; only reopening the store and
+        swapping the snapshot in waits for the answers in flight (milliseconds).
+        """
+        with self._reloading:
+            stamp = self.index.manifest_stamp()
+            fresh = self.retriever.build()
+            with self._gate.write():
+                self.index.reopen()
+                self.index.store  # noqa: B018 - open it now, before answers resume
+                self.retriever.swap(fresh)
+            self._seen_manifest = stamp
+
+    def reload_if_changed(self) -> bool:
+        """Reload when another process finished refreshing the index since we last looked."""
+        stamp = self.index.manifest_stamp()
+        if stamp == self._seen_manifest or self._reloading.locked():
+            return False
+        manifest = self.index.manifest()
+        if not manifest or not manifest.get("complete"):
+            return False  # a refresh is running: keep answering from what we have
+        log.info("the index changed on disk; reloading it")
+        self.reload()
+        return True
 
     # -- asking --------------------------------------------------------------------------------
-    def ask(self, question: str, history: Iterable[Message | Mapping[str, Any]] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Iterable[Message | Mapping[str, Any]] | None = None,
+        articles: Iterable[str] | None = None,
+    ) -> Answer:
         """Answer `question` (Arabic or English) given the earlier turns of the conversation.
 
+        `articles` (ids) restricts the answer to those articles.
+
         Raises:
-            InputError: the question is empty, too long, or the history is malformed.
+            InputError: the question is empty, too long, the history is malformed, or an article
+                id is unknown.
         """
-        return self.chain.invoke({"question": question, "history": history})
+        self.reload_if_changed()
+        with self._gate.read():
+            return self.chain.invoke({"question": question, "history": history, "articles": articles})
+
+    def article_filter(self, articles: Any) -> frozenset[str] | None:
+        """Validated article ids (None = all); InputError names an unknown id and how to list them."""
+        if articles is None:
+            return None
+        if isinstance(articles, str):
+            articles = [articles]
+        if not isinstance(articles, (list, tuple, set, frozenset)) or not all(isinstance(a, str) for a in articles):
+            raise InputError("article must be an article id or a list of article ids")
+        known = self.retriever.articles()
+        unknown = sorted(set(articles) - known.keys())
+        if unknown:
+            sample = ", ".join(sorted(known)[:5]) + (", …" if len(known) > 5 else "")
+            raise InputError(f"no article with id {unknown[0]!r} (known: {sample}; `qa-bot articles` lists them all)")
+        return frozenset(articles) or None
 
     def validate(self, question: Any) -> str:
         """The question, stripped; InputError when it is not one the bot can take."""
@@ -125,10 +213,18 @@ class Bot:
     def _prepare(self, inputs: dict[str, Any]) -> dict[str, Any]:
         question = self.validate(inputs.get("question"))
         history = coerce_history(inputs.get("history"))
+        articles = self.article_filter(inputs.get("articles"))
         language: Language = "ar" if detect_language(question) == "ar" else "en"
         context = follow_up_context(question, history, self.retriever.knows)
         query = f"{context} {question}" if context else question
-        return {"question": question, "language": language, "context": context, "query": query, "history": history}
+        return {
+            "question": question,
+            "language": language,
+            "context": context,
+            "query": query,
+            "history": history,
+            "articles": articles,
+        }
 
     def _retrieve(self, state: dict[str, Any]) -> tuple[list[Candidate], Answer, str | None]:
         """Candidates for the question, the extractive answer over them, and the query shown to users."""
@@ -140,7 +236,7 @@ class Bot:
             except Exception as exc:  # noqa: BLE001 - keep the heuristic query
                 log.warning("condensing the follow-up failed (%s); using the conversation as is", type(exc).__name__)
         vector = retriever.embed(question)
-        candidates = retriever.search(query, vector=None if context else vector)
+        candidates = retriever.search(query, vector=None if context else vector, articles=state["articles"])
         primary = retriever.score_sentences(candidates, question, vector)
         follow_up = None
         if context:
@@ -162,16 +258,24 @@ class Bot:
         )
 
     def stream(
-        self, question: str, history: Iterable[Message | Mapping[str, Any]] | None = None
+        self,
+        question: str,
+        history: Iterable[Message | Mapping[str, Any]] | None = None,
+        articles: Iterable[str] | None = None,
     ) -> Iterator[tuple[str, Any]]:
         """`ask`, as events: `("citations", [...])`, `("delta", text)`..., `("final", Answer)`.
 
         Input errors are raised here, before the first event, so a server can still answer them
         with a plain error response.
         """
-        return self._stream(self._prepare({"question": question, "history": history}))
+        return self._stream(self._prepare({"question": question, "history": history, "articles": articles}))
 
     def _stream(self, state: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        self.reload_if_changed()  # here, in the thread that iterates, not the caller's (an event loop)
+        with self._gate.read():
+            yield from self._events(state)
+
+    def _events(self, state: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         candidates, extractive, query = self._retrieve(state)
         if self.llm is None:
             yield from static_events(extractive)

@@ -38,10 +38,28 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qa-bot", description="Ask questions about news articles, in Arabic or English.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    sub.add_parser("index", parents=[common], help="build or refresh the index from seeds/")
+    index = sub.add_parser(
+        "index",
+        parents=[common],
+        help="add articles (files, folders, JSONL) to seeds/ and bring the index up to date",
+        description="Copy the given articles into seeds/ (the source of truth), then index what changed: "
+        "new and edited articles are embedded, removed ones deleted, unchanged ones skipped.",
+    )
+    index.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help='.txt/.md articles, folders of them, or JSONL files of {"id", "title", "text", "lang", '
+        '"translation"?, "date"?, "url"?}',
+    )
+    index.add_argument("--remove", action="append", default=[], metavar="ID", help="delete an article by id")
+
+    sub.add_parser("articles", parents=[common], help="list the indexed articles (id, passages, title)")
 
     ask = sub.add_parser("ask", parents=[common], help="answer one question, or JSON lines from stdin")
     ask.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
+    ask.add_argument("--article", action="append", metavar="ID", help="answer from this article only (repeatable)")
     mode = ask.add_mutually_exclusive_group()
     mode.add_argument("--json", action="store_true", help="print the answer as JSON")
     mode.add_argument(
@@ -78,7 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
         )
-        command = {"index": _index, "ask": _ask, "eval": _eval, "serve": _serve, "translate": _translate}[args.command]
+        command = {
+            "index": _index,
+            "articles": _articles,
+            "ask": _ask,
+            "eval": _eval,
+            "serve": _serve,
+            "translate": _translate,
+        }[args.command]
         return command(settings, args)
     except InputError as exc:
         _fail(str(exc))
@@ -110,13 +135,31 @@ def _bot(settings: Settings) -> Any:
 
 
 def _index(settings: Settings, args: argparse.Namespace) -> int:
+    from .corpus import import_paths, remove_articles
     from .index import Index
     from .models import make_embeddings, warm_up
 
+    if args.paths:
+        imported = import_paths(args.paths, settings.seeds_path, settings.root)
+        log.info("%s", imported)
+    if args.remove:
+        removed = remove_articles(args.remove, settings.seeds_path, settings.root)
+        log.info("removed from seeds/: %s", ", ".join(removed))
     embeddings = make_embeddings(settings)
     warm_up(embeddings)
-    report = Index(settings, embeddings).refresh()
+    report = Index(settings, embeddings).refresh(progress=sys.stderr.isatty())
     sys.stdout.write(f"{report} → {settings.index_path}\n")
+    return 0
+
+
+def _articles(settings: Settings, args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    bot = _bot(settings)
+    chunks = bot.retriever.chunks
+    counts = Counter(c.article_id for c in chunks)
+    for article_id, title in sorted(bot.retriever.articles().items()):
+        sys.stdout.write(f"{article_id}\t{counts[article_id]}\t{title}\n")
     return 0
 
 
@@ -128,7 +171,7 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.question is None:
         raise InputError('no question: qa-bot ask "your question" (or --jsonl to read JSON lines from stdin)')
     bot = _bot(settings)
-    answer = bot.ask(args.question)
+    answer = bot.ask(args.question, articles=args.article)
     if args.json:
         sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -146,7 +189,9 @@ def _ask_jsonl(bot: Any, stdin: TextIO, stdout: TextIO) -> int:
             request = json.loads(line)
             if not isinstance(request, dict):
                 raise InputError('each line must be a JSON object {"question": ..., "history": [...]}')
-            out: dict[str, Any] = bot.ask(request.get("question"), request.get("history")).to_dict()
+            out: dict[str, Any] = bot.ask(
+                request.get("question"), request.get("history"), request.get("article")
+            ).to_dict()
         except json.JSONDecodeError as exc:
             out, failed = {"error": f"line {number}: invalid JSON ({exc.msg})", "line": number}, True
         except RecursionError:
@@ -167,7 +212,9 @@ def _render(answer: Answer, bot: Any) -> str:
     if answer.citations:
         lines += ["", f"{wording.sources}:"]
         for c in answer.citations:
-            where = f"{c.source}:{c.start}-{c.end}" + (f" · {c.section}" if c.section else "")
+            where = f"{c.title} ({c.article_id}) · {c.source}:{c.start}-{c.end}" + (
+                f" · {c.section}" if c.section else ""
+            )
             lines.append(f"[{c.n}] {where} (score {c.score:.2f})")
             lines.append(f"    {c.passage}")
             if c.translation:

@@ -54,6 +54,7 @@ class Settings:
     request_timeout: float = 30.0
     collection: str = "qa_bot"
     chroma_url: str = ""
+    lock_timeout: float = 900.0
 
     def __post_init__(self) -> None:
         if self.threads < 1:

@@ -12,13 +12,17 @@ content-derived ids and deletes records whose passage is gone, so it never dupli
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,24 +40,35 @@ from .types import Chunk, Sentence
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+LOCK = ".writer.lock"
 _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _WRITE_BATCH = 256
+_EMBED_GROUP = 64  # passages embedded and written together; the passage record goes last (it marks "done")
 
 
 @dataclass(frozen=True)
 class RefreshReport:
+    """What one indexing run did: articles added / updated / removed / skipped, and passages embedded."""
+
     added: int
     removed: int
     kept: int
     seconds: float
     rebuilt: bool
     updated: int = 0
+    articles_added: int = 0
+    articles_updated: int = 0
+    articles_removed: int = 0
+    articles_skipped: int = 0
 
     def __str__(self) -> str:
         how = "rebuilt" if self.rebuilt else "refreshed"
+        rate = f", {self.added / self.seconds:.0f} passages/s" if self.added and self.seconds > 0 else ""
         return (
-            f"index {how}: {self.added} passages added, {self.updated} moved, {self.removed} removed, "
-            f"{self.kept} unchanged in {self.seconds:.1f}s"
+            f"index {how}: {self.articles_added} added, {self.articles_updated} updated, "
+            f"{self.articles_removed} removed, {self.articles_skipped} skipped (articles); "
+            f"{self.added} passages embedded, {self.removed} deleted, {self.updated} moved, "
+            f"{self.kept} unchanged in {self.seconds:.1f}s{rate}"
         )
 
 
@@ -79,13 +94,16 @@ class Index:
         self.embeddings = embeddings
         self.path = settings.index_path
         self._store: Any = None
+        self._opening = threading.Lock()
 
     # -- the store ---------------------------------------------------------------------------
     @property
     def store(self) -> Any:
         """The LangChain `Chroma` vector store (opened on first use)."""
         if self._store is None:
-            self._store = self._open()
+            with self._opening:  # Chroma's client cache is not safe against concurrent first opens
+                if self._store is None:
+                    self._store = self._open()
         return self._store
 
     def _open(self) -> Any:
@@ -130,12 +148,7 @@ class Index:
             (self.path / MANIFEST).unlink(missing_ok=True)
             return
         self._store = None
-        try:  # Chroma caches one client per path; a deleted store must not be served from it
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            SharedSystemClient.clear_system_cache()
-        except Exception:  # best effort: an older chromadb without the cache
-            log.debug("could not clear Chroma's client cache", exc_info=True)
+        _clear_client_cache()  # Chroma caches one client per path; a deleted store must not be served from it
         if not self.path.is_dir():
             return
         # Only what Chroma and qa-bot write: the index folder may be shared with other files.
@@ -145,6 +158,50 @@ class Index:
             elif child.is_file() and (child.name.startswith("chroma.sqlite3") or child.name.startswith(MANIFEST)):
                 child.unlink()
 
+    def reopen(self) -> None:
+        """Forget the open store so the next use re-reads it (another process rewrote it)."""
+        self._store = None
+        if not self.settings.chroma_url:
+            _clear_client_cache()
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the index's single-writer lock; a second writer waits (saying so), up to lock_timeout."""
+        _make_dir(self.path)
+        with open(self.path / LOCK, "a+", encoding="utf-8") as handle:
+            deadline = time.monotonic() + self.settings.lock_timeout
+            told = False
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not told:
+                        handle.seek(0)
+                        holder = handle.read().strip() or "unknown"
+                        log.warning(
+                            "another qa-bot is writing the index in %s (pid %s); waiting for it to finish…",
+                            self.path,
+                            holder,
+                        )
+                        told = True
+                    if time.monotonic() >= deadline:
+                        raise IndexStoreError(
+                            f"another qa-bot is still writing the index in {self.path} after "
+                            f"{self.settings.lock_timeout:.0f}s (QA_BOT_LOCK_TIMEOUT); try again when it has finished"
+                        ) from None
+                    time.sleep(0.2)
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"{os.getpid()}\n")
+                handle.flush()
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     # -- manifest ----------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any] | None:
         try:
@@ -152,6 +209,14 @@ class Index:
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) else None
+
+    def manifest_stamp(self) -> tuple[int, int] | None:
+        """Changes whenever the manifest file is rewritten (cheap enough to check on every question)."""
+        try:
+            st = (self.path / MANIFEST).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_ino
 
     def _write_manifest(self, **fields: Any) -> None:
         _make_dir(self.path)
@@ -179,26 +244,39 @@ class Index:
         return None
 
     # -- build -------------------------------------------------------------------------------
-    def ensure(self) -> RefreshReport | None:
-        """Refresh when stale; return the report, or None when nothing had to be done."""
+    def ensure(self, progress: bool = False) -> RefreshReport | None:
+        """Refresh when stale; return the report, or None when nothing had to be done.
+
+        Staleness is checked again under the writer lock: another process may have refreshed the
+        index while this one waited for it.
+        """
         reason = self.stale_reason()
         if reason is None:
             return None
         log.info("Indexing: %s", reason)
-        return self.refresh()
+        with self.writer():
+            if self.stale_reason() is None:
+                self.reopen()
+                return None
+            return self._refresh(progress)
 
-    def refresh(self) -> RefreshReport:
-        """Bring the store in line with seeds/: add new passages, delete vanished ones."""
+    def refresh(self, progress: bool = False) -> RefreshReport:
+        """Bring the store in line with seeds/: embed new passages, delete vanished ones, skip the rest."""
+        with self.writer():
+            return self._refresh(progress)
+
+    def _refresh(self, progress: bool) -> RefreshReport:
         began = time.perf_counter()
         chunks = load_corpus(self.settings.seeds_path, self.settings.root)
         if not chunks:
             raise CorpusError(
-                f"No article text in {self.settings.seeds_path}: add UTF-8 .txt or .md articles "
+                f"No article text in {self.settings.seeds_path}: add UTF-8 .txt, .md or .jsonl articles "
                 "(or set QA_BOT_SEEDS_DIR)."
             )
         manifest = self.manifest() or {}
         model = embeddings_id(self.embeddings)
         rebuilt = manifest.get("embeddings") not in (None, model)
+        interrupted = manifest.get("complete") is False
         if rebuilt:
             self._reset()
         try:
@@ -207,27 +285,80 @@ class Index:
             log.warning("The index in %s is unreadable; rebuilding it.", self.path)
             self._reset()
             existing, rebuilt = set(), True
-        self._write_manifest(complete=False, embeddings=model)
+        before: dict[str, str] = {} if rebuilt else dict(manifest.get("article_hashes") or {})
+        self._write_manifest(complete=False, embeddings=model, article_hashes=before)
         wanted = {c.id: c for c in chunks}
         new = [c for c in chunks if c.id not in existing]
         gone = sorted(existing - wanted.keys())
-        if gone:
-            self.store.delete(where={"chunk_id": {"$in": gone}})
+        for batch in _batches(gone, _WRITE_BATCH):
+            self.store.delete(where={"chunk_id": {"$in": batch}})
+        if interrupted and existing:  # a killed run may have left records of passages it never finished
+            self._delete_orphans(set(wanted))
         updated = self._update_moved([c for c in chunks if c.id in existing])
-        for batch in _batches(list(_records(new)), _WRITE_BATCH):
-            texts, metadatas, ids = zip(*batch, strict=True)
-            self.store.add_texts(list(texts), metadatas=list(metadatas), ids=list(ids))
+        self._embed(new, progress)
+        after = article_hashes(chunks)
         self._write_manifest(
             complete=True,
             embeddings=model,
             corpus=corpus_hash(self.settings),
             ingest_version=INGEST_VERSION,
             passages=len(chunks),
-            articles=len({c.article_id for c in chunks}),
+            articles=len(after),
+            article_hashes=after,
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
         kept = len(chunks) - len(new) - updated
-        return RefreshReport(len(new), len(gone), kept, time.perf_counter() - began, rebuilt, updated)
+        return RefreshReport(
+            added=len(new),
+            removed=len(gone),
+            kept=kept,
+            seconds=time.perf_counter() - began,
+            rebuilt=rebuilt,
+            updated=updated,
+            articles_added=len(after.keys() - before.keys()),
+            articles_updated=sum(1 for a in after.keys() & before.keys() if after[a] != before[a]),
+            articles_removed=len(before.keys() - after.keys()),
+            articles_skipped=sum(1 for a in after.keys() & before.keys() if after[a] == before[a]),
+        )
+
+    def _embed(self, chunks: list[Chunk], progress: bool) -> None:
+        """Embed and store `chunks`' records, each distinct text once, a group of passages at a time."""
+        from tqdm import tqdm
+
+        bar = tqdm(
+            total=len(chunks),
+            unit="passage",
+            desc="indexing",
+            disable=not progress or len(chunks) < _EMBED_GROUP,
+            dynamic_ncols=True,
+        )
+        collection = self.store._collection
+        with bar:
+            for group in _batches(chunks, _EMBED_GROUP):
+                records = list(_records(group))
+                texts = list(dict.fromkeys(text for text, _, _ in records))
+                vectors = dict(zip(texts, self.embeddings.embed_documents(texts), strict=True))
+                # Passage records last: a passage is "indexed" once its own record exists, so a run
+                # killed half-way through a group re-embeds that group instead of trusting it.
+                records.sort(key=lambda r: r[1]["kind"] == "passage" and r[1]["original"] is True)
+                for batch in _batches(records, _WRITE_BATCH):
+                    collection.upsert(
+                        ids=[rid for _, _, rid in batch],
+                        embeddings=[vectors[text] for text, _, _ in batch],
+                        metadatas=[meta for _, meta, _ in batch],
+                        documents=[text for text, _, _ in batch],
+                    )
+                bar.update(len(group))
+
+    def _delete_orphans(self, wanted: set[str]) -> None:
+        got = self.store.get(include=["metadatas"])
+        orphans = [
+            rid for rid, meta in zip(got["ids"], got["metadatas"], strict=True) if meta["chunk_id"] not in wanted
+        ]
+        for batch in _batches(orphans, _WRITE_BATCH):
+            self.store.delete(ids=batch)
+        if orphans:
+            log.info("removed %d records left by an interrupted run", len(orphans))
 
     def _update_moved(self, kept: list[Chunk]) -> int:
         """Unchanged text whose place changed (offsets, section, order): fix metadata, keep vectors."""
@@ -257,6 +388,25 @@ class Index:
         return int(self.store._collection.count())
 
 
+def article_hashes(chunks: Sequence[Chunk]) -> dict[str, str]:
+    """A digest per article of everything stored about its passages: equal digest = nothing to do."""
+    digests: dict[str, Any] = {}
+    for c in chunks:
+        digests.setdefault(c.article_id, hashlib.sha256()).update(
+            json.dumps(_passage_metadata(c), sort_keys=True, ensure_ascii=False).encode() + c.text.encode()
+        )
+    return {article: d.hexdigest()[:16] for article, d in digests.items()}
+
+
+def _clear_client_cache() -> None:
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:  # best effort: an older chromadb without the cache
+        log.debug("could not clear Chroma's client cache", exc_info=True)
+
+
 def _make_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -282,6 +432,8 @@ def _passage_metadata(c: Chunk) -> dict[str, Any]:
         "position": c.position,
         "translation": c.translation or "",
         "sentences": json.dumps(sentences, ensure_ascii=False),
+        "date": c.date or "",
+        "url": c.url or "",
     }
 
 
@@ -321,6 +473,8 @@ def _chunk_from(text: str, meta: dict[str, Any]) -> Chunk:
         section=str(meta["section"]) or None,
         position=int(meta["position"]),
         sentences=sentences,
+        date=str(meta.get("date") or "") or None,
+        url=str(meta.get("url") or "") or None,
     )
 
 

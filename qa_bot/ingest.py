@@ -8,10 +8,11 @@ Blank lines in the sidecar are ignored.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import CorpusError
@@ -22,8 +23,9 @@ log = logging.getLogger(__name__)
 
 MAX_PASSAGE_CHARS = 700
 ARTICLE_SUFFIXES = (".txt", ".md")
+BULK_SUFFIX = ".jsonl"  # many articles, one JSON object per line
 # Bumped whenever chunking changes, so a stale index is rebuilt.
-INGEST_VERSION = "8"
+INGEST_VERSION = "9"
 
 _PROMO = re.compile(r"^\s*(?:[اإأ]قر[أا]\s+[اأ]يض(?:ا|اً|ًا)|read\s+(?:also|more)|see\s+also)\s*:", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•|]|\d+[.)])\s")
@@ -35,6 +37,7 @@ _OPEN_ENDING_WORDS = (
 _OPEN_ENDINGS = frozenset(normalise(w) for w in _OPEN_ENDING_WORDS.split())
 _MAX_HEADING_WORDS = 7
 _MAX_HEADING_CHARS = 60
+_ARTICLE_ID = re.compile(r"[\w.\-/]{1,200}")
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,15 @@ def is_translation_sidecar(path: Path) -> bool:
 
 
 def article_files(seeds: Path) -> list[Path]:
-    """The article files under `seeds` (sorted), excluding translation sidecars."""
+    """The article files under `seeds` (sorted): `.txt`/`.md` articles and `.jsonl` bulk files, not sidecars."""
     if not seeds.is_dir():
         raise CorpusError(f"No seeds folder at {seeds}. Create it and put .txt/.md articles in it.")
     return sorted(
-        p for p in seeds.rglob("*") if p.is_file() and p.suffix in ARTICLE_SUFFIXES and not is_translation_sidecar(p)
+        p
+        for p in seeds.rglob("*")
+        if p.is_file()
+        and not p.name.startswith(".")
+        and (p.suffix == BULK_SUFFIX or (p.suffix in ARTICLE_SUFFIXES and not is_translation_sidecar(p)))
     )
 
 
@@ -175,29 +182,122 @@ def read_translation(path: Path) -> list[str]:
     return [line.strip() for line in read_text(path).splitlines() if line.strip()]
 
 
-def chunk_article(path: Path, root: Path) -> list[Chunk]:
-    """Read one article (and its sidecar, if any) into passages ready to index."""
-    text = read_text(path)
+@dataclass(frozen=True)
+class Article:
+    """One article as read from seeds/: a `.txt`/`.md` file, or one line of a `.jsonl` bulk file.
+
+    `translation` is the English text: one line per segment (heading, sentence, "read also" line)
+    when it is aligned, else free text (kept whole when the article is one passage).
+    """
+
+    id: str
+    text: str
+    source: str
+    title: str | None = None
+    translation: str | None = None
+    lang: str | None = None
+    date: str | None = None
+    url: str | None = None
+    free_translation: bool = False  # bulk files may give the translation as free text
+
+
+BULK_FIELDS = {"id", "title", "text", "lang", "translation", "date", "url"}
+
+
+def bulk_articles(path: Path, root: Path) -> Iterator[Article]:
+    """The articles of a JSONL bulk file, validated: CorpusError names the line and the fix."""
     source = _relative(path, root)
+    seen: set[str] = set()
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{source} line {number}"
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise CorpusError(f"{where}: invalid JSON ({exc})") from None
+        if not isinstance(record, dict):
+            raise CorpusError(f'{where}: each line must be an object {{"id", "title", "text", "lang", ...}}')
+        unknown = sorted(set(record) - BULK_FIELDS)
+        if unknown:
+            raise CorpusError(
+                f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(sorted(BULK_FIELDS))})"
+            )
+        for key in ("id", "text"):
+            if not isinstance(record.get(key), str) or not record[key].strip():
+                raise CorpusError(f'{where}: "{key}" must be a non-empty string')
+        for key in BULK_FIELDS - {"id", "text"}:
+            if record.get(key) is not None and not isinstance(record[key], str):
+                raise CorpusError(f'{where}: "{key}" must be a string')
+        article_id = record["id"].strip()
+        if not _ARTICLE_ID.fullmatch(article_id):
+            raise CorpusError(f'{where}: "id" may use letters, digits and . _ - / only, got {article_id!r}')
+        if article_id in seen:
+            raise CorpusError(f'{where}: duplicate "id" {article_id!r}')
+        if record.get("lang") not in (None, "ar", "en"):
+            raise CorpusError(f'{where}: "lang" must be "ar" or "en", got {record["lang"]!r}')
+        seen.add(article_id)
+        yield Article(
+            id=article_id,
+            text=record["text"],
+            source=f"{source}#{article_id}",
+            title=(record.get("title") or "").strip() or None,
+            translation=record.get("translation") or None,
+            lang=record.get("lang"),
+            date=record.get("date") or None,
+            url=record.get("url") or None,
+            free_translation=True,
+        )
+
+
+def file_article(path: Path, seeds: Path, root: Path) -> Article:
+    """A `.txt`/`.md` article and its sidecar translation, if any."""
+    sidecar = sidecar_for(path)
+    return Article(
+        id=_article_id(path, seeds),
+        text=read_text(path),
+        source=_relative(path, root),
+        translation="\n".join(read_translation(sidecar)) if sidecar is not None else None,
+    )
+
+
+def _article_id(path: Path, seeds: Path) -> str:
+    """The path under seeds/ without its suffix: `seeds/2016/moscow.txt` → `2016/moscow`."""
+    try:
+        relative = path.resolve().relative_to(seeds.resolve())
+    except ValueError:
+        relative = Path(path.name)
+    return relative.with_suffix("").as_posix()
+
+
+def articles(seeds: Path, root: Path) -> Iterator[Article]:
+    """Every article under `seeds` (files and bulk files), in path order."""
+    for path in article_files(seeds):
+        if path.suffix == BULK_SUFFIX:
+            yield from bulk_articles(path, root)
+        else:
+            yield file_article(path, seeds, root)
+
+
+def chunk_article(path: Path, root: Path) -> list[Chunk]:
+    """Read one article file (and its sidecar, if any) into passages ready to index."""
+    return chunk(file_article(path, path.parent, root))
+
+
+def chunk(article: Article) -> list[Chunk]:
+    """An article's passages ready to index: sections, sentences, offsets and aligned translations."""
+    text, source = article.text, article.source
     parsed = blocks(text)
     segs = segments(text, parsed)
     english: dict[tuple[int, int], str] = {}
-    sidecar = sidecar_for(path)
-    if sidecar is not None:
-        lines = read_translation(sidecar)
+    whole_translation: str | None = None
+    if article.translation:
+        lines = [line.strip() for line in article.translation.splitlines() if line.strip()]
         if len(lines) == len(segs):
             english = dict(zip(segs, lines, strict=True))
         else:
-            log.warning(
-                "%s has %d lines but %s has %d segments; translation ignored "
-                "(one English line per heading, sentence and 'read also' line).",
-                _relative(sidecar, root),
-                len(lines),
-                source,
-                len(segs),
-            )
-    article_id = path.stem
-    title = _title(text, parsed, article_id)
+            whole_translation = " ".join(lines)
+    title = article.title or _title(text, parsed, article.id)
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
     section: str | None = None
@@ -222,7 +322,7 @@ def chunk_article(path: Path, root: Path) -> list[Chunk]:
             chunks.append(
                 Chunk(
                     id=hashlib.sha256(f"{key}\n{occurrence}".encode()).hexdigest()[:32],
-                    article_id=article_id,
+                    article_id=article.id,
                     title=title,
                     source=source,
                     start=start,
@@ -232,7 +332,26 @@ def chunk_article(path: Path, root: Path) -> list[Chunk]:
                     section=section,
                     position=len(chunks),
                     sentences=tuple(group),
+                    date=article.date,
+                    url=article.url,
                 )
+            )
+    if whole_translation is not None:
+        # One passage: a free-text translation is the passage's (not aligned by sentence).
+        if len(chunks) == 1 and article.free_translation:
+            chunks[0] = replace(
+                chunks[0],
+                translation=whole_translation,
+                id=hashlib.sha256(f"{chunks[0].id}\n{whole_translation}".encode()).hexdigest()[:32],
+            )
+        else:
+            log.log(
+                logging.INFO if article.free_translation else logging.WARNING,
+                "%s: the translation has %d lines for %d segments; translation ignored "
+                "(one English line per heading, sentence and 'read also' line).",
+                source,
+                len(article.translation.splitlines()) if article.translation else 0,
+                len(segs),
             )
     return chunks
 
@@ -290,10 +409,17 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def load_corpus(seeds: Path, root: Path) -> list[Chunk]:
-    """Every passage of every article under `seeds`."""
+    """Every passage of every article under `seeds`; CorpusError when two articles share an id."""
     chunks: list[Chunk] = []
-    for path in article_files(seeds):
-        chunks.extend(chunk_article(path, root))
+    sources: dict[str, str] = {}
+    for article in articles(seeds, root):
+        if article.id in sources:
+            raise CorpusError(
+                f"two articles have the id {article.id!r}: {sources[article.id]} and {article.source}. "
+                'Rename one (ids are file paths under seeds/ without the suffix, or the JSONL "id").'
+            )
+        sources[article.id] = article.source
+        chunks.extend(chunk(article))
     return chunks
 
 

@@ -250,8 +250,7 @@ def _source_block(n: int, c: Candidate) -> str:
 
 
 def _citation(n: int, source: Candidate, score: float) -> Citation:
-    c = source.chunk
-    return Citation(n, c.text, c.translation, c.source, c.start, c.end, score, c.section, c.article_id)
+    return Citation.of(source.chunk, n, score)
 
 
 def _brief(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import islice, pairwise
 from typing import Any
 
 import numpy as np
@@ -113,6 +113,7 @@ class _Lexical:
     nearby_terms: dict[str, frozenset[str]] = field(default_factory=dict)
     sentence_terms: dict[tuple[str, int], set[str]] = field(default_factory=dict)
     sentence_pairs: dict[tuple[str, int], set[tuple[str, str]]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # article id -> title
 
     @classmethod
     def build(cls, chunks: list[Chunk]) -> _Lexical:
@@ -120,7 +121,7 @@ class _Lexical:
 
         # bm25s sets its own logger to DEBUG on import; keep its chatter out of our output.
         logging.getLogger("bm25s").setLevel(logging.WARNING)
-        lex = cls(chunks={c.id: c for c in chunks})
+        lex = cls(chunks={c.id: c for c in chunks}, titles={c.article_id: c.title for c in chunks})
         for original in (True, False):
             rows = [c for c in chunks if original or c.translation]
             if rows:
@@ -160,7 +161,18 @@ class HybridRetriever(BaseRetriever):
 
     def load(self) -> None:
         """(Re)build the lexical index from what the store holds, then swap it in at once."""
-        self._lex = _Lexical.build(self.index.chunks())
+        self.swap(self.build())
+
+    def build(self) -> _Lexical:
+        """A lexical snapshot of what the store holds now (not yet in use)."""
+        return _Lexical.build(self.index.chunks())
+
+    def swap(self, lexical: _Lexical) -> None:
+        self._lex = lexical
+
+    def articles(self) -> dict[str, str]:
+        """Article id → title, for every indexed article."""
+        return dict(self._lex.titles)
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -187,8 +199,14 @@ class HybridRetriever(BaseRetriever):
         return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
 
     # -- search --------------------------------------------------------------------------------
-    def search(self, query: str, vector: np.ndarray | None = None, k: int | None = None) -> list[Candidate]:
-        """Passages for `query`, best first."""
+    def search(
+        self,
+        query: str,
+        vector: np.ndarray | None = None,
+        k: int | None = None,
+        articles: frozenset[str] | None = None,
+    ) -> list[Candidate]:
+        """Passages for `query`, best first; only from `articles` (ids) when given."""
         lex = self._lex
         if not lex.chunks:
             return []
@@ -197,7 +215,9 @@ class HybridRetriever(BaseRetriever):
         rankings: list[list[str]] = []
         dense_best: dict[str, float] = {}
         hits = self.index.store.similarity_search_by_vector_with_relevance_scores(
-            vector.tolist(), k=min(self.dense_k, max(1, self.index.count()))
+            vector.tolist(),
+            k=min(self.dense_k, max(1, self.index.count())),
+            filter={"article_id": {"$in": sorted(articles)}} if articles else None,
         )
         dense_rank: list[str] = []
         for doc, distance in hits:
@@ -218,7 +238,11 @@ class HybridRetriever(BaseRetriever):
             if not known:
                 continue
             scores = bm25.get_scores(known)
-            order = [i for i in np.argsort(-scores) if scores[i] > 0][: self.dense_k]
+            hit = np.flatnonzero(scores > 0)
+            ranked = (int(i) for i in hit[np.argsort(-scores[hit], kind="stable")])
+            if articles:
+                ranked = (i for i in ranked if lex.chunks[rows[i]].article_id in articles)
+            order = list(islice(ranked, self.dense_k))
             rankings.append([rows[i] for i in order])
             for i in order:
                 lexical[rows[i]] = max(lexical.get(rows[i], 0.0), float(scores[i]))
@@ -283,6 +307,8 @@ class HybridRetriever(BaseRetriever):
                 page_content=c.chunk.text,
                 metadata={
                     "chunk_id": c.chunk.id,
+                    "article_id": c.chunk.article_id,
+                    "title": c.chunk.title,
                     "source": c.chunk.source,
                     "start": c.chunk.start,
                     "end": c.chunk.end,

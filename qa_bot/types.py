@@ -37,6 +37,8 @@ class Chunk:
     section: str | None
     position: int
     sentences: tuple[Sentence, ...] = ()
+    date: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,28 @@ class Citation:
     section: str | None = None
     article_id: str = ""
     highlights: tuple[tuple[int, int], ...] = ()
+    title: str = ""
+    date: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def of(cls, chunk: Chunk, n: int, score: float, highlights: tuple[tuple[int, int], ...] = ()) -> Citation:
+        """Citation `[n]` of a passage, naming its article."""
+        return cls(
+            n=n,
+            passage=chunk.text,
+            translation=chunk.translation,
+            source=chunk.source,
+            start=chunk.start,
+            end=chunk.end,
+            score=score,
+            section=chunk.section,
+            article_id=chunk.article_id,
+            highlights=highlights,
+            title=chunk.title,
+            date=chunk.date,
+            url=chunk.url,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +89,9 @@ class Citation:
             "score": round(self.score, 4),
             "section": self.section,
             "article_id": self.article_id,
+            "title": self.title,
+            "date": self.date,
+            "url": self.url,
             "highlights": [list(h) for h in self.highlights],
         }
 

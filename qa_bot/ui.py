@@ -35,6 +35,8 @@ _MARKER = re.compile(r"\[(\d{1,2})\]")
 Direction = Literal["rtl", "ltr"]
 
 TITLE = "Ask the article · اسأل المقال"
+# The side-by-side article view is part of the page; an archive is too big for that (citations stay).
+ARTICLE_VIEW_MAX_PASSAGES = 400
 EXAMPLES = (
     "What did Kerry say about a new constitution?",
     "Which region of Ukraine is mentioned?",
@@ -69,6 +71,7 @@ CSS = f"""
 .qa-cite {{ text-decoration: none; font-weight: 600; padding: 0 .1em; border-radius: 3px; cursor: pointer; }}
 .qa-cite:hover {{ background: var(--color-accent-soft, #fde68a); }}
 .qa-goto {{ font-size: .9em; }}
+body:not(:has(#qa-article-box)) .qa-goto {{ display: none; }}
 .qa-unsupported {{ text-decoration: underline wavy var(--color-accent, #f59e0b); }}
 .qa-note {{ font-size: .85em; color: var(--body-text-color-subdued); margin-top: .3em !important; }}
 .qa-flash {{ outline: 2px solid var(--color-accent, #f59e0b); outline-offset: 2px; transition: outline .3s; }}
@@ -117,11 +120,12 @@ def highlight_passage(passage: str, start: int, highlights: tuple[tuple[int, int
 
 
 def render_citation(c: Citation) -> str:
-    """A collapsible source: `[n] source · section`, the passage with its quoted sentences marked,
-    the translation, and a link that shows the passage in the whole article."""
-    # <bdi> keeps an Arabic section name from reordering the numbers around it.
+    """A collapsible source: `[n] article title · section`, the passage with its quoted sentences
+    marked, the translation, and a link that shows the passage in the whole article."""
+    # <bdi> keeps an Arabic title or section name from reordering the numbers around it.
     section = f" · <bdi>{html.escape(c.section)}</bdi>" if c.section else ""
-    summary = f"[{c.n}] {html.escape(c.source)}{section} · {c.start}–{c.end}"
+    title = f"<bdi>{html.escape(c.title)}</bdi> · " if c.title else ""
+    summary = f"[{c.n}] {title}{html.escape(c.source)}{section} · {c.start}–{c.end}"
     passage = highlight_passage(c.passage, c.start, c.highlights)
     body = _wrap(text_direction(c.passage, "ar"), passage, "qa-passage")
     if c.translation:
@@ -400,7 +404,7 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
             send = gr.Button("Send · أرسل", variant="primary", scale=1)
             reset = gr.Button("Clear · امسح", scale=1)
         gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples · أمثلة", cache_examples=False)
-        if chunks:
+        if 0 < len(chunks) <= ARTICLE_VIEW_MAX_PASSAGES:
             with gr.Accordion("The article · المقال", open=False, elem_id="qa-article-box"):
                 gr.HTML(render_article(chunks))
 

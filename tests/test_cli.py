@@ -23,7 +23,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory):
 
     built = run("index")
     assert built.returncode == 0, built.stderr
-    assert "passages added" in built.stdout
+    assert "1 added" in built.stdout and "passages embedded" in built.stdout
     return run
 
 
@@ -41,7 +41,10 @@ def test_ask_json_has_the_documented_shape(cli) -> None:
 def test_ask_plain_text_lists_sources(cli) -> None:
     result = cli("ask", "أين جرت المباحثات بين بوتين وكيري؟")
     assert result.returncode == 0, result.stderr
-    assert "الكرملين" in result.stdout and "المصادر:" in result.stdout and "[1] seeds/" in result.stdout
+    assert "الكرملين" in result.stdout and "المصادر:" in result.stdout
+    first = next(line for line in result.stdout.splitlines() if line.startswith("[1] "))
+    # the article is named (title and id) beside the file and offsets
+    assert "(000_b7f32638cd3eede3) · seeds/000_b7f32638cd3eede3.txt:" in first
 
 
 def test_jsonl_answers_each_line_and_reports_bad_ones_in_place(cli) -> None:

@@ -176,7 +176,7 @@ class _SlowBot:
         self.retriever = type("R", (), {"chunks": []})()
         self.embeddings = None
 
-    def ask(self, question, history=None):
+    def ask(self, question, history=None, articles=None):
         time.sleep(self.seconds)
         raise AssertionError("the server should have given up before this answer")
 
