@@ -1,0 +1,127 @@
+"""One writer at a time, a kill -9 in the middle of indexing, and a reader that keeps answering meanwhile."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SEED, make_project
+from qa_bot.bot import Bot
+from qa_bot.cli import main
+from qa_bot.config import Settings
+from qa_bot.index import LOCK, Index, _records
+from qa_bot.ingest import load_corpus
+
+pytestmark = pytest.mark.slow
+
+SENTENCES = [s.strip() + "." for s in SEED.read_text(encoding="utf-8").replace("\n", " ").split(".") if len(s) > 60]
+
+
+def bulk_archive(path: Path, n: int) -> Path:
+    """n distinct articles, each a unique headline sentence followed by a few of the seed's sentences."""
+    lines = []
+    for i in range(n):
+        body = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(3))
+        text = f"افتتح المتحف الوطني رقم {i} في مدينة الاختبار معرضا للخزف. {body}"
+        lines.append(json.dumps({"id": f"archive-{i}", "title": f"معرض {i}", "text": text}, ensure_ascii=False))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def qa_bot(root: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "QA_BOT_ROOT": str(root), "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "qa_bot", *args], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def wait_for(condition, seconds: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def manifest(root: Path) -> dict[str, object]:
+    try:
+        return dict(json.loads((root / "index" / "manifest.json").read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def test_kill_9_while_indexing_is_detected_and_repaired(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    archive = bulk_archive(tmp_path / "archive.jsonl", 120)
+    writer = qa_bot(root, "index", str(archive))
+    wait_for(lambda: manifest(root).get("complete") is False)  # embedding has begun
+    time.sleep(3)  # well inside the run: ~120 passages take far longer than this to embed here
+    assert writer.poll() is None, writer.communicate()
+    writer.kill()  # SIGKILL: no cleanup, no finally blocks
+    writer.wait()
+
+    assert (root / "seeds" / "archive.jsonl").read_bytes() == archive.read_bytes()  # the user's import is kept
+    settings = Settings(root=root, prompts_dir=REPO / "prompts")
+    bot = Bot.from_settings(settings)  # the next start notices and repairs
+    assert bot.last_refresh is not None and bot.last_refresh.added > 0
+    chunks = load_corpus(settings.seeds_path, root)
+    assert manifest(root)["complete"] is True and manifest(root)["passages"] == len(chunks)
+    # exactly the records of a clean build: nothing duplicated, nothing half-written left behind
+    assert bot.index.count() == len(list(_records(chunks)))
+    assert {c.id for c in bot.index.chunks()} == {c.id for c in chunks}
+    answer = bot.ask("ما رقم المتحف الوطني الذي افتتح معرضا للخزف؟ رقم 117")
+    assert answer.citations and answer.citations[0].article_id == "archive-117"
+
+
+def test_a_second_writer_waits_then_runs_or_gives_up_clearly(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "index").mkdir()
+    holder = open(root / "index" / LOCK, "a+")  # noqa: SIM115 - held across the test, like another process
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    monkeypatch.setenv("QA_BOT_LOCK_TIMEOUT", "1")
+    assert main(["index", "--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "another qa-bot is still writing the index" in err
+    assert "QA_BOT_LOCK_TIMEOUT" in err and not (root / "index" / "manifest.json").exists()
+
+    monkeypatch.setenv("QA_BOT_LOCK_TIMEOUT", "60")
+    threading.Timer(1.5, lambda: fcntl.flock(holder, fcntl.LOCK_UN)).start()
+    with caplog.at_level("WARNING"):
+        assert main(["index", "--root", str(root)]) == 0
+    assert "waiting for it to finish" in caplog.text
+    assert "1 added" in capsys.readouterr().out
+    holder.close()
+
+
+def test_a_reading_server_keeps_answering_during_a_refresh_and_then_sees_it(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    settings = Settings(root=root, prompts_dir=REPO / "prompts")
+    bot = Bot.from_settings(settings)
+    expected = bot.ask("Who met Kerry in the Kremlin?").to_dict()
+    writer = qa_bot(root, "index", str(bulk_archive(tmp_path / "archive.jsonl", 60)))
+    wait_for(lambda: manifest(root).get("complete") is False)
+    answered = 0
+    while writer.poll() is None:  # another process rewrites the index meanwhile
+        answer = bot.ask("Who met Kerry in the Kremlin?").to_dict()
+        if manifest(root).get("complete") is not False:
+            break  # the refresh just finished: from here on the bot may see the new articles
+        assert answer == expected
+        answered += 1
+    assert writer.wait() == 0, writer.communicate()
+    assert answered > 10
+    answer = bot.ask("ما رقم المتحف الوطني الذي افتتح معرضا للخزف؟ رقم 42")  # reloads: the manifest changed
+    assert answer.citations and answer.citations[0].article_id == "archive-42"
+    assert len(bot.retriever.articles()) == 61
+    assert Index(settings, bot.embeddings).stale_reason() is None
