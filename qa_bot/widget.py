@@ -5,7 +5,7 @@ Routes (registered by `add_widget_routes`, before the Gradio page is mounted at 
 * `GET /widget.js` — the embed script (`static/widget.js`, vanilla JS, no build step). On a page:
   `<script src="https://HOST/widget.js" data-lang="ar|en" data-title="…" async></script>`.
 * `GET /embed` — a page holding nothing but the widget in full-size mode, for
-  `<iframe src="https://HOST/embed">` (`?lang=ar|en`, `?title=…`). Its `Content-Security-Policy`
+  `<iframe src="https://HOST/embed">` (`?lang=ar|en`, `?title=…`, `?article=ID`). Its `Content-Security-Policy`
   lets only the allowed origins frame it (`frame_ancestors`).
 * `GET /widget/origin` — `{"origin", "allowed"}` readable from any origin. A refused origin gets a
   403 from `/api/*` without CORS headers (even its preflight fails), so the browser hides that
@@ -83,12 +83,14 @@ def _asset(name: str) -> tuple[bytes, str]:
     return data, '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
 
 
-def embed_page(lang: str | None = None, title: str | None = None) -> str:
-    """`static/embed.html` with the (validated / escaped) language and title filled in."""
+def embed_page(lang: str | None = None, title: str | None = None, article: str | None = None) -> str:
+    """`static/embed.html` with the (validated / escaped) language, title and article filter filled in."""
     lang = lang if lang in ("ar", "en") else "en"
     attrs = f' data-lang="{lang}"'
     if title and title.strip():
         attrs += f' data-title="{html.escape(title.strip()[:_TITLE_MAX], quote=True)}"'
+    if article and article.strip():
+        attrs += f' data-article="{html.escape(article.strip()[:_TITLE_MAX], quote=True)}"'
     page = _asset("embed.html")[0].decode("utf-8")
     return (
         page.replace("{{lang}}", lang).replace("{{dir}}", "rtl" if lang == "ar" else "ltr").replace("{{attrs}}", attrs)
@@ -117,9 +119,9 @@ def add_widget_routes(app: "FastAPI", settings: Settings) -> None:
         return Response(body, media_type="application/javascript; charset=utf-8", headers=headers)
 
     @app.get("/embed", include_in_schema=False)
-    async def embed(lang: str | None = None, title: str | None = None) -> HTMLResponse:
+    async def embed(lang: str | None = None, title: str | None = None, article: str | None = None) -> HTMLResponse:
         return HTMLResponse(
-            embed_page(lang, title),
+            embed_page(lang, title, article),
             headers={
                 "Content-Security-Policy": csp,
                 "X-Content-Type-Options": "nosniff",

@@ -314,6 +314,15 @@ def test_embed_page_is_framed_only_by_allowed_origins_and_answers(page, site, ap
     _ask(page, EN_QUESTION)
     expect(_w(page, ".msg.bot")).to_contain_text("August", timeout=ANSWER_TIMEOUT)
 
+    # ?article= (data-article on the script tag) keeps questions inside one article: sent with each one.
+    article = bot.index.chunks()[0].article_id
+    page.goto(f"{api_url}/embed?article={article}")
+    _ask(page, EN_QUESTION)
+    expect(_w(page, ".msg.bot")).to_contain_text("August", timeout=ANSWER_TIMEOUT)
+    page.goto(f"{api_url}/embed?article=gone-1")
+    _ask(page, EN_QUESTION)
+    expect(_w(page, ".msg.error")).to_contain_text("no article with id 'gone-1'", timeout=ANSWER_TIMEOUT)
+
     # Framed by a localhost page: allowed by the default policy, refused by the listed one.
     page.goto(f"{site}/frames.html")
     allowed = page.frame_locator("#allowed")

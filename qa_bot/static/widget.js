@@ -2,6 +2,8 @@
  *    <script src="https://HOST/widget.js" data-lang="ar|en" data-title="…" async></script>
  *  data-lang: labels in Arabic (right-to-left) or English; default: the page's <html lang>.
  *  data-title: the panel's title. data-mode="page" (or widget.js?mode=page): always open, full size.
+ *  data-article: answer from this article only (its id, as listed by GET /api/articles); on an
+ *  article's own page this keeps the conversation about that article.
  *  Everything lives in a shadow root (styles in, host styles out). Text from the server or the
  *  user is only ever inserted with textContent / createTextNode, never parsed as HTML.
  */
@@ -75,6 +77,7 @@
   };
   var T = LABELS[LANG];
   var TITLE = (script.getAttribute("data-title") || "").trim() || T.title;
+  var ARTICLE = (script.getAttribute("data-article") || "").trim();
 
   var CSS = [
     ":host{all:initial;}",
@@ -410,7 +413,9 @@
   function ask(question) {
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
-    var payload = JSON.stringify({ question: question, history: history.slice(-MAX_HISTORY) });
+    var body = { question: question, history: history.slice(-MAX_HISTORY) };
+    if (ARTICLE) body.article = ARTICLE;
+    var payload = JSON.stringify(body);
     return fetch(BASE + "/api/ask", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
