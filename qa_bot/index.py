@@ -329,7 +329,7 @@ class Index:
             total=len(chunks),
             unit="passage",
             desc="indexing",
-            disable=not progress or len(chunks) < _EMBED_GROUP,
+            disable=not progress or not chunks,
             dynamic_ncols=True,
         )
         collection = self.store._collection

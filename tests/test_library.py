@@ -160,6 +160,16 @@ def test_remove_edit_and_delete_by_hand(tmp_path: Path, capsys) -> None:
     assert all(c.article_id != "folder/sub/summit" for c in answer.citations)
 
 
+def test_progress_bar_on_request(tmp_path: Path, capsys) -> None:
+    from qa_bot.index import Index
+    from qa_bot.models import make_embeddings
+
+    settings = Settings(root=make_project(tmp_path))
+    report = Index(settings, make_embeddings(settings)).refresh(progress=True)
+    err = capsys.readouterr().err
+    assert f"{report.added}/{report.added}" in err and "passage" in err and "indexing" in err
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
