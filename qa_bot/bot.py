@@ -155,7 +155,7 @@ class Bot:
         if stamp == self._seen_manifest or self._reloading.locked():
             return False
         manifest = self.index.manifest()
-        if not manifest or not manifest.get("complete"):
+        if not self.settings.chroma_url and (not manifest or not manifest.get("complete")):
             return False  # a refresh is running: keep answering from what we have
         log.info("the index changed on disk; reloading it")
         self.reload()

@@ -21,7 +21,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 LOCK = ".writer.lock"
+GENERATION = "qa_bot_generation"  # collection metadata: changes with every completed refresh
+_GENERATION_EVERY = 5.0  # seconds between reads of it from a Chroma server
 _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _WRITE_BATCH = 256
 _EMBED_GROUP = 64  # passages embedded and written together; the passage record goes last (it marks "done")
@@ -95,6 +97,8 @@ class Index:
         self.path = settings.index_path
         self._store: Any = None
         self._opening = threading.Lock()
+        self._generation: str | None = None
+        self._generation_read = -_GENERATION_EVERY
 
     # -- the store ---------------------------------------------------------------------------
     @property
@@ -210,13 +214,31 @@ class Index:
             return None
         return data if isinstance(data, dict) else None
 
-    def manifest_stamp(self) -> tuple[int, int] | None:
-        """Changes whenever the manifest file is rewritten (cheap enough to check on every question)."""
+    def manifest_stamp(self) -> tuple[int, int] | str | None:
+        """Changes whenever the index is rewritten (cheap enough to check on every question).
+
+        Embedded store: the manifest file's timestamp. Chroma server: the generation the last
+        refresh (from any machine) recorded on the collection, read at most every few seconds.
+        """
+        if self.settings.chroma_url:
+            return self._server_generation()
         try:
             st = (self.path / MANIFEST).stat()
         except OSError:
             return None
         return st.st_mtime_ns, st.st_ino
+
+    def _server_generation(self) -> str | None:
+        now = time.monotonic()
+        if now - self._generation_read < _GENERATION_EVERY:
+            return self._generation
+        self._generation_read = now
+        try:
+            metadata = self.store._client.get_collection(self.settings.collection).metadata or {}
+            self._generation = metadata.get(GENERATION)
+        except Exception:
+            log.debug("could not read the index generation", exc_info=True)
+        return self._generation
 
     def _write_manifest(self, **fields: Any) -> None:
         _make_dir(self.path)
@@ -280,13 +302,16 @@ class Index:
         if rebuilt:
             self._reset()
         try:
-            existing = set(self._passage_ids())
+            stored = self._stored_passages()
         except Exception:  # noqa: BLE001 - unreadable store: start over
             log.warning("The index in %s is unreadable; rebuilding it.", self.path)
             self._reset()
-            existing, rebuilt = set(), True
-        before: dict[str, str] = {} if rebuilt else dict(manifest.get("article_hashes") or {})
-        self._write_manifest(complete=False, embeddings=model, article_hashes=before)
+            stored, rebuilt = {}, True
+        existing = set(stored)
+        # What the store holds decides what changed (not the local manifest: a replica sharing a
+        # Chroma server may have indexed articles this machine's manifest never saw).
+        before = _stored_article_hashes(stored.values())
+        self._write_manifest(complete=False, embeddings=model)
         wanted = {c.id: c for c in chunks}
         new = [c for c in chunks if c.id not in existing]
         gone = sorted(existing - wanted.keys())
@@ -294,7 +319,7 @@ class Index:
             self.store.delete(where={"chunk_id": {"$in": batch}})
         if interrupted and existing:  # a killed run may have left records of passages it never finished
             self._delete_orphans(set(wanted))
-        updated = self._update_moved([c for c in chunks if c.id in existing])
+        updated = self._update_moved([c for c in chunks if c.id in existing], stored)
         self._embed(new, progress)
         after = article_hashes(chunks)
         self._write_manifest(
@@ -304,9 +329,15 @@ class Index:
             ingest_version=INGEST_VERSION,
             passages=len(chunks),
             articles=len(after),
-            article_hashes=after,
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
+        if self.settings.chroma_url:  # replicas elsewhere watch this to know the index changed
+            try:
+                self.store._collection.modify(
+                    metadata={GENERATION: f"{corpus_hash(self.settings)[:16]}-{time.time():.3f}"}
+                )
+            except Exception:
+                log.debug("could not record the index generation on the server", exc_info=True)
         kept = len(chunks) - len(new) - updated
         return RefreshReport(
             added=len(new),
@@ -360,16 +391,19 @@ class Index:
         if orphans:
             log.info("removed %d records left by an interrupted run", len(orphans))
 
-    def _update_moved(self, kept: list[Chunk]) -> int:
+    def _update_moved(self, kept: list[Chunk], stored: dict[str, tuple[str, dict[str, Any]]]) -> int:
         """Unchanged text whose place changed (offsets, section, order): fix metadata, keep vectors."""
-        moved: list[Chunk] = []
-        for batch in _batches(kept, _WRITE_BATCH):
-            stored = self.store.get(ids=[c.id for c in batch], include=["metadatas"])
-            by_id = dict(zip(stored["ids"], stored["metadatas"], strict=True))
-            moved += [c for c in batch if by_id.get(c.id) != _passage_metadata(c)]
+        moved = [c for c in kept if stored[c.id][1] != _passage_metadata(c)]
         for batch in _batches(moved, _WRITE_BATCH):
             self.store._collection.update(ids=[c.id for c in batch], metadatas=[_passage_metadata(c) for c in batch])
         return len(moved)
+
+    def _stored_passages(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Every stored passage record: id → (text, metadata)."""
+        got = self.store.get(
+            where={"$and": [{"kind": "passage"}, {"original": True}]}, include=["documents", "metadatas"]
+        )
+        return {i: (doc, meta) for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
 
     def _passage_ids(self) -> list[str]:
         got = self.store.get(where={"$and": [{"kind": "passage"}, {"original": True}]}, include=[])
@@ -390,10 +424,19 @@ class Index:
 
 def article_hashes(chunks: Sequence[Chunk]) -> dict[str, str]:
     """A digest per article of everything stored about its passages: equal digest = nothing to do."""
+    return _digests((c.text, _passage_metadata(c)) for c in chunks)
+
+
+def _stored_article_hashes(stored: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """`article_hashes` of what the store holds (passages in article order)."""
+    return _digests(sorted(stored, key=lambda r: (str(r[1]["source"]), int(r[1]["position"]))))
+
+
+def _digests(passages: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]:
     digests: dict[str, Any] = {}
-    for c in chunks:
-        digests.setdefault(c.article_id, hashlib.sha256()).update(
-            json.dumps(_passage_metadata(c), sort_keys=True, ensure_ascii=False).encode() + c.text.encode()
+    for text, meta in passages:
+        digests.setdefault(str(meta["article_id"]), hashlib.sha256()).update(
+            json.dumps(meta, sort_keys=True, ensure_ascii=False).encode() + text.encode()
         )
     return {article: d.hexdigest()[:16] for article, d in digests.items()}
 

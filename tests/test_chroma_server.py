@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, free_port, wait_until_up
+from conftest import REPO, free_port, make_project, wait_until_up
 from qa_bot.bot import Bot
 from qa_bot.config import Settings
 from qa_bot.errors import IndexStoreError
@@ -60,6 +60,29 @@ def test_answers_come_from_a_chroma_server(project, chroma_url: str, tmp_path: P
     assert replica.last_refresh is not None and replica.last_refresh.added == 0
     assert replica.index.count() == count
     assert replica.ask("What did Kerry say about a new constitution?").to_dict() == answer.to_dict()
+
+
+def test_replicas_pick_up_an_import_made_elsewhere(chroma_url: str, tmp_path: Path, monkeypatch) -> None:
+    import qa_bot.index
+
+    monkeypatch.setattr(qa_bot.index, "_GENERATION_EVERY", 0.0)  # read the server's generation on every question
+    root = make_project(tmp_path / "shared")  # the seeds/ every replica mounts
+    settings = Settings(
+        root=root, prompts_dir=REPO / "prompts", chroma_url=chroma_url, index_dir=tmp_path / "a", collection="shared"
+    )
+    serving = Bot.from_settings(settings)
+    question = "How long is the new harbour bridge in Tunis?"
+    assert serving.ask(question).abstained
+
+    # Another machine imports an article into the shared server.
+    (root / "seeds" / "harbour.txt").write_text(
+        "The new harbour bridge in Tunis opened on Monday. The bridge is 1.2 kilometres long.\n", encoding="utf-8"
+    )
+    writer = Bot.from_settings(replace(settings, index_dir=tmp_path / "b"))
+    assert writer.last_refresh is not None and writer.last_refresh.articles_added == 1
+
+    answer = serving.ask(question)  # no restart: the collection's generation changed, so it reloads
+    assert not answer.abstained and answer.citations[0].article_id == "harbour"
 
 
 def test_an_unreachable_server_is_a_clear_error(project, tmp_path: Path) -> None:
