@@ -122,21 +122,32 @@ class _Lexical:
         # bm25s sets its own logger to DEBUG on import; keep its chatter out of our output.
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         lex = cls(chunks={c.id: c for c in chunks}, titles={c.article_id: c.title for c in chunks})
-        for original in (True, False):
-            rows = [c for c in chunks if original or c.translation]
-            if rows:
-                bm25 = bm25s.BM25()
-                bm25.index([tokens(c.text if original else c.translation or "") for c in rows], show_progress=False)
-                lex.bm25[original] = (bm25, [c.id for c in rows])
+        docs: dict[bool, list[list[str]]] = {True: [], False: []}
         for c in chunks:
             terms: set[str] = set()
+            passage: list[str] = []
+            translation: list[str] = []
             for i, s in enumerate(c.sentences):
                 written, translated = tokens(s.text), tokens(s.translation or "")
+                passage += written
+                translation += translated
                 lex.sentence_terms[(c.id, i)] = set(written) | set(translated)
                 lex.sentence_pairs[(c.id, i)] = _pairs(written) | _pairs(translated)
                 terms |= lex.sentence_terms[(c.id, i)]
             lex.chunk_terms[c.id] = terms
             lex.df.update(terms)
+            # A passage's tokens are its sentences' tokens (tokens never span a sentence end); a
+            # translation given for the passage as a whole is tokenised on its own.
+            docs[True].append(passage)
+            if c.translation:
+                aligned = all(s.translation for s in c.sentences)
+                docs[False].append(translation if aligned else tokens(c.translation))
+        for original in (True, False):
+            rows = [c.id for c in chunks if original or c.translation]
+            if rows:
+                bm25 = bm25s.BM25()
+                bm25.index(docs[original], show_progress=False)
+                lex.bm25[original] = (bm25, rows)
         previous: Chunk | None = None
         for c in chunks:
             same_section = previous is not None and (previous.source, previous.section) == (c.source, c.section)

@@ -6,9 +6,10 @@ Display text is never normalised; only the keys used for search are.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
@@ -90,17 +91,35 @@ _EN_DEMONYMS = {
 }
 
 
+@cache
+def _invisible_chars() -> str:
+    """Every format character (Unicode category Cf)."""
+    return "".join(chr(cp) for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf")
+
+
+@cache
+def _invisible() -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(_invisible_chars())}]")
+
+
+@cache
+def _search_map() -> dict[int, str | None]:
+    """Letter-form unification and invisible-mark removal in one table (one pass over the text)."""
+    table: dict[int, str | None] = dict(_CHAR_MAP)
+    table.update(dict.fromkeys(map(ord, _invisible_chars() + _TATWEEL)))
+    return table
+
+
 def strip_invisible(text: str) -> str:
     """Drop format characters (zero-width joiners and spaces, bidi marks, soft hyphens, BOM)."""
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return _invisible().sub("", text)
 
 
 def normalise(text: str) -> str:
     """Search key for text in any language: NFKC, invisible marks dropped, Arabic letter forms
     unified, lower-cased."""
-    text = strip_invisible(unicodedata.normalize("NFKC", text))
-    text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
-    return text.translate(_CHAR_MAP).casefold()
+    text = _DIACRITICS.sub("", unicodedata.normalize("NFKC", text))
+    return text.translate(_search_map()).casefold()
 
 
 def detect_language(text: str, default: str = "en") -> str:
@@ -112,6 +131,7 @@ def detect_language(text: str, default: str = "en") -> str:
     return "ar" if arabic >= latin else "en"
 
 
+@lru_cache(maxsize=1 << 18)  # words repeat: an archive has far fewer distinct words than tokens
 def light_stem_ar(word: str) -> str:
     """Light Arabic stemming (Larkey's light10) on a normalised word.
 
@@ -159,6 +179,11 @@ def _english_stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=1 << 18)
+def _stem_en(word: str) -> str:
+    return _EN_IRREGULAR.get(word) or str(_english_stemmer().stemWord(_EN_DEMONYMS.get(word, word)))
+
+
 def tokens(text: str, *, stem: bool = True, drop_stopwords: bool = True) -> list[str]:
     """Search tokens of `text`: normalised, stop words dropped, lightly stemmed.
 
@@ -177,9 +202,7 @@ def tokens(text: str, *, stem: bool = True, drop_stopwords: bool = True) -> list
         else:
             if drop_stopwords and raw in _STOP_EN:
                 continue
-            if stem:
-                raw = _EN_IRREGULAR.get(raw) or _english_stemmer().stemWord(_EN_DEMONYMS.get(raw, raw))
-            out.append(raw)
+            out.append(_stem_en(raw) if stem else raw)
     return [t for t in out if t]
 
 
