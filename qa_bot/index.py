@@ -480,6 +480,12 @@ def _passage_metadata(c: Chunk) -> dict[str, Any]:
     }
 
 
+def sentence_record_ids(c: Chunk) -> list[tuple[str, int]]:
+    """The ids of a passage's sentence and clause records, with the sentence each belongs to
+    (the ids `_records` writes; fetching by id is a key lookup, unlike a metadata filter)."""
+    return [(rid, int(meta["idx"])) for _, meta, rid in _records([c]) if meta["kind"] == "sentence"]
+
+
 def _records(chunks: Sequence[Chunk]) -> Iterator[tuple[str, dict[str, Any], str]]:
     for c in chunks:
         base = {"chunk_id": c.id, "article_id": c.article_id}

@@ -22,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from .index import Index
+from .index import Index, sentence_record_ids
 from .text import synonym_lexicon, tokens
 from .types import Chunk
 
@@ -114,6 +114,8 @@ class _Lexical:
     sentence_terms: dict[tuple[str, int], set[str]] = field(default_factory=dict)
     sentence_pairs: dict[tuple[str, int], set[tuple[str, str]]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # article id -> title
+    sentence_records: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # chunk -> (record id, idx)
+    records: int = 0  # vectors in the store when the snapshot was taken
 
     @classmethod
     def build(cls, chunks: list[Chunk]) -> _Lexical:
@@ -136,6 +138,7 @@ class _Lexical:
                 terms |= lex.sentence_terms[(c.id, i)]
             lex.chunk_terms[c.id] = terms
             lex.df.update(terms)
+            lex.sentence_records[c.id] = sentence_record_ids(c)
             # A passage's tokens are its sentences' tokens (tokens never span a sentence end); a
             # translation given for the passage as a whole is tokenised on its own.
             docs[True].append(passage)
@@ -166,7 +169,9 @@ class HybridRetriever(BaseRetriever):
     embeddings: Embeddings
     k: int = 8
     dense_k: int = 40
-    unseen_weight: float = 1.5
+    # Share of a once-used term's idf that an unseen term weighs: 0.53 gives the 1.5 that was
+    # calibrated on the single 23-passage article.
+    unseen_share: float = 0.53
 
     _lex: _Lexical = PrivateAttr(default_factory=_Lexical)
 
@@ -176,7 +181,9 @@ class HybridRetriever(BaseRetriever):
 
     def build(self) -> _Lexical:
         """A lexical snapshot of what the store holds now (not yet in use)."""
-        return _Lexical.build(self.index.chunks())
+        lexical = _Lexical.build(self.index.chunks())
+        lexical.records = self.index.count()
+        return lexical
 
     def swap(self, lexical: _Lexical) -> None:
         self._lex = lexical
@@ -195,14 +202,21 @@ class HybridRetriever(BaseRetriever):
         return term in lex.df or any(alt in lex.df for alt in synonym_lexicon().get(term, ()))
 
     def query_terms(self, text: str, lex: _Lexical | None = None) -> QueryTerms:
-        """Question terms weighted by idf. A term the corpus never uses gets a fixed, modest weight:
-        it is as often a paraphrase (\"stance\" for \"position\") as a sign the article is silent."""
+        """Question terms weighted by idf.
+
+        A term the corpus never uses gets a modest weight, about half the idf of a term used once:
+        it is as often a paraphrase ("stance" for "position") as a sign the article is silent. The
+        weight grows with the corpus like idf does; a fixed one would let an archive's chance
+        matches on the other terms outweigh a missing name ("capital of France" → a narrator named
+        Abu Asim, عاصم, in a corpus of hadith).
+        """
         lex = lex or self._lex
         n = max(1, len(lex.chunks))
+        unseen = self.unseen_share * math.log(1 + (n + 1) / 1.5)
         weights: dict[str, float] = {}
         for term in tokens(text):
             df = lex.df.get(term, 0)
-            weights[term] = math.log(1 + (n + 1) / (df + 0.5)) if df else self.unseen_weight
+            weights[term] = math.log(1 + (n + 1) / (df + 0.5)) if df else unseen
         lexicon = synonym_lexicon()
         return QueryTerms(weights, {t: lexicon[t] for t in weights if t in lexicon})
 
@@ -227,7 +241,7 @@ class HybridRetriever(BaseRetriever):
         dense_best: dict[str, float] = {}
         hits = self.index.store.similarity_search_by_vector_with_relevance_scores(
             vector.tolist(),
-            k=min(self.dense_k, max(1, self.index.count())),
+            k=min(self.dense_k, max(1, lex.records)),
             filter={"article_id": {"$in": sorted(articles)}} if articles else None,
         )
         dense_rank: list[str] = []
@@ -296,19 +310,17 @@ class HybridRetriever(BaseRetriever):
         ]
 
     def _sentence_similarities(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[tuple[str, int], float]:
-        if not chunk_ids:
+        """Best similarity of each sentence (or one of its clauses, in either language) to `vector`."""
+        wanted = {rid: (cid, idx) for cid in chunk_ids for rid, idx in self._lex.sentence_records.get(cid, ())}
+        if not wanted:
             return {}
-        got = self.index.store.get(
-            where={"$and": [{"chunk_id": {"$in": chunk_ids}}, {"kind": "sentence"}]},
-            include=["embeddings", "metadatas"],
-        )
+        got = self.index.store.get(ids=list(wanted), include=["embeddings"])
         sims: dict[tuple[str, int], float] = {}
         if len(got["ids"]) == 0:
             return sims
-        matrix = np.asarray(got["embeddings"], dtype=np.float32)
-        values = matrix @ vector
-        for meta, value in zip(got["metadatas"], values, strict=True):
-            key = (str(meta["chunk_id"]), int(meta["idx"]))
+        values = np.asarray(got["embeddings"], dtype=np.float32) @ vector
+        for rid, value in zip(got["ids"], values, strict=True):
+            key = wanted[rid]
             sims[key] = max(sims.get(key, -1.0), float(value))
         return sims
 
