@@ -40,8 +40,8 @@ test: setup $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check qa_bot tests
-	$(BIN)/ruff format --check qa_bot tests
+	$(BIN)/ruff check qa_bot tests bench
+	$(BIN)/ruff format --check qa_bot tests bench
 	$(BIN)/mypy
 
 eval: setup
