@@ -11,8 +11,10 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import islice, pairwise
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -188,9 +190,9 @@ class HybridRetriever(BaseRetriever):
     def swap(self, lexical: _Lexical) -> None:
         self._lex = lexical
 
-    def articles(self) -> dict[str, str]:
-        """Article id → title, for every indexed article."""
-        return dict(self._lex.titles)
+    def articles(self) -> Mapping[str, str]:
+        """Article id → title, for every indexed article (a read-only view: no copy per question)."""
+        return MappingProxyType(self._lex.titles)
 
     @property
     def chunks(self) -> list[Chunk]:
