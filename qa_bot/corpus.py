@@ -23,6 +23,7 @@ from .ingest import (
     articles,
     bulk_articles,
     file_article,
+    is_translation_sidecar,
     read_text,
     sidecar_for,
 )
@@ -51,7 +52,7 @@ def import_paths(paths: Sequence[Path], seeds: Path, root: Path) -> Imported:
             plan[destination] = source
     incoming: dict[str, str] = {}
     for destination, source in plan.items():
-        if destination.suffix == BULK_SUFFIX or not _is_sidecar(source):
+        if destination.suffix == BULK_SUFFIX or not is_translation_sidecar(source):
             for article in _read(source, destination, seeds, root):
                 if article.id in incoming:
                     raise InputError(
@@ -119,7 +120,7 @@ def _plan(path: Path, seeds: Path) -> list[tuple[Path, Path]]:
         raise InputError(f"{path}: not an article (.txt, .md), a JSONL bulk file (.jsonl) or a folder")
     pairs = [(path, seeds / path.name)]
     sidecar = sidecar_for(path) if path.suffix != BULK_SUFFIX else None
-    if sidecar is not None and not _is_sidecar(path):
+    if sidecar is not None and not is_translation_sidecar(path):
         pairs.append((sidecar, seeds / sidecar.name))
     return pairs
 
@@ -166,10 +167,6 @@ def _inside(path: Path, folder: Path) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _is_sidecar(path: Path) -> bool:
-    return path.suffix in ARTICLE_SUFFIXES and Path(path.stem).suffix == ".en"
 
 
 def _atomic_copy(source: Path, destination: Path) -> None:

@@ -322,10 +322,11 @@ class Index:
         updated = self._update_moved([c for c in chunks if c.id in existing], stored)
         self._embed(new, progress)
         after = article_hashes(chunks)
+        corpus = corpus_hash(self.settings)  # reads every article file: once
         self._write_manifest(
             complete=True,
             embeddings=model,
-            corpus=corpus_hash(self.settings),
+            corpus=corpus,
             ingest_version=INGEST_VERSION,
             passages=len(chunks),
             articles=len(after),
@@ -333,9 +334,7 @@ class Index:
         )
         if self.settings.chroma_url:  # replicas elsewhere watch this to know the index changed
             try:
-                self.store._collection.modify(
-                    metadata={GENERATION: f"{corpus_hash(self.settings)[:16]}-{time.time():.3f}"}
-                )
+                self.store._collection.modify(metadata={GENERATION: f"{corpus[:16]}-{time.time():.3f}"})
             except Exception:
                 log.debug("could not record the index generation on the server", exc_info=True)
         kept = len(chunks) - len(new) - updated
