@@ -21,7 +21,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,11 @@ _GENERATION_EVERY = 5.0  # seconds between reads of it from a Chroma server
 _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _WRITE_BATCH = 256
 _EMBED_GROUP = 64  # passages embedded and written together; the passage record goes last (it marks "done")
+# How the store is laid out (record kinds, HNSW settings): a different layout is rebuilt from seeds/.
+STORE_LAYOUT = "2"
+# HNSW built by one thread is the same graph for the same inserts, so identical runs give identical
+# neighbours; a wide search beam makes the search exact on collections of a few hundred records.
+_HNSW_BEAM = 200
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,12 @@ class Index:
 
     def _open(self) -> Any:
         import chromadb
+        from chromadb.api.collection_configuration import CreateCollectionConfiguration
         from langchain_chroma import Chroma
+
+        configuration: CreateCollectionConfiguration = {
+            "hnsw": {"space": "cosine", "num_threads": 1, "ef_construction": _HNSW_BEAM, "ef_search": _HNSW_BEAM}
+        }
 
         _make_dir(self.path)  # the manifest lives here, also when the vectors live on a server
         no_telemetry = chromadb.config.Settings(anonymized_telemetry=False)
@@ -131,7 +141,7 @@ class Index:
                 client=client,
                 collection_name=self.settings.collection,
                 embedding_function=self.embeddings,
-                collection_configuration={"hnsw": {"space": "cosine"}},
+                collection_configuration=configuration,
             )
         except Exception as exc:  # noqa: BLE001 - any failure to open: one clear line
             where = (
@@ -253,6 +263,8 @@ class Index:
             return "no index yet"
         if not manifest.get("complete"):
             return "the last indexing run did not finish"
+        if manifest.get("layout") != STORE_LAYOUT:
+            return "the index was written by another version of qa-bot"
         if manifest.get("embeddings") != embeddings_id(self.embeddings):
             return f"embedding model changed ({manifest.get('embeddings')} → {embeddings_id(self.embeddings)})"
         if manifest.get("corpus") != corpus_hash(self.settings):
@@ -297,7 +309,9 @@ class Index:
             )
         manifest = self.manifest() or {}
         model = embeddings_id(self.embeddings)
-        rebuilt = manifest.get("embeddings") not in (None, model)
+        # A store from another model or another layout is rebuilt (a missing manifest is not a reason:
+        # a new replica of a shared Chroma server has none yet).
+        rebuilt = bool(manifest) and (manifest.get("embeddings") != model or manifest.get("layout") != STORE_LAYOUT)
         interrupted = manifest.get("complete") is False
         if rebuilt:
             self._reset()
@@ -311,7 +325,7 @@ class Index:
         # What the store holds decides what changed (not the local manifest: a replica sharing a
         # Chroma server may have indexed articles this machine's manifest never saw).
         before = _stored_article_hashes(stored.values())
-        self._write_manifest(complete=False, embeddings=model)
+        self._write_manifest(complete=False, embeddings=model, layout=STORE_LAYOUT)
         wanted = {c.id: c for c in chunks}
         new = [c for c in chunks if c.id not in existing]
         gone = sorted(existing - wanted.keys())
@@ -320,12 +334,19 @@ class Index:
         if interrupted and existing:  # a killed run may have left records of passages it never finished
             self._delete_orphans(set(wanted))
         updated = self._update_moved([c for c in chunks if c.id in existing], stored)
-        self._embed(new, progress)
+        self._embed(
+            new,
+            progress,
+            lambda done: self._write_manifest(
+                complete=False, embeddings=model, layout=STORE_LAYOUT, indexed=done, to_index=len(new)
+            ),
+        )
         after = article_hashes(chunks)
         corpus = corpus_hash(self.settings)  # reads every article file: once
         self._write_manifest(
             complete=True,
             embeddings=model,
+            layout=STORE_LAYOUT,
             corpus=corpus,
             ingest_version=INGEST_VERSION,
             passages=len(chunks),
@@ -351,8 +372,12 @@ class Index:
             articles_skipped=sum(1 for a in after.keys() & before.keys() if after[a] == before[a]),
         )
 
-    def _embed(self, chunks: list[Chunk], progress: bool) -> None:
-        """Embed and store `chunks`' records, each distinct text once, a group of passages at a time."""
+    def _embed(self, chunks: list[Chunk], progress: bool, done: Callable[[int], None]) -> None:
+        """Embed and store `chunks`' records, each distinct text once, a group of passages at a time.
+
+        `done(n)` is called after each group with the passages stored so far (the manifest records
+        it, so anyone can see how far a run got).
+        """
         from tqdm import tqdm
 
         bar = tqdm(
@@ -363,6 +388,7 @@ class Index:
             dynamic_ncols=True,
         )
         collection = self.store._collection
+        stored = 0
         with bar:
             for group in _batches(chunks, _EMBED_GROUP):
                 records = list(_records(group))
@@ -379,6 +405,8 @@ class Index:
                         documents=[text for text, _, _ in batch],
                     )
                 bar.update(len(group))
+                stored += len(group)  # (a disabled bar counts nothing)
+                done(stored)
 
     def _delete_orphans(self, wanted: set[str]) -> None:
         got = self.store.get(include=["metadatas"])

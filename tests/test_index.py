@@ -1,12 +1,13 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import REPO, make_project
 from qa_bot.config import Settings
 from qa_bot.errors import ModelError
-from qa_bot.index import Index
+from qa_bot.index import Index, _records
 from qa_bot.models import UseM3Embeddings, make_embeddings
 
 EMBEDDINGS = UseM3Embeddings(threads=1)
@@ -146,3 +147,40 @@ def test_rebuild_never_deletes_files_it_did_not_write(tmp_path: Path) -> None:
     assert report is not None and report.rebuilt
     assert (settings.root / "notes.md").read_text(encoding="utf-8") == "mine"
     assert (settings.root / "seeds" / "000_b7f32638cd3eede3.txt").exists()
+
+
+def _dense(index: Index, vector: list[float], k: int) -> list[tuple[str, float]]:
+    hits = index.store.similarity_search_by_vector_with_relevance_scores(vector, k=k)
+    return [(doc.page_content, round(1.0 - float(distance), 5)) for doc, distance in hits]
+
+
+def test_dense_search_is_exact_and_identical_between_two_builds(tmp_path: Path) -> None:
+    """Eval figures must not move between identical runs: on a small collection the HNSW search
+    returns exactly the brute-force neighbours, and two builds of the same articles answer alike."""
+    _, first = fresh(tmp_path / "a")
+    _, second = fresh(tmp_path / "b")
+    first.ensure()
+    second.ensure()
+    stored = first.store.get(include=["embeddings"])
+    matrix = np.asarray(stored["embeddings"], dtype=np.float32)
+    own = json.loads((REPO / "tests" / "eval_own.json").read_text(encoding="utf-8"))
+    questions = [item["q"] for section in ("answerable", "unanswerable") for item in own[section]]
+    k = 40
+    for question in questions:
+        vector = EMBEDDINGS.embed_query(question)
+        hnsw = _dense(first, vector, k)
+        assert hnsw == _dense(second, vector, k), question
+        exact = np.sort(matrix @ np.asarray(vector, dtype=np.float32))[::-1][:k]
+        assert [sim for _, sim in hnsw] == pytest.approx(exact.tolist(), abs=1e-4), question
+
+
+def test_an_index_of_another_layout_is_rebuilt(tmp_path: Path) -> None:
+    _, index = fresh(tmp_path)
+    index.ensure()
+    manifest = tmp_path / "index" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({k: v for k, v in data.items() if k != "layout"}))  # an older qa-bot
+    assert index.stale_reason() == "the index was written by another version of qa-bot"
+    report = index.ensure()
+    assert report is not None and report.rebuilt and index.stale_reason() is None
+    assert index.count() == len(list(_records(index.chunks())))
