@@ -343,9 +343,26 @@ document.addEventListener("click", function (event) {
     var toggle = box && box.querySelector("button");
     var row = function () { return place && document.querySelector(".qa-art-row." + place); };
     if (!row() && toggle) { toggle.click(); }
-    setTimeout(function () { var r = row(); if (r) { r.scrollIntoView({block: "center"}); flash(r); } }, 150);
+    whenThere(row, function (r) {
+      var before = document.querySelectorAll(".qa-art-row[aria-current]");
+      before.forEach(function (e) { e.removeAttribute("aria-current"); });
+      r.setAttribute("aria-current", "location");  // stays: the passage the reader was sent to
+      r.scrollIntoView({block: "center"});
+      flash(r);
+    });
   }
 });
+// Call `then` with find()'s element as soon as it is on the page (the article view renders on demand).
+function whenThere(find, then) {
+  var el = find();
+  if (el) { then(el); return; }
+  var watch = new MutationObserver(function () {
+    var found = find();
+    if (found) { watch.disconnect(); then(found); }
+  });
+  watch.observe(document.body, {childList: true, subtree: true});
+  setTimeout(function () { watch.disconnect(); }, 60000);  // the passage never came: stop watching
+}
 function flash(el) {
   el.classList.add("qa-flash");
   setTimeout(function () { el.classList.remove("qa-flash"); }, 2000);

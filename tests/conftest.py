@@ -7,10 +7,12 @@ import dataclasses
 import ipaddress
 import os
 import shutil
+import signal
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,19 +93,60 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until_up(url: str, seconds: float = 30.0) -> None:
+# Waits are for a state, never for a time: the timeouts are generous and only fail a test when the
+# state never comes (a loaded CI machine may be many times slower than a quiet one).
+WAIT_SECONDS = 300.0
+BROWSER_TIMEOUT_MS = 120_000  # Playwright's own waits (its default of 5 s is a guess at the machine's speed)
+
+
+def wait_for(condition: Callable[[], object], seconds: float = WAIT_SECONDS, what: str = "the condition") -> None:
+    """Poll `condition` until it is true; fail when it has not become true within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {seconds:g} s waiting for {what}")
+        time.sleep(0.02)  # polling interval, not a guess at how long anything takes
+
+
+def wait_until_up(url: str, seconds: float = WAIT_SECONDS) -> None:
     """Poll `url` until it answers 200 (a server started in the background)."""
     import httpx
 
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def up() -> bool:
         try:
-            if httpx.get(url).status_code == 200:
-                return
+            return httpx.get(url).status_code == 200
         except httpx.TransportError:
+            return False
+
+    wait_for(up, seconds, f"{url} to come up")
+
+
+def _stopped(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] in ("T", "t", "Z", "X")
+
+
+def stopped_when(proc: subprocess.Popen[str], condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> None:
+    """Run `proc` in short steps (SIGCONT … SIGSTOP) until `condition()` holds while it is stopped.
+
+    Returns with `proc` stopped in that state, whatever the machine's speed: the condition is read
+    while the process cannot move on, so a test can kill it exactly there. Fails if the process
+    exits first (the state was stepped over) or the state does not come within `seconds`.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        os.kill(proc.pid, signal.SIGSTOP)
+        while not _stopped(proc.pid):  # the signal is delivered asynchronously
             pass
-        time.sleep(0.05)
-    pytest.fail(f"{url} did not come up within {seconds:g} s")
+        if proc.poll() is not None:
+            pytest.fail(f"the process ended before the awaited state: {proc.communicate()}")
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            os.kill(proc.pid, signal.SIGCONT)
+            pytest.fail(f"the awaited state did not come within {seconds:g} s")
+        os.kill(proc.pid, signal.SIGCONT)
+        time.sleep(0.005)  # let it take a step
 
 
 @contextlib.contextmanager
@@ -114,7 +157,8 @@ def serve(bot: Any, **overrides: Any) -> Iterator[str]:
     from qa_bot.api import create_server
 
     port = free_port()
-    settings = dataclasses.replace(bot.settings, **{"rate_limit": 1000, **overrides})
+    # No limit of the server's may stand in for the machine's speed: generous unless a test sets one.
+    settings = dataclasses.replace(bot.settings, **{"rate_limit": 1000, "request_timeout": 600.0, **overrides})
     config = uvicorn.Config(create_server(bot, settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

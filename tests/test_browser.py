@@ -12,14 +12,13 @@ import http.server
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serve
+from conftest import ARTIFACTS, BROWSER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, serve, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -33,7 +32,8 @@ HOSTILE_CSS = (
 EN_QUESTION = "What did Kerry say about a new constitution?"
 AR_QUESTION = "أين جرت المباحثات بين بوتين وكيري؟"
 XSS = "<img src=x onerror=window.__pwned=1>"
-ANSWER_TIMEOUT = 30_000  # ms; warm answers take tens of milliseconds
+ANSWER_TIMEOUT = BROWSER_TIMEOUT_MS  # warm answers take tens of milliseconds; a loaded machine is slower
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +118,7 @@ def browser() -> Iterator[Any]:
 def page(browser) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     tab = context.new_page()
+    tab.set_default_timeout(BROWSER_TIMEOUT_MS)
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     yield tab
@@ -331,10 +332,7 @@ def test_embed_page_is_framed_only_by_allowed_origins_and_answers(page, site, ap
     allowed.locator("qa-bot-widget .send").click()
     expect(allowed.locator("qa-bot-widget .msg.bot")).to_contain_text("الكرملين", timeout=ANSWER_TIMEOUT)
     refused = page.locator("#refused").element_handle().content_frame()
-    deadline = time.monotonic() + 10
-    while not refused.url.startswith("chrome-error:") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert refused.url.startswith("chrome-error:"), refused.url
+    wait_for(lambda: refused.url.startswith("chrome-error:"), what="the refused frame to be blocked")
     assert refused.locator("qa-bot-widget").count() == 0
 
 

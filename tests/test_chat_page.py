@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serve
+from conftest import ARTIFACTS, BROWSER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, serve, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +36,9 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             args=CHROMIUM_ARGS,
             viewport={"width": 1200, "height": 1000},
         )
-        yield context.new_page()
+        tab = context.new_page()
+        tab.set_default_timeout(BROWSER_TIMEOUT_MS)
+        yield tab
         context.close()
 
 
@@ -46,7 +47,7 @@ def ask(page, question: str) -> object:
     before = answers.count()
     page.fill("#qa-question textarea", question)
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('.qa-answer').length > {before}", timeout=30_000)
+    page.wait_for_function(f"document.querySelectorAll('.qa-answer').length > {before}", timeout=BROWSER_TIMEOUT_MS)
     return answers.nth(before)
 
 
@@ -76,8 +77,8 @@ def test_show_in_article_opens_the_article_at_the_passage(page, chat_url) -> Non
     answer = page.locator(".qa-answer").first
     answer.locator(".qa-cite").first.click()
     answer.locator(".qa-goto").first.click()
-    row = page.locator(".qa-art-row.qa-flash")
-    row.wait_for(timeout=5_000)
+    row = page.locator(".qa-art-row[aria-current='location']")
+    row.wait_for()
     assert "دستور" in row.inner_text() and "constitution" in row.inner_text()
 
 
@@ -95,10 +96,7 @@ def test_thumbs_up_is_stored_for_review(page, chat_url, data_dir) -> None:
     page.locator("#qa-chat .message-row.bot-row, #qa-chat [data-testid='bot']").first.hover()
     page.locator("#qa-chat button[aria-label='Like']").first.click()
     store = data_dir / "feedback.jsonl"
-    for _ in range(100):
-        if store.exists() and store.read_text(encoding="utf-8").strip():
-            break
-        time.sleep(0.1)
+    wait_for(lambda: store.exists() and store.read_text(encoding="utf-8").strip(), what="the feedback record")
     entry = json.loads(store.read_text(encoding="utf-8").splitlines()[0])
     assert entry["rating"] == "up" and entry["question"] == "What did Kerry say about a new constitution?"
     assert entry["answer"]["citations"] and "August" in entry["answer"]["text"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -11,8 +11,9 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from conftest import serve
+from conftest import serve, wait_for
 from qa_bot.api import RateLimiter, create_api, origin_allowed, parse_origins
+from qa_bot.errors import InputError
 
 XSS = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 
@@ -29,7 +30,7 @@ def client(bot) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def server(bot) -> Iterator[str]:
     """The full app (API + chat page) under uvicorn, as `qa-bot serve` runs it."""
-    with serve(bot, max_concurrent=4) as url:
+    with serve(bot, max_concurrent=20) as url:  # none waits for a slot (the 503 test covers that)
         yield url
 
 
@@ -168,26 +169,45 @@ def test_no_file_of_the_machine_is_served(server, path) -> None:
     assert "root:" not in response.text and "[project]" not in response.text
 
 
-class _SlowBot:
-    """A stand-in whose answers take longer than the server allows (the real bot answers in ms)."""
+class _StuckBot:
+    """A stand-in whose answers never come until the test lets them (the real bot answers in ms)."""
 
-    def __init__(self, settings, seconds: float) -> None:
-        self.settings, self.seconds = settings, seconds
+    def __init__(self, settings) -> None:
+        self.settings = settings
         self.retriever = type("R", (), {"chunks": []})()
         self.embeddings = None
+        self.started, self.release = threading.Event(), threading.Event()
 
     def ask(self, question, history=None, articles=None):
-        time.sleep(self.seconds)
-        raise AssertionError("the server should have given up before this answer")
+        self.started.set()
+        self.release.wait()
+        raise InputError("released")
 
 
-def test_slow_answers_time_out_with_504_and_excess_load_gets_503(bot) -> None:
+def test_an_answer_that_does_not_come_in_time_is_a_504(bot) -> None:
     from fastapi.testclient import TestClient
 
-    settings = replace(bot.settings, request_timeout=1.0, max_concurrent=1)
-    with TestClient(create_api(_SlowBot(settings, 2.0), settings)) as c, ThreadPoolExecutor(2) as pool:
-        first = pool.submit(c.post, "/api/ask", json={"question": "slow"})
-        time.sleep(0.2)  # the first request holds the only slot
-        second = pool.submit(c.post, "/api/ask", json={"question": "also slow"})
-        assert second.result().status_code == 503 and "in progress" in second.result().json()["error"]
-        assert first.result().status_code == 504 and "1 s limit" in first.result().json()["error"]
+    settings = replace(bot.settings, request_timeout=1.0)
+    stuck = _StuckBot(settings)
+    with TestClient(create_api(stuck, settings)) as c:  # (closing it waits for the answer's thread)
+        try:
+            response = c.post("/api/ask", json={"question": "slow"})
+        finally:
+            stuck.release.set()
+    assert response.status_code == 504 and "1 s limit" in response.json()["error"]
+
+
+def test_a_question_beyond_the_concurrency_limit_gets_503(bot) -> None:
+    from fastapi.testclient import TestClient
+
+    settings = replace(bot.settings, request_timeout=600.0, max_concurrent=1)
+    stuck = _StuckBot(settings)
+    with TestClient(create_api(stuck, settings)) as c, ThreadPoolExecutor(1) as pool:
+        try:
+            first = pool.submit(c.post, "/api/ask", json={"question": "slow"})
+            wait_for(stuck.started.is_set, what="the first answer to hold the only slot")
+            second = c.post("/api/ask", json={"question": "also slow"})  # waits 5 s for the slot, then gives up
+        finally:
+            stuck.release.set()
+        assert second.status_code == 503 and "in progress" in second.json()["error"]
+        assert first.result().status_code == 422  # the first one was still being answered meanwhile
