@@ -68,9 +68,29 @@ def _parser() -> argparse.ArgumentParser:
         help='read {"question": ..., "history": [...]} per line from stdin, write one JSON answer per line',
     )
 
-    ev = sub.add_parser("eval", parents=[common], help="evaluate on a question file (format of eval/dev.json)")
+    ev = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="evaluate on a question file: the format of eval/dev.json, or SQuAD format (SQuAD, XQuAD, ARCD, …)",
+        description="A dev-format file is asked against the index in index/. A SQuAD-format file's articles are "
+        "imported into a temporary project (your index/ is not touched), a share of them is left out so that "
+        "their questions must be refused, and every question is asked.",
+    )
     ev.add_argument("file", type=Path)
     ev.add_argument("--json", action="store_true", help="print figures and per-question details as JSON")
+    ev.add_argument(
+        "--questions",
+        type=Path,
+        metavar="FILE",
+        help="SQuAD only: ask this parallel file's questions (same question ids) against FILE's articles",
+    )
+    ev.add_argument(
+        "--holdout",
+        type=float,
+        metavar="X",
+        help="SQuAD only: articles left out of the index, a share below 1 or a count (default 0.15)",
+    )
+    ev.add_argument("--seed", type=int, default=0, help="SQuAD only: which articles are left out (default 0)")
 
     translate = sub.add_parser(
         "translate", parents=[common], help="write the aligned English sidecar of an article with the LLM"
@@ -223,16 +243,62 @@ def _render(answer: Answer, bot: Any) -> str:
 
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
-    from .evaluate import format_figures, load_eval, run_eval
+    from .evaluate import format_figures, load_eval, read_json, run_eval
+    from .squad import is_squad
 
-    data = load_eval(args.file)
-    bot = _bot(settings)
-    result = run_eval(data, lambda q, h: bot.ask(q, h))
-    if args.json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    data = read_json(args.file)
+    if is_squad(data):
+        result, table = _eval_squad(settings, args, data)
     else:
-        sys.stdout.write(format_figures(result["figures"]) + "\n")
+        if args.questions is not None or args.holdout is not None:
+            raise InputError(f"--questions and --holdout are for SQuAD-format files; {args.file} is not one")
+        questions = load_eval(args.file, data)
+        bot = _bot(settings)
+        result = run_eval(questions, lambda q, h: bot.ask(q, h))
+        table = format_figures(result["figures"])
+    sys.stdout.write((json.dumps(result, ensure_ascii=False, indent=2) if args.json else table) + "\n")
     return 0
+
+
+def _eval_squad(settings: Settings, args: argparse.Namespace, data: Any) -> tuple[dict[str, Any], str]:
+    import dataclasses
+    import tempfile
+
+    from .evaluate import read_json
+    from .squad import (
+        choose_holdout,
+        format_squad_figures,
+        load_squad,
+        replace_questions,
+        run_squad_eval,
+        write_archive,
+    )
+
+    articles = load_squad(args.file, data)
+    if args.questions is not None:
+        articles = replace_questions(articles, args.questions, read_json(args.questions))
+    holdout = 0.15 if args.holdout is None else args.holdout
+    left_out = choose_holdout(articles, holdout, args.seed)
+    with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp:
+        root = Path(tmp)
+        (root / "seeds").mkdir()
+        write_archive(articles, left_out, root / "seeds" / "archive.jsonl")
+        sys.stderr.write(
+            f"qa-bot: indexing {len(articles) - len(left_out)} of {len(articles)} articles in a temporary project "
+            f"({len(left_out)} left out: their questions must be refused)\n"
+        )
+        project = dataclasses.replace(settings, root=root, seeds_dir=None, index_dir=None, data_dir=None, chroma_url="")
+        bot = _bot(project)
+        result = run_squad_eval(articles, left_out, bot.ask)
+    result["archive"] = {
+        "file": str(args.file),
+        "questions_file": str(args.questions) if args.questions else None,
+        "articles": len(articles),
+        "left_out": sorted(left_out),
+        "holdout": holdout,
+        "seed": args.seed,
+    }
+    return result, format_squad_figures(result["figures"])
 
 
 def _translate(settings: Settings, args: argparse.Namespace) -> int:

@@ -61,13 +61,19 @@ def _percentile(values: list[float], pct: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
 
 
-def load_eval(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> Any:
+    """A JSON file's content; InputError when it cannot be read or parsed."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     except ValueError as exc:
         raise InputError(f"{path} is not valid JSON: {exc}") from None
+
+
+def load_eval(path: Path, data: Any = None) -> dict[str, Any]:
+    """A question file in the format of `shared/eval/dev.json` (read from `path` unless `data` is given)."""
+    data = read_json(path) if data is None else data
     if not isinstance(data, dict) or not any(k in data for k in ("answerable", "unanswerable", "conversations")):
         raise InputError(f'{path} must be an object with "answerable", "unanswerable" and/or "conversations" lists')
     for section in ("answerable", "unanswerable", "conversations"):
