@@ -116,6 +116,7 @@ class _Lexical:
     sentence_terms: dict[tuple[str, int], set[str]] = field(default_factory=dict)
     sentence_pairs: dict[tuple[str, int], set[tuple[str, str]]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # article id -> title
+    article_terms: dict[str, set[str]] = field(default_factory=dict)  # article id -> every term it uses
     sentence_records: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # chunk -> (record id, idx)
     records: int = 0  # vectors in the store when the snapshot was taken
 
@@ -139,6 +140,7 @@ class _Lexical:
                 lex.sentence_pairs[(c.id, i)] = _pairs(written) | _pairs(translated)
                 terms |= lex.sentence_terms[(c.id, i)]
             lex.chunk_terms[c.id] = terms
+            lex.article_terms.setdefault(c.article_id, set()).update(terms)
             lex.df.update(terms)
             lex.sentence_records[c.id] = sentence_record_ids(c)
             # A passage's tokens are its sentences' tokens (tokens never span a sentence end); a
@@ -197,6 +199,14 @@ class HybridRetriever(BaseRetriever):
     @property
     def chunks(self) -> list[Chunk]:
         return list(self._lex.chunks.values())
+
+    def document_frequency(self, term: str) -> int:
+        """How many passages use `term`."""
+        return self._lex.df.get(term, 0)
+
+    def article_terms(self, article_id: str) -> frozenset[str] | set[str]:
+        """Every search term an article uses (empty for an unknown id)."""
+        return self._lex.article_terms.get(article_id, frozenset())
 
     def knows(self, term: str) -> bool:
         """True when a search term (or one of its synonyms) occurs in the corpus."""
