@@ -70,14 +70,13 @@ ARTICLE_VIEW_MAX_PASSAGES = 400
 ALL_ARTICLES = ""  # the picker's value for "every article" (article ids are never empty)
 ALL_LABEL = "All articles · كل المقالات"
 # The picker's list is sent to the browser whole; past this many articles it holds the first ones by
-# title and typing searches all of them on the server.
+# title and a search box above it finds any of them on the server.
 PICKER_MAX_CHOICES = 1000
 _HEADER = (
     f'<div class="qa-header"><h1>{html.escape(TITLE)}</h1>'
     '<p dir="ltr" lang="en">Ask in English or Arabic. Answers quote the article and cite their sources.</p>'
     '<p dir="rtl" lang="ar">اسأل بالعربية أو بالإنجليزية. تقتبس الإجابات من المقال وتذكر مصادرها.</p></div>'
 )
-_READ_PICKER_TEXT = "(current, typed) => [current, (document.querySelector('#qa-article input') || {}).value || '']"
 _FSI, _PDI = "\u2068", "\u2069"  # first-strong isolate: an Arabic title does not reorder the id after it
 
 
@@ -293,8 +292,8 @@ function flash(el) {
 def _picker_info(total: int) -> str:
     if total > PICKER_MAX_CHOICES:
         return (
-            f"{total:,} articles: the list shows {PICKER_MAX_CHOICES:,} by title; type to search them all"
-            " · اكتب للبحث في كل المقالات"
+            f"{total:,} articles: the list holds {PICKER_MAX_CHOICES:,} of them by title; find others with"
+            " the search above · ابحث عن غيرها في الأعلى"
         )
     return "Type to search by title · اكتب للبحث بالعنوان"
 
@@ -325,20 +324,18 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
             feedback.record(bool(data.liked), str(asked.get("content", "")), turn.get("answer", {}))
             gr.Info("Thanks for the feedback · شكرًا على رأيك")
 
-    def on_load(current: str | None) -> Any:
+    def on_load(current: str | None) -> tuple[Any, Any]:
         """The articles as they are now: a refresh since the app was built shows up on the next page load."""
         reload = getattr(bot, "reload_if_changed", None)
         if reload is not None:
             reload()
         articles = _articles(bot)
-        return gr.update(choices=article_choices(articles, keep=current), info=_picker_info(len(articles)))
+        picker = gr.update(choices=article_choices(articles, keep=current), info=_picker_info(len(articles)))
+        return picker, gr.update(visible=len(articles) > PICKER_MAX_CHOICES)
 
-    def on_key(current: str | None, typed: str | None) -> Any:
-        """Past `PICKER_MAX_CHOICES` the browser holds part of the list: search all titles here."""
-        articles = _articles(bot)
-        if len(articles) <= PICKER_MAX_CHOICES:
-            return gr.skip()  # the whole list is in the browser, which filters it as the reader types
-        return gr.update(choices=article_choices(articles, typed or "", keep=current))
+    def on_find(current: str | None, query: str | None) -> Any:
+        """Past `PICKER_MAX_CHOICES` the browser holds part of the list: search every title and id here."""
+        return gr.update(choices=article_choices(_articles(bot), query or "", keep=current))
 
     # gradio finds the LikeData parameter by its annotation object; this module's annotations are strings.
     on_like.__annotations__["data"] = gr.LikeData
@@ -348,6 +345,14 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
     app = gr.Blocks(title=TITLE, analytics_enabled=False)
     with app:
         gr.HTML(_HEADER)
+        find = gr.Textbox(
+            label="Find an article · ابحث عن مقال",
+            placeholder="Words of a title, or an id · كلمات من العنوان أو المعرّف",
+            visible=len(articles) > PICKER_MAX_CHOICES,
+            lines=1,
+            max_lines=1,
+            elem_id="qa-find",
+        )
         picker = gr.Dropdown(
             choices=article_choices(articles),
             value=ALL_ARTICLES,
@@ -398,19 +403,12 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
         send.click(on_submit, inputs, outputs)
         reset.click(clear, None, outputs, queue=False)
         chatbot.clear(clear, None, outputs, queue=False)
-        # The typed text is read when the search runs, not taken from the key-up event: gradio replays a
-        # key-up deferred behind a running one without its event data.
-        typed = gr.Textbox(visible=False)
-        picker.key_up(
-            on_key,
-            [picker, typed],
-            [picker],
-            js=_READ_PICKER_TEXT,
-            queue=False,
-            show_progress="hidden",
-            trigger_mode="always_last",
-        )
-        app.load(on_load, [picker], [picker], queue=False, show_progress="hidden")
+        # Past the cap, a search box above the picker narrows its list on the server. (Searching from the
+        # picker's own key-ups does not work: gradio re-renders an open, filtered list with stale indices
+        # when its choices change under it.)
+        find.input(on_find, [picker, find], [picker], queue=False, show_progress="hidden", trigger_mode="always_last")
+        find.submit(on_find, [picker, find], [picker], queue=False, show_progress="hidden")
+        app.load(on_load, [picker], [picker, find], queue=False, show_progress="hidden")
         if feedback is not None:
             chatbot.like(on_like, [history_state], None)
     return app

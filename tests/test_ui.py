@@ -336,6 +336,8 @@ def test_create_app_has_the_picker_and_the_examples_from_prompts(tmp_path: Path)
     picker = next(p for p in props if p.get("elem_id") == "qa-article")
     assert picker["value"] == "" and tuple(picker["choices"][0]) == ("All articles · كل المقالات", "")
     assert len(picker["choices"]) == 1 + len(ARTICLES) and picker["filterable"] is True
+    find = next(p for p in props if p.get("elem_id") == "qa-find")
+    assert find["visible"] is False  # the server-side search box is only for archives past the cap
     examples = next(p for p in props if p.get("elem_id") == "qa-examples")
     assert "How long is the bridge?" in str(examples) and "كم طول الجسر؟" in str(examples)
     assert "Kerry" not in str(examples)
