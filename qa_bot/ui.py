@@ -330,7 +330,10 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
         if reload is not None:
             reload()
         articles = _articles(bot)
-        picker = gr.update(choices=article_choices(articles, keep=current), info=_picker_info(len(articles)))
+        chosen = current if current in articles else ALL_ARTICLES  # an article removed since: back to all
+        picker = gr.update(
+            choices=article_choices(articles, keep=chosen), value=chosen, info=_picker_info(len(articles))
+        )
         return picker, gr.update(visible=len(articles) > PICKER_MAX_CHOICES)
 
     def on_find(current: str | None, query: str | None) -> Any:
