@@ -1,5 +1,6 @@
 """Chat markup: each message in its own direction, the cited passages beneath answers, each source
-labelled for readers (article title · section · date) — file paths and offsets stay in the JSON.
+labelled for readers (article title · section · date) — file paths and offsets stay in the JSON —
+and the page script that makes [n] markers, "Show in the article" and the picker work.
 
 Everything shown comes from corpus or user text, so all of it is `html.escape`d before it is put into
 markup; gradio's own sanitiser (kept on) then only sees our tags (div, p, details, summary, mark, bdi,
@@ -221,3 +222,41 @@ def render_article(chunks: Sequence[Chunk]) -> str:
         translated = _wrap("ltr", _escape(c.translation), "qa-art-translation") if c.translation else ""
         rows.append(f'<div class="qa-art-row {_place(c.source, c.start)}">{original}{translated}</div>')
     return f'<div class="qa-article">{"".join(rows)}</div>'
+
+
+# Clicks inside chat messages (gradio strips inline handlers, so one delegated listener does it all):
+# [n] opens that answer's n-th source; "Show in the article" opens the article view at the passage.
+HEAD_JS = """
+<script>
+document.addEventListener("click", function (event) {
+  var cite = event.target.closest && event.target.closest(".qa-cite");
+  if (cite) {
+    event.preventDefault();
+    var n = (cite.className.match(/qa-n-(\\d+)/) || [])[1];
+    var answer = cite.closest(".qa-answer");
+    var source = answer && n && answer.querySelector("details.qa-citation.qa-n-" + n);
+    if (source) { source.open = true; source.scrollIntoView({block: "nearest"}); flash(source); }
+    return;
+  }
+  var go = event.target.closest && event.target.closest(".qa-goto");
+  if (go) {
+    event.preventDefault();
+    var place = (go.className.match(/qa-at-[0-9a-f]+-\\d+/) || [])[0];
+    var box = document.getElementById("qa-article-box");
+    var toggle = box && box.querySelector("button");
+    var row = function () { return place && document.querySelector(".qa-art-row." + place); };
+    if (!row() && toggle) { toggle.click(); }
+    setTimeout(function () { var r = row(); if (r) { r.scrollIntoView({block: "center"}); flash(r); } }, 150);
+  }
+});
+// Focusing the article picker selects its text, so typing searches instead of appending to "All articles".
+document.addEventListener("focusin", function (event) {
+  var input = event.target;
+  if (input.matches && input.matches("#qa-article input")) { setTimeout(function () { input.select(); }, 0); }
+});
+function flash(el) {
+  el.classList.add("qa-flash");
+  setTimeout(function () { el.classList.remove("qa-flash"); }, 2000);
+}
+</script>
+"""

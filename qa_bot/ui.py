@@ -24,6 +24,7 @@ from .errors import QaBotError
 from .prompts import EXAMPLE_LANGUAGES, load_examples
 from .render import (
     CSS,
+    HEAD_JS,
     _escape,
     _wrap,
     highlight_passage,
@@ -249,44 +250,6 @@ def respond_streaming(
 def clear() -> tuple[str, ChatHistory, ChatHistory, ChatHistory]:
     """Empty textbox, chatbot, rendered chat and plain history."""
     return "", [], [], []
-
-
-# Clicks inside chat messages (gradio strips inline handlers, so one delegated listener does it all):
-# [n] opens that answer's n-th source; "Show in the article" opens the article view at the passage.
-HEAD_JS = """
-<script>
-document.addEventListener("click", function (event) {
-  var cite = event.target.closest && event.target.closest(".qa-cite");
-  if (cite) {
-    event.preventDefault();
-    var n = (cite.className.match(/qa-n-(\\d+)/) || [])[1];
-    var answer = cite.closest(".qa-answer");
-    var source = answer && n && answer.querySelector("details.qa-citation.qa-n-" + n);
-    if (source) { source.open = true; source.scrollIntoView({block: "nearest"}); flash(source); }
-    return;
-  }
-  var go = event.target.closest && event.target.closest(".qa-goto");
-  if (go) {
-    event.preventDefault();
-    var place = (go.className.match(/qa-at-[0-9a-f]+-\\d+/) || [])[0];
-    var box = document.getElementById("qa-article-box");
-    var toggle = box && box.querySelector("button");
-    var row = function () { return place && document.querySelector(".qa-art-row." + place); };
-    if (!row() && toggle) { toggle.click(); }
-    setTimeout(function () { var r = row(); if (r) { r.scrollIntoView({block: "center"}); flash(r); } }, 150);
-  }
-});
-// Focusing the article picker selects its text, so typing searches instead of appending to "All articles".
-document.addEventListener("focusin", function (event) {
-  var input = event.target;
-  if (input.matches && input.matches("#qa-article input")) { setTimeout(function () { input.select(); }, 0); }
-});
-function flash(el) {
-  el.classList.add("qa-flash");
-  setTimeout(function () { el.classList.remove("qa-flash"); }, 2000);
-}
-</script>
-"""
 
 
 def _picker_info(total: int) -> str:
