@@ -323,7 +323,9 @@ def _translate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from .api import serve
+    from .ui import example_questions
 
+    example_questions(settings.prompts_dir)  # a missing or broken examples file fails before the models load
     serve(_bot(settings), settings.host, settings.port)
     return 0
 

@@ -93,3 +93,48 @@ def _read(path: Path) -> str:
 
 def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+# Example questions shown under the chat: part of the deployment, like the wording above.
+EXAMPLE_LANGUAGES = ("en", "ar")
+EXAMPLE_MAX_CHARS = 300
+
+
+def load_examples(prompts_dir: Path, language: str) -> tuple[str, ...]:
+    """The example questions in `prompts/examples.<language>.txt`: one per line, `#` starts a comment line.
+
+    A file with no questions (empty, or only comments) means no examples in that language; a
+    missing file is an error, so a deployment that lost it hears about it at start-up.
+
+    Raises:
+        ConfigError: the file is missing or unreadable, or a question is longer than
+            `EXAMPLE_MAX_CHARS` (naming the file and line).
+    """
+    return _load_examples(prompts_dir.resolve(), language)
+
+
+@cache
+def _load_examples(prompts_dir: Path, language: str) -> tuple[str, ...]:
+    path = prompts_dir / f"examples.{language}.txt"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text: save it as UTF-8, one question per line.") from None
+    except OSError:
+        raise ConfigError(
+            f"Missing examples file {path}: restore it (one question per line; only `#` comments for none) "
+            "or set QA_BOT_PROMPTS_DIR."
+        ) from None
+    questions: list[str] = []
+    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+        question = line.strip()
+        if not question or question.startswith("#"):
+            continue
+        if len(question) > EXAMPLE_MAX_CHARS:
+            raise ConfigError(
+                f"{path} line {number}: an example question is {len(question)} characters; "
+                f"keep it under {EXAMPLE_MAX_CHARS}."
+            )
+        if question not in questions:
+            questions.append(question)
+    return tuple(questions)

@@ -1,223 +1,144 @@
-"""Gradio chat UI: one bubble per turn, each in its own direction, with the cited passages beneath answers.
+"""Gradio chat UI: an article picker, the conversation, example questions from `prompts/`.
 
-Everything shown comes from corpus or user text, so all of it is `html.escape`d before it is put into
-markup; gradio's own sanitiser (kept on) then only sees our tags (div, p, details, summary, mark) and
-attributes (class, dir, lang), which it allows. gradio is imported inside functions: importing this
-module costs nothing.
+Markup comes from `render.py` (everything escaped there). Each turn is asked with the article
+chosen in the picker; the conversation the bot is given is the run of turns asked about that same
+choice, so switching articles never mixes them. gradio is imported inside functions: importing
+this module costs nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import logging
-import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import Settings
 from .errors import QaBotError
-from .prompts import load_wording
-from .text import detect_language
-from .types import Answer, Chunk, Citation
+from .prompts import EXAMPLE_LANGUAGES, load_examples
+from .render import (
+    CSS,
+    HEAD_JS,
+    _escape,
+    _wrap,
+    highlight_passage,
+    render_answer,
+    render_article,
+    render_citation,
+    render_user,
+    source_label,
+    sources_label_for,
+    text_direction,
+)
+from .text import normalise
+from .types import Answer, Chunk
 
 if TYPE_CHECKING:
     import gradio as gr
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "CSS",
+    "HEAD_JS",
+    "FeedbackLog",
+    "article_choices",
+    "clear",
+    "create_app",
+    "example_questions",
+    "highlight_passage",
+    "render_answer",
+    "render_article",
+    "render_citation",
+    "render_user",
+    "respond",
+    "respond_streaming",
+    "source_label",
+    "text_direction",
+]
+
 ChatHistory = list[dict[str, Any]]
-_MARKER = re.compile(r"\[(\d{1,2})\]")
-Direction = Literal["rtl", "ltr"]
 
 TITLE = "Ask the article · اسأل المقال"
 # The side-by-side article view is part of the page; an archive is too big for that (citations stay).
 ARTICLE_VIEW_MAX_PASSAGES = 400
-EXAMPLES = (
-    "What did Kerry say about a new constitution?",
-    "Which region of Ukraine is mentioned?",
-    "أين جرت المباحثات بين بوتين وكيري؟",
-    "ماذا قال كيري عن الجدول الزمني؟",
-)
+ALL_ARTICLES = ""  # the picker's value for "every article" (article ids are never empty)
+ALL_LABEL = "All articles · كل المقالات"
+# The picker's list is sent to the browser whole; past this many articles it holds the first ones by
+# title and a search box above it finds any of them on the server.
+PICKER_MAX_CHOICES = 1000
 _HEADER = (
     f'<div class="qa-header"><h1>{html.escape(TITLE)}</h1>'
     '<p dir="ltr" lang="en">Ask in English or Arabic. Answers quote the article and cite their sources.</p>'
     '<p dir="rtl" lang="ar">اسأل بالعربية أو بالإنجليزية. تقتبس الإجابات من المقال وتذكر مصادرها.</p></div>'
 )
-# Local fonts only (no CDN): the first installed one wins.
-_ARABIC_FONTS = (
-    '"Noto Naskh Arabic", "Noto Sans Arabic", "Amiri", "Scheherazade New", "Geeza Pro", '
-    '"Traditional Arabic", "Arabic Typesetting", "Segoe UI", Tahoma, "DejaVu Sans", Arial, sans-serif'
-)
-CSS = f"""
-.qa-msg {{ line-height: 1.6; text-align: start; }}
-.qa-msg[dir="rtl"], .qa-passage, [lang="ar"] {{ font-family: {_ARABIC_FONTS}; line-height: 1.9; }}
-.qa-msg p {{ margin: 0; }}
-.qa-sources {{ margin-top: .6em; padding-top: .4em; font-size: .92em;
-  border-top: 1px solid var(--border-color-primary); }}
-.qa-sources-label {{ font-weight: 600; margin-bottom: .2em; }}
-.qa-citation summary {{ cursor: pointer; font-weight: 600; }}
-.qa-passage, .qa-translation {{ margin: .3em 0 .5em; }}
-.qa-passage mark {{ background: var(--color-accent-soft, #fde68a); color: inherit;
-  border-radius: 3px; padding: 0 .1em; }}
-.qa-translation {{ color: var(--body-text-color-subdued); }}
-.qa-header h1 {{ margin-bottom: .2em; }}
-.qa-header p {{ margin: 0; }}
-#qa-question textarea {{ unicode-bidi: plaintext; text-align: start; }}
-.qa-cite {{ text-decoration: none; font-weight: 600; padding: 0 .1em; border-radius: 3px; cursor: pointer; }}
-.qa-cite:hover {{ background: var(--color-accent-soft, #fde68a); }}
-.qa-goto {{ font-size: .9em; }}
-body:not(:has(#qa-article-box)) .qa-goto {{ display: none; }}
-.qa-unsupported {{ text-decoration: underline wavy var(--color-accent, #f59e0b); }}
-.qa-note {{ font-size: .85em; color: var(--body-text-color-subdued); margin-top: .3em !important; }}
-.qa-flash {{ outline: 2px solid var(--color-accent, #f59e0b); outline-offset: 2px; transition: outline .3s; }}
-.qa-article {{ max-height: 70vh; overflow-y: auto; }}
-.qa-art-row {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1em; padding: .4em 0;
-  border-bottom: 1px solid var(--border-color-primary); }}
-.qa-art-translation {{ color: var(--body-text-color-subdued); }}
-@media (max-width: 700px) {{ .qa-art-row {{ grid-template-columns: 1fr; }} }}
-"""
+_FSI, _PDI = "\u2068", "\u2069"  # first-strong isolate: an Arabic title does not reorder the id after it
 
 
 class Asker(Protocol):
     """What the UI needs from a Bot (a fake in tests)."""
 
-    def ask(self, question: str, history: ChatHistory) -> Answer: ...
+    def ask(self, question: str, history: ChatHistory, articles: Iterable[str] | None = None) -> Answer: ...
 
 
-def text_direction(text: str, default: Literal["ar", "en"] = "en") -> Direction:
-    """`"rtl"` for Arabic text, `"ltr"` otherwise (decided by `detect_language`)."""
-    return "rtl" if detect_language(text, default) == "ar" else "ltr"
+def example_questions(prompts_dir: Path | None = None) -> list[str]:
+    """The example questions of every language (`prompts/examples.en.txt`, then `.ar.txt`)."""
+    folder = prompts_dir or Settings.prompts_dir
+    return [q for language in EXAMPLE_LANGUAGES for q in load_examples(folder, language)]
 
 
-def _escape(text: str) -> str:
-    """HTML-escape and keep line breaks without emitting newlines (gradio runs `inspect.cleandoc`)."""
-    return html.escape(text.replace("\r\n", "\n")).replace("\n", "<br>")
+def article_choices(
+    articles: Mapping[str, str], query: str = "", limit: int | None = None, keep: str | None = None
+) -> list[tuple[str, str]]:
+    """The picker's (label, id) choices: "All articles" first, then the articles whose title or id
+    contains `query` (Arabic letter forms, accents and case ignored), by title, at most `limit`
+    (default `PICKER_MAX_CHOICES`) of them.
 
-
-def _wrap(direction: Direction, inner: str, cls: str) -> str:
-    lang = "ar" if direction == "rtl" else "en"
-    return f'<div class="{cls}" dir="{direction}" lang="{lang}">{inner}</div>'
-
-
-def highlight_passage(passage: str, start: int, highlights: tuple[tuple[int, int], ...]) -> str:
-    """The escaped passage with the highlighted spans (absolute offsets, passage begins at `start`) in <mark>."""
-    spans = sorted((max(0, hs - start), min(len(passage), he - start)) for hs, he in highlights)
-    parts: list[str] = []
-    pos = 0
-    for s, e in spans:
-        s = max(s, pos)
-        if e <= s:
-            continue
-        parts += [_escape(passage[pos:s]), f"<mark>{_escape(passage[s:e])}</mark>"]
-        pos = e
-    parts.append(_escape(passage[pos:]))
-    return "".join(parts)
-
-
-def render_citation(c: Citation) -> str:
-    """A collapsible source: `[n] article title · section`, the passage with its quoted sentences
-    marked, the translation, and a link that shows the passage in the whole article."""
-    # <bdi> keeps an Arabic title or section name from reordering the numbers around it.
-    section = f" · <bdi>{html.escape(c.section)}</bdi>" if c.section else ""
-    title = f"<bdi>{html.escape(c.title)}</bdi> · " if c.title else ""
-    summary = f"[{c.n}] {title}{html.escape(c.source)}{section} · {c.start}–{c.end}"
-    passage = highlight_passage(c.passage, c.start, c.highlights)
-    body = _wrap(text_direction(c.passage, "ar"), passage, "qa-passage")
-    if c.translation:
-        body += _wrap(text_direction(c.translation), _escape(c.translation), "qa-translation")
-    body += f'<a class="qa-goto {_place(c.source, c.start)}" href="#">Show in the article · اعرض في المقال</a>'
-    return f'<details class="qa-citation qa-n-{c.n}"><summary dir="ltr">{summary}</summary>{body}</details>'
-
-
-def _place(source: str, start: int) -> str:
-    """A CSS class naming a passage's place (gradio's sanitiser keeps classes, not data-* attributes)."""
-    return f"qa-at-{hashlib.sha1(source.encode()).hexdigest()[:8]}-{start}"
-
-
-def render_user(question: str) -> str:
-    """A user message wrapped in its own direction."""
-    return _wrap(text_direction(question), f"<p>{_escape(question)}</p>", "qa-msg qa-user")
-
-
-def _linked(escaped: str, numbers: set[int]) -> str:
-    """`[n]` markers of cited sources as links that open the source."""
-    return _MARKER.sub(
-        lambda m: (
-            f'<a class="qa-cite qa-n-{m.group(1)}" href="#">[{m.group(1)}]</a>'
-            if int(m.group(1)) in numbers
-            else m.group(0)
-        ),
-        escaped,
-    )
-
-
-def render_answer(answer: Answer, sources_label: str | None = None) -> str:
-    """A bot message: the answer text, then one <details> per citation.
-
-    A generated answer is shown claim by claim: a claim its sources do not support is marked. The
-    rewritten question of a follow-up and a fallback to quoting are noted under the text.
+    Each label is `title · id` (titles repeat in an archive; the id tells them apart). `keep`, the
+    current choice, stays in the list so a search never drops what is selected.
     """
-    direction = text_direction(answer.text, answer.language)
-    numbers = {c.n for c in answer.citations}
-    if answer.claims:
-        parts = []
-        for claim in answer.claims:
-            body = _escape(claim.text) + "".join(f" [{n}]" for n in claim.citations)
-            if claim.supported:
-                parts.append(_linked(body, numbers))
-            else:
-                note = "Not supported by the cited passages · لا تدعمه المصادر المذكورة"
-                parts.append(f'<span class="qa-unsupported" title="{note}">⚠ {_linked(body, numbers)}</span>')
-        text = " ".join(parts)
-    else:
-        text = _linked(_escape(answer.text), numbers)
-    inner = f'<p class="qa-text">{text}</p>'
-    notes = []
-    if answer.query:
-        notes.append(f"Searched for · بحثتُ عن: <bdi>{_escape(answer.query)}</bdi>")
-    if answer.fallback_reason:
-        notes.append("Quoted from the article; the language model was unavailable · اقتباس من المقال")
-    if answer.backend and not answer.abstained:
-        notes.append(f"Written by {_escape(answer.backend)}; every sentence checked against its sources")
-    if notes:
-        inner += "".join(f'<p class="qa-note" dir="auto">{note}</p>' for note in notes)
-    if answer.citations:
-        label = sources_label if sources_label is not None else sources_label_for(answer.language)
-        cites = "".join(render_citation(c) for c in answer.citations)
-        inner += f'<div class="qa-sources"><div class="qa-sources-label">{html.escape(label)}</div>{cites}</div>'
-    return _wrap(direction, inner, "qa-msg qa-answer")
+    wanted = _key(query.strip())
+    found = sorted(
+        (_key(title), article_id)
+        for article_id, title in articles.items()
+        if not wanted or wanted in _key(title) or wanted in _key(article_id)
+    )
+    ids = [article_id for _, article_id in found[: PICKER_MAX_CHOICES if limit is None else limit]]
+    if keep and keep in articles and keep not in ids:
+        ids.insert(0, keep)
+    return [(ALL_LABEL, ALL_ARTICLES)] + [(_choice_label(articles[i], i), i) for i in ids]
 
 
-def sources_label_for(language: Literal["ar", "en"], prompts_dir: Path | None = None) -> str:
-    """The "Sources" label from `prompts/extractive.<language>.toml`."""
-    try:
-        return load_wording(prompts_dir or Settings.prompts_dir, language).sources
-    except QaBotError:
-        return "المصادر" if language == "ar" else "Sources"
+@lru_cache(maxsize=1 << 16)  # every keystroke of a server-side search keys every title again
+def _key(text: str) -> str:
+    """Search and sort key: `normalise` (Arabic letter forms, case) with Latin accents dropped too."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", normalise(text)) if not unicodedata.combining(ch))
 
 
-def render_article(chunks: Sequence[Chunk]) -> str:
-    """The whole article(s): each passage in its language beside its translation, under its section."""
-    rows: list[str] = []
-    source, section = None, None
-    for c in chunks:
-        if c.source != source:
-            source, section = c.source, None
-            rows.append(
-                f'<h3 class="qa-art-title" dir="auto">{_escape(c.title)} <small>({_escape(c.source)})</small></h3>'
-            )
-        if c.section and c.section != section:
-            section = c.section
-            rows.append(_wrap(text_direction(c.section, "ar"), f"<h4>{_escape(c.section)}</h4>", "qa-art-section"))
-        original = _wrap(text_direction(c.text, "ar"), _escape(c.text), "qa-art-original")
-        translated = _wrap("ltr", _escape(c.translation), "qa-art-translation") if c.translation else ""
-        rows.append(f'<div class="qa-art-row {_place(c.source, c.start)}">{original}{translated}</div>')
-    return f'<div class="qa-article">{"".join(rows)}</div>'
+def _choice_label(title: str, article_id: str) -> str:
+    title = " ".join(title.split()) or article_id
+    return f"{_FSI}{title}{_PDI} · {article_id}" if title != article_id else article_id
+
+
+def _articles(bot: Asker) -> Mapping[str, str]:
+    retriever = getattr(bot, "retriever", None)
+    return retriever.articles() if retriever is not None else {}
+
+
+def _conversation(history: ChatHistory, article: str) -> list[dict[str, str]]:
+    """The plain text of the latest run of turns asked about `article` (what the bot is given)."""
+    run: list[dict[str, str]] = []
+    for m in reversed(history):
+        if m.get("article", ALL_ARTICLES) != article:
+            break
+        run.append({"role": m["role"], "content": m["content"]})
+    return run[::-1]
 
 
 class FeedbackLog:
@@ -241,63 +162,73 @@ class FeedbackLog:
 
 
 def respond(
-    bot: Asker, question: str | None, chat: ChatHistory, history: ChatHistory
+    bot: Asker, question: str | None, chat: ChatHistory, history: ChatHistory, article: str | None = ALL_ARTICLES
 ) -> tuple[str, ChatHistory, ChatHistory]:
-    """One turn: ask with the plain-text `history`; return (textbox value, rendered chat, history).
+    """One turn about `article` (an id, or `ALL_ARTICLES`); return (textbox value, rendered chat, history).
 
-    `history` holds the plain text of each turn (what the bot is given) and, on answers, the answer
-    JSON under "answer" (what feedback records). A QaBotError (empty or too long question...)
-    becomes a gr.Warning and leaves everything as it was.
+    `history` holds the plain text of each turn, the article it was asked about, and on answers the
+    answer JSON under "answer" (what feedback records); the bot is given the latest run of turns
+    about the same article. A QaBotError (empty or too long question, an article removed since the
+    page loaded...) becomes a gr.Warning and leaves everything as it was.
     """
     import gradio as gr
 
-    question = question or ""
+    question, article = question or "", article or ALL_ARTICLES
     try:
-        answer = bot.ask(question, [{"role": m["role"], "content": m["content"]} for m in history])
+        answer = bot.ask(question, _conversation(history, article), articles=[article] if article else None)
     except QaBotError as exc:
         gr.Warning(html.escape(str(exc)))
         return question, chat, history
     except Exception:
         log.exception("answering %r failed", question[:200])
         raise gr.Error("Something went wrong while answering; please try again. · حدث خطأ، حاول مرة أخرى.") from None
-    return "", *_append(bot, chat, history, question.strip(), answer)
+    return "", *_append(bot, chat, history, question.strip(), answer, article)
+
+
+def _user_message(bot: Asker, question: str, history: ChatHistory, article: str) -> str:
+    """The question's bubble; the first one after the picker changed says a new conversation began."""
+    if not history or history[-1].get("article", ALL_ARTICLES) == article:
+        return render_user(question)
+    title = _articles(bot).get(article, article) if article else ALL_LABEL
+    note = f'<p class="qa-note qa-switch" dir="auto">New conversation · محادثة جديدة: <bdi>{_escape(title)}</bdi></p>'
+    return render_user(question).removesuffix("</div>") + note + "</div>"
 
 
 def _append(
-    bot: Asker, chat: ChatHistory, history: ChatHistory, question: str, answer: Answer
+    bot: Asker, chat: ChatHistory, history: ChatHistory, question: str, answer: Answer, article: str
 ) -> tuple[ChatHistory, ChatHistory]:
     prompts_dir = getattr(getattr(bot, "settings", None), "prompts_dir", None)
     chat = [
         *chat,
-        {"role": "user", "content": render_user(question)},
+        {"role": "user", "content": _user_message(bot, question, history, article)},
         {"role": "assistant", "content": render_answer(answer, sources_label_for(answer.language, prompts_dir))},
     ]
     history = [
         *history,
-        {"role": "user", "content": question},
-        {"role": "assistant", "content": answer.text, "answer": answer.to_dict()},
+        {"role": "user", "content": question, "article": article},
+        {"role": "assistant", "content": answer.text, "answer": answer.to_dict(), "article": article},
     ]
     return chat, history
 
 
 def respond_streaming(
-    bot: Asker, question: str | None, chat: ChatHistory, history: ChatHistory
+    bot: Asker, question: str | None, chat: ChatHistory, history: ChatHistory, article: str | None = ALL_ARTICLES
 ) -> Iterator[tuple[str, ChatHistory, ChatHistory]]:
     """Like `respond`, but shows the question at once and the answer's text as it is written."""
     import gradio as gr
 
-    asked = (question or "").strip()
+    asked, article = (question or "").strip(), article or ALL_ARTICLES
     stream = getattr(bot, "stream", None)
     if stream is None or not asked:
-        yield respond(bot, question, chat, history)
+        yield respond(bot, question, chat, history, article)
         return
     try:
-        events = stream(asked, [{"role": m["role"], "content": m["content"]} for m in history])
+        events = stream(asked, _conversation(history, article), articles=[article] if article else None)
     except QaBotError as exc:
         gr.Warning(html.escape(str(exc)))
         yield question or "", chat, history
         return
-    shown = [*chat, {"role": "user", "content": render_user(asked)}]
+    shown = [*chat, {"role": "user", "content": _user_message(bot, asked, history, article)}]
     yield "", shown, history
     written, final = "", None
     try:
@@ -312,7 +243,7 @@ def respond_streaming(
         log.exception("answering %r failed", asked[:200])
         raise gr.Error("Something went wrong while answering; please try again. · حدث خطأ، حاول مرة أخرى.") from None
     if final is not None:
-        chat, history = _append(bot, chat, history, asked, final)
+        chat, history = _append(bot, chat, history, asked, final, article)
     yield "", chat, history
 
 
@@ -321,62 +252,29 @@ def clear() -> tuple[str, ChatHistory, ChatHistory, ChatHistory]:
     return "", [], [], []
 
 
-# Clicks inside chat messages (gradio strips inline handlers, so one delegated listener does it all):
-# [n] opens that answer's n-th source; "Show in the article" opens the article view at the passage.
-HEAD_JS = """
-<script>
-document.addEventListener("click", function (event) {
-  var cite = event.target.closest && event.target.closest(".qa-cite");
-  if (cite) {
-    event.preventDefault();
-    var n = (cite.className.match(/qa-n-(\\d+)/) || [])[1];
-    var answer = cite.closest(".qa-answer");
-    var source = answer && n && answer.querySelector("details.qa-citation.qa-n-" + n);
-    if (source) { source.open = true; source.scrollIntoView({block: "nearest"}); flash(source); }
-    return;
-  }
-  var go = event.target.closest && event.target.closest(".qa-goto");
-  if (go) {
-    event.preventDefault();
-    var place = (go.className.match(/qa-at-[0-9a-f]+-\\d+/) || [])[0];
-    var box = document.getElementById("qa-article-box");
-    var toggle = box && box.querySelector("button");
-    var row = function () { return place && document.querySelector(".qa-art-row." + place); };
-    if (!row() && toggle) { toggle.click(); }
-    whenThere(row, function (r) {
-      var before = document.querySelectorAll(".qa-art-row[aria-current]");
-      before.forEach(function (e) { e.removeAttribute("aria-current"); });
-      r.setAttribute("aria-current", "location");  // stays: the passage the reader was sent to
-      r.scrollIntoView({block: "center"});
-      flash(r);
-    });
-  }
-});
-// Call `then` with find()'s element as soon as it is on the page (the article view renders on demand).
-function whenThere(find, then) {
-  var el = find();
-  if (el) { then(el); return; }
-  var watch = new MutationObserver(function () {
-    var found = find();
-    if (found) { watch.disconnect(); then(found); }
-  });
-  watch.observe(document.body, {childList: true, subtree: true});
-  setTimeout(function () { watch.disconnect(); }, 60000);  // the passage never came: stop watching
-}
-function flash(el) {
-  el.classList.add("qa-flash");
-  setTimeout(function () { el.classList.remove("qa-flash"); }, 2000);
-}
-</script>
-"""
+def _picker_info(total: int) -> str:
+    if total > PICKER_MAX_CHOICES:
+        return (
+            f"{total:,} articles: the list holds {PICKER_MAX_CHOICES:,} of them by title; find others with"
+            " the search above · ابحث عن غيرها في الأعلى"
+        )
+    return "Type to search by title · اكتب للبحث بالعنوان"
 
 
 def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
-    """Build (not launch) the chat app around `bot`."""
+    """Build (not launch) the chat app around `bot`.
+
+    Raises:
+        ConfigError: an examples file in `prompts/` is missing or invalid.
+    """
     import gradio as gr
 
-    def on_submit(question: str, chat: ChatHistory, history: ChatHistory) -> Iterator[tuple[Any, Any, Any, Any]]:
-        for text, shown, new_history in respond_streaming(bot, question, chat, history):
+    examples = example_questions(getattr(getattr(bot, "settings", None), "prompts_dir", None))
+
+    def on_submit(
+        question: str, chat: ChatHistory, history: ChatHistory, article: str | None
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        for text, shown, new_history in respond_streaming(bot, question, chat, history, article):
             done = new_history is not history
             yield text, shown, shown if done else chat, new_history
 
@@ -389,13 +287,46 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
             feedback.record(bool(data.liked), str(asked.get("content", "")), turn.get("answer", {}))
             gr.Info("Thanks for the feedback · شكرًا على رأيك")
 
+    def on_load(current: str | None) -> tuple[Any, Any]:
+        """The articles as they are now: a refresh since the app was built shows up on the next page load."""
+        reload = getattr(bot, "reload_if_changed", None)
+        if reload is not None:
+            reload()
+        articles = _articles(bot)
+        chosen = current if current in articles else ALL_ARTICLES  # an article removed since: back to all
+        picker = gr.update(
+            choices=article_choices(articles, keep=chosen), value=chosen, info=_picker_info(len(articles))
+        )
+        return picker, gr.update(visible=len(articles) > PICKER_MAX_CHOICES)
+
+    def on_find(current: str | None, query: str | None) -> Any:
+        """Past `PICKER_MAX_CHOICES` the browser holds part of the list: search every title and id here."""
+        return gr.update(choices=article_choices(_articles(bot), query or "", keep=current))
+
     # gradio finds the LikeData parameter by its annotation object; this module's annotations are strings.
     on_like.__annotations__["data"] = gr.LikeData
 
     chunks: Sequence[Chunk] = getattr(getattr(bot, "retriever", None), "chunks", [])
+    articles = _articles(bot)
     app = gr.Blocks(title=TITLE, analytics_enabled=False)
     with app:
         gr.HTML(_HEADER)
+        find = gr.Textbox(
+            label="Find an article · ابحث عن مقال",
+            placeholder="Words of a title, or an id · كلمات من العنوان أو المعرّف",
+            visible=len(articles) > PICKER_MAX_CHOICES,
+            lines=1,
+            max_lines=1,
+            elem_id="qa-find",
+        )
+        picker = gr.Dropdown(
+            choices=article_choices(articles),
+            value=ALL_ARTICLES,
+            label="Article · المقال",
+            info=_picker_info(len(articles)),
+            filterable=True,
+            elem_id="qa-article",
+        )
         chatbot = gr.Chatbot(
             label=TITLE,
             height=520,
@@ -420,17 +351,30 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
             )
             send = gr.Button("Send · أرسل", variant="primary", scale=1)
             reset = gr.Button("Clear · امسح", scale=1)
-        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples · أمثلة", cache_examples=False)
+        if examples:
+            gr.Examples(
+                examples=[[q] for q in examples],
+                inputs=[question],
+                label="Examples · أمثلة",
+                cache_examples=False,
+                elem_id="qa-examples",
+            )
         if 0 < len(chunks) <= ARTICLE_VIEW_MAX_PASSAGES:
             with gr.Accordion("The article · المقال", open=False, elem_id="qa-article-box"):
                 gr.HTML(render_article(chunks))
 
-        inputs = [question, chat_state, history_state]
+        inputs = [question, chat_state, history_state, picker]
         outputs = [question, chatbot, chat_state, history_state]
         question.submit(on_submit, inputs, outputs)
         send.click(on_submit, inputs, outputs)
         reset.click(clear, None, outputs, queue=False)
         chatbot.clear(clear, None, outputs, queue=False)
+        # Past the cap, a search box above the picker narrows its list on the server. (Searching from the
+        # picker's own key-ups does not work: gradio re-renders an open, filtered list with stale indices
+        # when its choices change under it.)
+        find.input(on_find, [picker, find], [picker], queue=False, show_progress="hidden", trigger_mode="always_last")
+        find.submit(on_find, [picker, find], [picker], queue=False, show_progress="hidden")
+        app.load(on_load, [picker], [picker, find], queue=False, show_progress="hidden")
         if feedback is not None:
             chatbot.like(on_like, [history_state], None)
     return app

@@ -184,7 +184,9 @@ def test_widget_answers_with_citations_in_both_languages_on_a_hostile_page(page,
     assert expected.translation
     expect(card.locator(".translation")).to_contain_text(expected.translation)
     assert _style(card.locator(".translation"), "direction") == "ltr"
-    expect(card).to_contain_text(expected.source)
+    head = card.locator(".card-head")  # for readers: title · section (· date); the path stays in the JSON
+    expect(head).to_contain_text(f"{expected.title} · {expected.section}")
+    expect(head).not_to_contain_text(expected.source)
     cite.click()  # the same marker hides it again
     expect(answer.locator(".card")).to_have_count(0)
 
@@ -367,6 +369,8 @@ def test_server_text_is_never_parsed_as_markup_and_errors_are_shown(page, api_ur
                 "score": 0.9,
                 "section": "<b>قسم</b>",
                 "article_id": "x",
+                "title": evil,
+                "url": "javascript:window.__pwned=3",
                 "highlights": [[103, 140]],
             }
         ],
@@ -395,7 +399,9 @@ def test_server_text_is_never_parsed_as_markup_and_errors_are_shown(page, api_ur
     passage = answer["citations"][0]["passage"]  # type: ignore[index]
     expect(bot_msg.locator(".passage mark")).to_have_text(passage[3:40])  # highlight 103-140, passage at 100
     expect(bot_msg.locator(".passage")).to_have_text(passage)
-    expect(bot_msg.locator(".card")).to_contain_text(f"seeds/{evil}.txt")
+    expect(bot_msg.locator(".card-head")).to_have_text(f"Source [1]: {evil} · <b>قسم</b>")  # title · section
+    expect(bot_msg.locator(".card")).not_to_contain_text("seeds/")
+    expect(bot_msg.locator(".source-url")).to_have_count(0)  # a javascript: URL is never a link
     expect(bot_msg.locator(".card")).to_contain_text("<b>قسم</b>")
     for status_text in (
         "This site is not allowed to use this chat",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import REPO
 from qa_bot import ui
-from qa_bot.errors import InputError, QaBotError
+from qa_bot.config import Settings
+from qa_bot.errors import ConfigError, InputError, QaBotError
 from qa_bot.types import Answer, Citation
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -42,9 +46,11 @@ class FakeBot:
         self.answers = list(answers or [EN_ANSWER, AR_ANSWER])
         self.error = error
         self.calls: list[tuple[str, list[dict[str, Any]]]] = []
+        self.articles: list[list[str] | None] = []
 
-    def ask(self, question: str, history: list[dict[str, str]]) -> Answer:
+    def ask(self, question: str, history: list[dict[str, str]], articles: list[str] | None = None) -> Answer:
         self.calls.append((question, list(history)))
+        self.articles.append(articles)
         if self.error is not None:
             raise self.error
         return self.answers[min(len(self.calls) - 1, len(self.answers) - 1)]
@@ -66,7 +72,10 @@ def test_direction_per_message() -> None:
 def test_citation_has_details_mark_and_translation() -> None:
     markup = ui.render_answer(EN_ANSWER, "Sources")
     assert "<details" in markup and "<summary" in markup
-    assert "[1] seeds/x.txt · <bdi>Moscow talks</bdi> · 100–166" in markup  # section isolated for bidi
+    # for readers: the article and section, each isolated for bidi; no file path, no offsets
+    assert '<summary dir="ltr">[1] <bdi class="qa-src-title" dir="ltr" lang="en">x</bdi> · ' in markup
+    assert '<bdi class="qa-src-section" dir="ltr" lang="en">Moscow talks</bdi></summary>' in markup
+    assert "seeds/x.txt" not in markup and "100–166" not in markup
     assert f"<mark>{QUOTED}</mark>" in markup
     assert "قال كيري إن الجدول الزمني مهم. " in markup  # unquoted sentence present, outside <mark>
     assert re.search(r'class="qa-passage" dir="rtl"', markup)
@@ -108,14 +117,15 @@ def test_respond_appends_and_passes_plain_history() -> None:
     assert text == ""
     assert len(chat) == 2 and "<details" in chat[1]["content"]
     assert history == [
-        {"role": "user", "content": "What did Kerry say about a new constitution?"},
-        {"role": "assistant", "content": EN_ANSWER.text, "answer": EN_ANSWER.to_dict()},
+        {"role": "user", "content": "What did Kerry say about a new constitution?", "article": ""},
+        {"role": "assistant", "content": EN_ANSWER.text, "answer": EN_ANSWER.to_dict(), "article": ""},
     ]
     text, chat, history = ui.respond(bot, "ماذا قال كيري عن الجدول الزمني؟", chat, history)
     assert len(chat) == 4 and len(history) == 4
     question, passed = bot.calls[1]
     assert question == "ماذا قال كيري عن الجدول الزمني؟"
     assert passed == [{"role": m["role"], "content": m["content"]} for m in history[:2]]  # text only
+    assert bot.articles == [None, None]  # "All articles": no filter
     assert all("<" not in m["content"] for m in passed)
     assert outer_dir(chat[2]["content"]) == "rtl" and outer_dir(chat[3]["content"]) == "rtl"
 
@@ -213,7 +223,7 @@ def test_generated_answer_marks_unsupported_claims_and_shows_the_query() -> None
 
 def test_streaming_shows_the_text_as_it_arrives_then_the_full_answer() -> None:
     class StreamingBot(FakeBot):
-        def stream(self, question, history):
+        def stream(self, question, history, articles=None):
             yield "citations", [c.to_dict() for c in EN_ANSWER.citations]
             yield "delta", "Kerry said "
             yield "delta", "the timetable matters. [1]"
@@ -224,3 +234,117 @@ def test_streaming_shows_the_text_as_it_arrives_then_the_full_answer() -> None:
     assert "Kerry said " in texts[0] and "<details" not in texts[0]  # partial text first, no sources yet
     final_text, chat, history = updates[-1]
     assert final_text == "" and "<details" in chat[1]["content"] and history[1]["answer"] == EN_ANSWER.to_dict()
+
+
+ARTICLES = {
+    "000_seed": "أعلنت الولايات المتحدة وروسيا أنهما اتفقتا",
+    "news-harbour": "New harbour bridge opens in Tunis",
+    "news-harbour-2": "New harbour bridge opens in Tunis",
+    "news-olive": "موسم الزيتون",
+    "news-élan": "Élan in Sfax",
+}
+
+
+def dated(**changes: Any) -> Citation:
+    base = citation(translation=None)
+    fields = {"title": "موسم الزيتون", "section": "الإنتاج", "date": "2016-03-25", "article_id": "news-olive"}
+    return dataclasses.replace(base, **{**fields, **changes})
+
+
+def test_source_label_is_title_section_date_for_readers() -> None:
+    label = ui.source_label(dated())
+    assert label == (
+        '<bdi class="qa-src-title" dir="rtl" lang="ar">موسم الزيتون</bdi> · '
+        '<bdi class="qa-src-section" dir="rtl" lang="ar">الإنتاج</bdi> · '
+        '<bdi class="qa-src-date" dir="ltr" lang="en">2016-03-25</bdi>'
+    )
+    markup = ui.render_citation(dated())
+    assert '<summary dir="rtl">[1] <bdi class="qa-src-title"' in markup  # an Arabic title reads right to left
+    assert "seeds/" not in markup and "100–" not in markup and "–1" not in markup
+
+
+@pytest.mark.parametrize(
+    ("changes", "texts"),
+    [
+        ({"section": None}, ["موسم الزيتون", "2016-03-25"]),
+        ({"date": None, "section": "  "}, ["موسم الزيتون"]),
+        ({"title": "", "date": None}, ["news-olive", "الإنتاج"]),  # no title: the id, never the path
+        ({"title": "Harbour", "section": None, "date": None}, ["Harbour"]),
+    ],
+)
+def test_source_label_skips_missing_parts(changes: dict[str, Any], texts: list[str]) -> None:
+    label = ui.source_label(dated(**changes))
+    assert re.findall(r">([^<]*)</bdi>", label) == texts
+    assert label.count(" · ") == len(texts) - 1
+
+
+def test_source_label_escapes_and_links_only_web_urls() -> None:
+    markup = ui.render_citation(dated(title=XSS, section=XSS, date=XSS, url="https://example.com/a?b=1&c=2"))
+    assert "<img" not in markup and markup.count("&lt;img src=x") == 3
+    assert '<a class="qa-url" href="https://example.com/a?b=1&amp;c=2" rel="noopener noreferrer">' in markup
+    for bad in ("javascript:alert(1)", 'https://x.example/"onmouseover=alert(1)', "data:text/html,x"):
+        assert "qa-url" not in ui.render_citation(dated(url=bad))
+
+
+def test_article_choices_all_first_then_by_title_with_ids() -> None:
+    choices = ui.article_choices(ARTICLES)
+    assert choices[0] == ("All articles · كل المقالات", "")
+    ids = [value for _, value in choices[1:]]
+    assert ids == ["news-élan", "news-harbour", "news-harbour-2", "000_seed", "news-olive"]
+    labels = dict((value, label) for label, value in choices)
+    assert labels["news-harbour"] != labels["news-harbour-2"]  # a repeated title told apart by its id
+    assert labels["news-olive"] == "\u2068موسم الزيتون\u2069 · news-olive"
+
+
+def test_article_choices_search_and_cap() -> None:
+    assert [v for _, v in ui.article_choices(ARTICLES, "HARBOUR")] == ["", "news-harbour", "news-harbour-2"]
+    assert [v for _, v in ui.article_choices(ARTICLES, "الزيتون")] == ["", "news-olive"]
+    assert [v for _, v in ui.article_choices(ARTICLES, "مُوسم")] == ["", "news-olive"]  # diacritics ignored
+    assert [v for _, v in ui.article_choices(ARTICLES, "olive")] == ["", "news-olive"]  # ids too
+    assert [v for _, v in ui.article_choices(ARTICLES, "elan")] == ["", "news-élan"]  # accents ignored
+    assert [v for _, v in ui.article_choices(ARTICLES, limit=2)] == ["", "news-élan", "news-harbour"]
+    kept = ui.article_choices(ARTICLES, "harbour", limit=1, keep="news-olive")
+    assert [v for _, v in kept] == ["", "news-olive", "news-harbour"]  # the current choice never drops out
+
+
+def test_the_chosen_article_filters_and_switching_starts_a_new_conversation() -> None:
+    bot = FakeBot()
+    bot.retriever = type("R", (), {"articles": lambda self: ARTICLES})()  # type: ignore[attr-defined]
+    _, chat, history = ui.respond(bot, "How long is the bridge?", [], [], "news-harbour")
+    _, chat, history = ui.respond(bot, "And when did it open?", chat, history, "news-harbour")
+    assert bot.articles == [["news-harbour"], ["news-harbour"]]
+    assert len(bot.calls[1][1]) == 2  # the follow-up is asked with the turn about the same article
+    assert "qa-switch" not in chat[0]["content"] + chat[2]["content"]
+    _, chat, history = ui.respond(bot, "And the olive oil?", chat, history, "news-olive")
+    assert bot.articles[-1] == ["news-olive"] and bot.calls[-1][1] == []  # nothing from the bridge
+    assert "New conversation · محادثة جديدة: <bdi>موسم الزيتون</bdi>" in chat[4]["content"]
+    _, chat, history = ui.respond(bot, "What else?", chat, history, None)  # cleared picker = all articles
+    assert bot.articles[-1] is None and bot.calls[-1][1] == []
+    assert "كل المقالات" in chat[6]["content"]
+    assert len(chat) == len(history) == 8  # still aligned, for feedback by message index
+
+
+def test_create_app_has_the_picker_and_the_examples_from_prompts(tmp_path: Path) -> None:
+    (tmp_path / "examples.en.txt").write_text("# mine\nHow long is the bridge?\n", encoding="utf-8")
+    (tmp_path / "examples.ar.txt").write_text("كم طول الجسر؟\n", encoding="utf-8")
+    (tmp_path / "extractive.en.toml").write_text((REPO / "prompts" / "extractive.en.toml").read_text())
+    bot = FakeBot()
+    bot.settings = Settings(prompts_dir=tmp_path)  # type: ignore[attr-defined]
+    bot.retriever = type("R", (), {"articles": lambda self: ARTICLES, "chunks": []})()  # type: ignore[attr-defined]
+    config = ui.create_app(bot).get_config_file()
+    props = [c.get("props", {}) for c in config["components"]]
+    picker = next(p for p in props if p.get("elem_id") == "qa-article")
+    assert picker["value"] == "" and tuple(picker["choices"][0]) == ("All articles · كل المقالات", "")
+    assert len(picker["choices"]) == 1 + len(ARTICLES) and picker["filterable"] is True
+    find = next(p for p in props if p.get("elem_id") == "qa-find")
+    assert find["visible"] is False  # the server-side search box is only for archives past the cap
+    examples = next(p for p in props if p.get("elem_id") == "qa-examples")
+    assert "How long is the bridge?" in str(examples) and "كم طول الجسر؟" in str(examples)
+    assert "Kerry" not in str(examples)
+
+
+def test_create_app_refuses_a_missing_examples_file(tmp_path: Path) -> None:
+    bot = FakeBot()
+    bot.settings = Settings(prompts_dir=tmp_path)  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="Missing examples file"):
+        ui.create_app(bot)

@@ -46,6 +46,7 @@
       source: "Source",
       translation: "English translation",
       showSource: "Show source",
+      original: "Original article",
       forbidden:
         "This site is not allowed to use this chat (ask the site owner to add it to QA_BOT_ALLOWED_ORIGINS).",
       tooMany: function (s) { return "Too many questions, retry in " + s + " s."; },
@@ -66,6 +67,7 @@
       source: "المصدر",
       translation: "الترجمة الإنجليزية",
       showSource: "اعرض المصدر",
+      original: "المقال الأصلي",
       forbidden:
         "هذا الموقع غير مسموح له باستخدام هذه المحادثة (اطلب من مالك الموقع إضافته إلى QA_BOT_ALLOWED_ORIGINS).",
       tooMany: function (s) { return "أسئلة كثيرة جدًا، أعد المحاولة بعد " + s + " ث."; },
@@ -129,6 +131,7 @@
     ".passage mark{background:#fde68a;color:inherit;border-radius:3px;padding:0 2px;}",
     ".translation{margin:0;color:#424a53;}",
     ".translation-label{display:block;font-size:12px;color:#57606a;font-weight:600;}",
+    ".source-url{display:inline-block;margin-top:4px;font-size:12px;color:#0969da;}",
     ".composer{display:flex;gap:8px;padding:10px;border-top:1px solid #d0d7de;background:#fff;}",
     "textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:9px 10px;border:1px solid #8c959f;",
     "border-radius:8px;background:#fff;unicode-bidi:plaintext;text-align:start;line-height:1.4;}",
@@ -315,11 +318,18 @@
     card.lang = LANG;
     var headLine = el("p", "card-head");
     headLine.appendChild(document.createTextNode(T.source + " [" + c.n + "]: "));
-    if (c.section) {
-      headLine.appendChild(el("bdi", null, c.section));
-      headLine.appendChild(document.createTextNode(" · "));
-    }
-    headLine.appendChild(el("bdi", "source-name", c.source));
+    // For readers: the article's title (or id), section and date. The file path and offsets stay in the JSON.
+    var parts = [
+      ["source-title", c.title || c.article_id],
+      ["source-section", c.section],
+      ["source-date", c.date]
+    ].filter(function (part) { return typeof part[1] === "string" && part[1].trim(); });
+    parts.forEach(function (part, i) {
+      if (i) headLine.appendChild(document.createTextNode(" · "));
+      var name = el("bdi", part[0], part[1].trim());
+      name.dir = part[0] === "source-date" ? "ltr" : "auto";
+      headLine.appendChild(name);
+    });
     card.appendChild(headLine);
     var passage = highlighted(String(c.passage || ""), Number(c.start) || 0, c.highlights);
     passage.lang = "ar";
@@ -330,6 +340,13 @@
       tr.dir = "ltr";
       tr.lang = "en";
       card.appendChild(tr);
+    }
+    if (typeof c.url === "string" && /^https?:\/\/[^\s"'<>]+$/i.test(c.url.trim())) {
+      var link = el("a", "source-url", T.original);
+      link.href = c.url.trim();
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      card.appendChild(link);
     }
     return card;
   }
