@@ -15,7 +15,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Literal
 
-from .text import light_stem_ar, normalise, tokens
+from .text import is_stopword, light_stem_ar, normalise, tokens
 
 Kind = Literal["number", "date", "name"]
 
@@ -284,7 +284,7 @@ def _names(text: str, ws: list[Word], taken: set[int]) -> list[Fact]:
     for i, w in enumerate(ws):
         if w.arabic:
             close()
-            if i not in taken and _is_arabic_name(ws, i) and tokens(w.surface):
+            if i not in taken and _is_arabic_name(ws, i) and not is_stopword(w.surface):
                 out.append(Fact("name", w.surface, skeleton(w.surface), i))
             continue
         first = i == 0 or _sentence_start(text, ws[i - 1], w)
@@ -426,7 +426,8 @@ def content_stems(text: str) -> list[str]:
 def stem(word: Word) -> str:
     """The search stem of one word."""
     if word.arabic:
-        return light_stem_ar(word.key)
+        stemmed = light_stem_ar(word.key)
+        return stemmed if len(stemmed) >= 3 else word.key  # "فيينا" is not "في"
     found = tokens(word.surface, drop_stopwords=False)
     return found[0] if found else word.key
 

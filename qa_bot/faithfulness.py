@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from .errors import InputError
-from .verify import Evidence, check_claim, support_score
+from .verify import Evidence, check_claim, nearest_by, support_score
 
 FORMAT = "qa-bot-faithfulness"
 
@@ -48,8 +48,29 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def run(data: dict[str, Any], embeddings: Embeddings, only: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+class _Cached(Embeddings):
+    """Embeds each distinct text once: a source is shared by many claims."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+        self.seen: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.seen]
+        if missing:
+            self.seen.update(zip(missing, self.inner.embed_documents(missing), strict=True))
+        return [self.seen[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def run(
+    data: dict[str, Any], embeddings: Embeddings, only: Callable[[dict[str, Any]], bool] | None = None
+) -> dict[str, Any]:
     """Check every claim; figures per split × language × kind, and each verdict."""
+    embeddings = _Cached(embeddings)
+    nearest = nearest_by(embeddings)
     tally: dict[tuple[str, str, str], list[int]] = {}
     details = []
     for c in data["claims"]:
@@ -58,7 +79,7 @@ def run(data: dict[str, Any], embeddings: Embeddings, only: Callable[[dict[str, 
         src = data["sources"][c["source"]]
         evidence = [Evidence(1, src["text"], src.get("translation"))]
         support = support_score(c["claim"], evidence[0].texts, embeddings)
-        verdict = check_claim(c["claim"], evidence, support)
+        verdict = check_claim(c["claim"], evidence, support, nearest=nearest)
         right = verdict.supported != c["altered"]
         kind = c.get("kind", "altered" if c["altered"] else "faithful")
         kind = "negation" if kind.startswith("negation") else kind

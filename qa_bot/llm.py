@@ -27,7 +27,7 @@ from .prompts import load_prompt
 from .retrieve import Candidate, HybridRetriever
 from .text import detect_language, normalise, sentence_spans
 from .types import Answer, Citation, Claim, Language, Message
-from .verify import Evidence, Verdict, check_claim, support_score
+from .verify import Evidence, Verdict, check_claim, nearest_by, support_score
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ class LlmAnswerer:
             return Verdict(False, 0.0, f"written in {LANGUAGE_NAMES[written]}, not {LANGUAGE_NAMES[language]}")
         evidence = [Evidence(n, c.chunk.text, c.chunk.translation) for n, c in zip(numbers, cited, strict=True)]
         support = max((self.support(sentence, c) for c in cited), default=0.0)
-        return check_claim(sentence, evidence, support)
+        return check_claim(sentence, evidence, support, nearest=nearest_by(self.retriever.embeddings))
 
     def support(self, sentence: str, source: Candidate) -> float:
         """How well a passage (original and translation) supports a sentence: word overlap and meaning."""

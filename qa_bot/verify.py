@@ -9,7 +9,7 @@ embedding similarity) to reach `SUPPORTED`. An unsupported verdict always names 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 import re
@@ -31,7 +31,7 @@ from .facts import (
     skeletons_match,
     stem,
 )
-from .text import detect_language, sentence_spans, synonym_lexicon, tokens
+from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
 
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")
 SUPPORTED = 0.45  # similarity score a claim needs besides its facts (overlap and embedding similarity)
@@ -96,7 +96,7 @@ def _pool(sources: Sequence[Evidence]) -> _Pool:
                     pool.keys.update(variants)
                     pool.stems.update(stem(Word(v, 0, v, True)) for v in variants)
                     pool.cores.update(_core(v) for v in variants)
-                    if len(w.key) >= 3 and tokens(w.surface):
+                    if len(w.key) >= 3 and not is_stopword(w.surface):
                         pool.arabic_skeletons.update(skeleton(v) for v in variants)
                 else:
                     pool.keys.add(_bare(w.key))
@@ -116,8 +116,21 @@ def _bare(key: str) -> str:
     return key.split("'")[0].split("’")[0].removeprefix("al-")
 
 
-def check_claim(claim: str, sources: Sequence[Evidence], support: float, threshold: float = SUPPORTED) -> Verdict:
+Nearest = Callable[[str, Sequence[str]], int]
+
+
+def check_claim(
+    claim: str,
+    sources: Sequence[Evidence],
+    support: float,
+    threshold: float = SUPPORTED,
+    nearest: Nearest | None = None,
+) -> Verdict:
     """The verdict on one claim against the sources it cites (none: "no citation").
+
+    `nearest(claim, sentences)` picks the sentence a claim restates when they share no script (an
+    English claim over an Arabic passage without translation), to compare their polarity;
+    `nearest_by(embeddings)` makes one. Without it the whole passage is compared.
 
     Example: `check_claim("Kerry wants a constitution by June", [Evidence(1, passage, translation)], 0.8)`
     → `Verdict(False, 0.8, "date 'June' not in source [1]")`.
@@ -131,7 +144,7 @@ def check_claim(claim: str, sources: Sequence[Evidence], support: float, thresho
     reason = (
         _missing_facts(claimed, pool, cross)
         or _missing_names(claim, claimed, pool, arabic, cross)
-        or _polarity(claim, claimed, pool, arabic, cross)
+        or _polarity(claim, pool, arabic, cross, nearest)
         or _swapped(claim, claimed, pool, arabic, cross)
     )
     if cross:
@@ -172,8 +185,8 @@ def _arabic_found(w: Word, pool: _Pool) -> bool:
     variants = arabic_variants(w.key)
     if any(v in pool.keys for v in variants):
         return True
-    stems = {stem(Word(v, 0, v, True)) for v in variants}
-    if stems & pool.stems or {_core(v) for v in variants} & pool.cores:
+    stems = {s for v in variants if len(s := stem(Word(v, 0, v, True))) >= 3}
+    if stems & pool.stems or ({_core(v) for v in variants} - {""}) & pool.cores:
         return True
     lexicon = synonym_lexicon()
     if any(lexicon.get(s, frozenset()) & pool.stems for s in stems):
@@ -192,7 +205,7 @@ def _missing_names(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross:
     taken = {f.position for f in claimed.numbers + claimed.dates}
     ws = list(claimed.words)
     for i, w in enumerate(ws):
-        if not w.arabic or i in taken or not tokens(w.surface):
+        if not w.arabic or i in taken or is_stopword(w.surface):
             continue
         if (_name_like(ws, i) or any(f.position == i for f in claimed.names)) and not _arabic_found(w, pool):
             return f"name '{w.surface}' not in source {pool.label}"
@@ -209,7 +222,7 @@ def _core(key: str) -> str:
         if len(core) > 3 and core.endswith(end):
             core = core[: -len(end)]
             break
-    return core
+    return core if len(core) >= 3 else ""
 
 
 def _name_like(ws: Sequence[Word], i: int) -> bool:
@@ -260,8 +273,8 @@ def _swapped(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool)
     if best is None or best[1] < 0.5:
         return None
     source = _facts(best[0])
-    a = [w for w in source.words if tokens(w.surface)]
-    b = [w for w in claimed.words if tokens(w.surface)]
+    a = [w for w in source.words if not is_stopword(w.surface)]
+    b = [w for w in claimed.words if not is_stopword(w.surface)]
     matcher = SequenceMatcher(None, [stem(w) for w in a], [stem(w) for w in b], autojunk=False)
     claim_stems = {stem(w) for w in b}
     source_stems = {stem(w) for w in a}
@@ -273,18 +286,18 @@ def _swapped(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool)
         kinds = _kinds(old, source) & _kinds(new, claimed)
         if "number" in kinds or "date" in kinds:
             return f"'{new_text}' where source {pool.label} has '{old_text}'"
+        if arabic and len(old) <= 2 and len(new) <= 2 and best[1] >= 0.6:
+            # Arabic writes no capitals: in a restated sentence, a word put in the place of another
+            # that neither the source nor the synonym list has is read as a changed fact
+            novel = [w for w in new if not _arabic_found(w, pool)]
+            if novel and not any(_same_name(x, y) for x in old for y in novel):
+                return f"'{novel[0].surface}' where source {pool.label} has '{old_text}'"
         gone = [w for w in old if stem(w) not in claim_stems]
         came = [w for w in new if stem(w) not in source_stems]
         if not gone or not came or any(_same_name(x, y) for x in gone for y in came):
             continue
         if _is_name(gone, source) or _is_name(came, claimed):
             return f"name '{new_text}' where source {pool.label} has '{old_text}'"
-        if arabic and len(gone) <= 2 and len(came) <= 2 and best[1] >= 0.6:
-            # Arabic writes no capitals: in a restated sentence, a word put in the place of another
-            # that neither the source nor the synonym list has is read as a changed fact
-            novel = [w for w in came if not _arabic_found(w, pool)]
-            if novel:
-                return f"'{novel[0].surface}' where source {pool.label} has '{old_text}'"
     return None
 
 
@@ -309,12 +322,21 @@ def _same_name(x: Word, y: Word) -> bool:
     return sx == sy or sy in lexicon.get(sx, frozenset()) or skeletons_match(skeleton(x.surface), skeleton(y.surface))
 
 
-def _polarity(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool) -> str | None:
+def _polarity(claim: str, pool: _Pool, arabic: bool, cross: bool, nearest: Nearest | None) -> str | None:
     """Negation added or dropped relative to the source sentence the claim restates."""
     mine = negations(claim, strong=cross)
     if cross:
-        theirs = [c for s, _ in pool.sentences for c in negations(s)]
-        if mine and not theirs:
+        sentences = [s for s, _ in pool.sentences]
+        if nearest is not None and sentences:
+            best = sentences[nearest(claim, sentences)]
+            theirs = negations(best)
+            if mine and not theirs:
+                return f"negation '{mine[0][1]}' not in source {pool.label}"
+            strong = negations(best, strong=True)
+            if strong and not negations(claim):
+                return f"source {pool.label} says '{strong[0][1]}' ({_quote(best, strong[0][0])}); the claim drops the negation"
+            return None
+        if mine and not any(negations(s) for s in sentences):
             return f"negation '{mine[0][1]}' not in source {pool.label}"
         return None
     best = _best(claim, pool, arabic)
@@ -326,7 +348,7 @@ def _polarity(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool
     if mine and not theirs:
         return f"negation '{mine[0][1]}' not in source {pool.label}"
     if theirs and not mine:
-        wanted = set(tokens(claim))
+        wanted = {_match_key(w) for w in _facts(claim).words}
         for i, cue in theirs:
             after = _scope(best[0], i)
             if after and len(after & wanted) * 2 >= len(after):
@@ -336,13 +358,29 @@ def _polarity(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool
 
 def _scope(sentence: str, i: int, width: int = 3) -> set[str]:
     ws = [w for w in _facts(sentence.replace("n't", " n't")).words]
-    following = [w for w in ws[i + 1 :] if tokens(w.surface)][:width]
-    return {stem(w) for w in following}
+    following = [w for w in ws[i + 1 :] if not is_stopword(w.surface)][:width]
+    return {_match_key(w) for w in following}
+
+
+def _match_key(w: Word) -> str:
+    """A word's key for comparing a claim with its source: Arabic verb forms folded ("توصلتا" and
+    "تتوصلا" agree), English stemmed."""
+    return (_core(w.key) or stem(w)) if w.arabic else stem(w)
 
 
 def _quote(sentence: str, i: int) -> str:
     ws = _facts(sentence.replace("n't", " n't")).words
     return " ".join(w.surface for w in ws[i : i + 4]) + " …"
+
+
+def nearest_by(embeddings: Embeddings) -> Nearest:
+    """A `nearest` for `check_claim`: the sentence most similar in meaning, in any language."""
+
+    def nearest(claim: str, sentences: Sequence[str]) -> int:
+        vectors = np.asarray(embeddings.embed_documents([claim, *sentences]), dtype=np.float32)
+        return int(np.argmax(vectors[1:] @ vectors[0]))
+
+    return nearest
 
 
 def support_score(sentence: str, texts: Sequence[str], embeddings: Embeddings) -> float:
@@ -365,4 +403,4 @@ def support_score(sentence: str, texts: Sequence[str], embeddings: Embeddings) -
     return best
 
 
-__all__ = ["SUPPORTED", "Evidence", "Fact", "Verdict", "check_claim", "support_score"]
+__all__ = ["SUPPORTED", "Evidence", "Fact", "Verdict", "check_claim", "nearest_by", "support_score"]
