@@ -68,7 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         help='read {"question": ..., "history": [...]} per line from stdin, write one JSON answer per line',
     )
 
-    ev = sub.add_parser("eval", parents=[common], help="evaluate on a question file (format of eval/dev.json)")
+    ev = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="evaluate on a question file (format of eval/dev.json) or a faithfulness set (eval/faithfulness.json)",
+    )
     ev.add_argument("file", type=Path)
     ev.add_argument("--json", action="store_true", help="print figures and per-question details as JSON")
 
@@ -224,7 +228,10 @@ def _render(answer: Answer, bot: Any) -> str:
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from .evaluate import format_figures, load_eval, run_eval
+    from .faithfulness import is_faithfulness
 
+    if is_faithfulness(args.file):
+        return _eval_faithfulness(settings, args)
     data = load_eval(args.file)
     bot = _bot(settings)
     result = run_eval(data, lambda q, h: bot.ask(q, h))
@@ -232,6 +239,20 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(format_figures(result["figures"]) + "\n")
+    return 0
+
+
+def _eval_faithfulness(settings: Settings, args: argparse.Namespace) -> int:
+    """Claims caught / kept per kind and language (no index needed: each claim carries its source)."""
+    from . import faithfulness
+    from .models import make_embeddings
+
+    data = faithfulness.load(args.file)
+    result = faithfulness.run(data, make_embeddings(settings))
+    if args.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(faithfulness.format_figures(result["figures"]) + "\n")
     return 0
 
 

@@ -19,7 +19,9 @@ from .text import is_stopword, light_stem_ar, normalise, tokens
 
 Kind = Literal["number", "date", "name"]
 
-_WORD = re.compile(r"\d+(?:[.,٫]\d+)*|[A-Za-z\u00C0-\u024F]+(?:['’-][A-Za-z\u00C0-\u024F]+)*|[\u0621-\u064a\u0671-\u06d3]+")
+_WORD = re.compile(
+    r"\d+(?:[.,٫]\d+)*|[A-Za-z\u00C0-\u024F]+(?:['’-][A-Za-z\u00C0-\u024F]+)*|[\u0621-\u064a\u0671-\u06d3]+"
+)
 _ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")
 _CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
@@ -152,7 +154,7 @@ def common_english(word: str, *, strict: bool = True) -> bool:
         return False
     forms = [word, *(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end))]
     forms += [word[k:] for k in range(2, 6) if len(word) - k >= 6]  # "macro" + "economic"
-    return any(f in common for f in forms if len(f) >= 4)
+    return word in common or any(f in common for f in forms[1:] if len(f) >= 4)
 
 
 # -- extraction ----------------------------------------------------------------------------------
@@ -240,11 +242,10 @@ def _dates(text: str, ws: list[Word]) -> list[Fact]:
             if key is None:
                 continue
             surface = " ".join(w.surface for w in ws[i : i + n])
-            if not ws[i].arabic:
-                if not surface[:1].isupper():  # "may", "march" as verbs
-                    key = None
-                elif surface == "May" and not _EN_MAY.search(text[max(0, ws[i].start - 12) : ws[i].start + 8]):
-                    key = None
+            context = text[max(0, ws[i].start - 12) : ws[i].start + 8]
+            lower_case = not ws[i].arabic and not surface[:1].isupper()  # "may", "march" as verbs
+            if lower_case or (surface == "May" and not _EN_MAY.search(context)):
+                key = None
             if key is not None:
                 out.append(Fact("date", surface, key, i))
                 i += n - 1
@@ -293,6 +294,8 @@ def _names(text: str, ws: list[Word], taken: set[int]) -> list[Fact]:
         if not capital or i in taken or bare in stop or (first and common_english(bare)):
             close()
             continue
+        if run and text[ws[run[-1]].start + len(ws[run[-1]].surface) : w.start].strip():
+            close()  # "Brussels, Paris" are two names
         run.append(i)
     close()
     return out

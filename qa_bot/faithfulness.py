@@ -34,7 +34,7 @@ def is_faithfulness(path: Path) -> bool:
 def load(path: Path) -> dict[str, Any]:
     """The set, validated: every claim has text, language, kind, label and a known source."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the faithfulness set {path}: {exc}") from None
     sources = data.get("sources")

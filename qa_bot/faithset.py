@@ -55,7 +55,11 @@ def _number_swap(sentence: str, rng: random.Random, source: str, arabic: bool) -
             if value != int(value):
                 continue
             v = int(value)
-            options = [v + d for d in (1, 2, 3, 5, 10, -1, -2) if v + d > 0] if v < 1000 else [v + d for d in (-3, -1, 1, 2, 4)]
+            options = (
+                [v + d for d in (1, 2, 3, 5, 10, -1, -2) if v + d > 0]
+                if v < 1000
+                else [v + d for d in (-3, -1, 1, 2, 4)]
+            )
             options = [o for o in options if str(o) not in present]
             if options:
                 return _replace(sentence, f, str(rng.choice(options))), kind
@@ -98,9 +102,15 @@ def _name_swap(
         return None
     target = rng.choice(sorted(mine))
     at = sentence.find(target)
-    place = bool(_PLACE_PREP.search(sentence[:at])) or (arabic and sentence[max(0, at - 3) : at].endswith(("في ", "إلى ", "من ")))
+    place = bool(_PLACE_PREP.search(sentence[:at])) or (
+        arabic and sentence[max(0, at - 3) : at].endswith(("في ", "إلى ", "من "))
+    )
     text_skeletons = {skeleton(w) for w in re.findall(r"\w+", source)}
-    pool = [n for n in names if n != target and not any(skeletons_match(skeleton(p), s) for p in n.split() for s in text_skeletons)]
+    pool = [
+        n
+        for n in names
+        if n != target and not any(skeletons_match(skeleton(p), s) for p in n.split() for s in text_skeletons)
+    ]
     if not pool:
         return None
     return sentence.replace(target, rng.choice(sorted(pool)), 1), "place" if place else "name"
@@ -116,7 +126,11 @@ def _negate(sentence: str, rng: random.Random, arabic: bool) -> str | None:
         return "It is not true that " + sentence[0].lower() + sentence[1:]
     verb = re.search(r"(?:^|\s)(ي|ت)[\u0621-\u064a]{3,}", sentence)
     if verb and rng.random() < 0.5:
-        return sentence[: verb.start() + (1 if verb.group().startswith(" ") else 0)] + "لا " + sentence[verb.start() :].lstrip()
+        return (
+            sentence[: verb.start() + (1 if verb.group().startswith(" ") else 0)]
+            + "لا "
+            + sentence[verb.start() :].lstrip()
+        )
     return "ليس صحيحا أن " + sentence
 
 
@@ -155,7 +169,11 @@ def _synonyms() -> list[list[str]]:
     from importlib.resources import files
 
     lines = files("qa_bot").joinpath("synonyms.txt").read_text(encoding="utf-8").splitlines()
-    return [[w.strip() for w in ln.split(",") if w.strip() and " " not in w.strip()] for ln in lines if ln and not ln.startswith("#")]
+    return [
+        [w.strip() for w in ln.split(",") if w.strip() and " " not in w.strip()]
+        for ln in lines
+        if ln and not ln.startswith("#")
+    ]
 
 
 def _english_names(text: str) -> list[str]:
@@ -178,7 +196,10 @@ def _items(
 ) -> Iterator[dict[str, Any]]:  # fmt: skip
     arabic = detect_language(sentence) == "ar"
     text = source["text"] + " " + (source.get("translation") or "")
-    out: list[tuple[str, str]] = [(sentence, "faithful-verbatim"), (_paraphrase(sentence, rng, arabic, _SYN), "faithful-paraphrase")]
+    out: list[tuple[str, str]] = [
+        (sentence, "faithful-verbatim"),
+        (_paraphrase(sentence, rng, arabic, _SYN), "faithful-paraphrase"),
+    ]
     for made in (
         _number_swap(sentence, rng, text, arabic),
         _month_swap(sentence, rng, text),
@@ -193,6 +214,8 @@ def _items(
     if dropped:
         out.append((dropped, "negation-dropped"))
     for claim, kind in out:
+        if kind != "faithful-verbatim" and claim.strip() == sentence.strip():
+            continue  # an alteration that did not apply
         yield {**base, "source": source_id, "lang": "ar" if arabic else "en", "kind": kind,
                "altered": not kind.startswith("faithful"), "claim": claim}  # fmt: skip
 
@@ -216,11 +239,12 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
         sid = f"seed/{c.position}"
         sources[sid] = {"text": c.text, "translation": c.translation}
         base = {"origin": "seed", "article": "seed", "split": "tune", "cross": False}
-        for s in c.sentences:
-            if s.translation and len(s.translation.split()) >= 6:
-                claims += _items(rng, s.translation, sid, sources[sid], base, seed_en, _english_names(s.translation))
-            if len(s.text.split()) >= 6:
-                claims += _items(rng, s.text, sid, sources[sid], base, seed_ar, [n for n in seed_ar if n in s.text])
+        for sent in c.sentences:
+            en_text, ar_text = sent.translation, sent.text
+            if en_text and len(en_text.split()) >= 6:
+                claims += _items(rng, en_text, sid, sources[sid], base, seed_en, _english_names(en_text))
+            if len(ar_text.split()) >= 6:
+                claims += _items(rng, ar_text, sid, sources[sid], base, seed_ar, [n for n in seed_ar if n in ar_text])
     # XQuAD: the same paragraphs in Arabic and English
     ar = json.loads((public / "xquad-dev.ar.json").read_text(encoding="utf-8"))["data"]
     en = json.loads((public / "xquad-dev.en.json").read_text(encoding="utf-8"))["data"]
@@ -237,10 +261,14 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
         base = {"origin": "xquad", "article": title, "split": split}
         for s in rng.sample(_sentences(p_en), min(2, len(_sentences(p_en)))):
             cross = rng.random() < 0.5
-            claims += _items(rng, s, sid_cross if cross else sid, sources[sid], {**base, "cross": cross}, en_pool, _english_names(s))
+            claims += _items(
+                rng, s, sid_cross if cross else sid, sources[sid], {**base, "cross": cross}, en_pool, _english_names(s)
+            )
         names_here = _arabic_names(p_ar, p_en)
         for s in rng.sample(_sentences(p_ar), min(2, len(_sentences(p_ar)))):
-            claims += _items(rng, s, sid, sources[sid], {**base, "cross": False}, ar_pool, [n for n in names_here if n in s])
+            claims += _items(
+                rng, s, sid, sources[sid], {**base, "cross": False}, ar_pool, [n for n in names_here if n in s]
+            )
     # ARCD: Arabic paragraphs without translation (numbers, dates, negation; names need a parallel text)
     arcd = json.loads((public / "arcd-train.json").read_text(encoding="utf-8"))["data"]
     arcd_titles = sorted(a["title"] for a in arcd)

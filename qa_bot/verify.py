@@ -9,10 +9,10 @@ embedding similarity) to reach `SUPPORTED`. An unsupported verdict always names 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-import re
 from functools import lru_cache
 
 import numpy as np
@@ -35,6 +35,8 @@ from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon,
 
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")
 SUPPORTED = 0.45  # similarity score a claim needs besides its facts (overlap and embedding similarity)
+_DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
+_UNDONE = re.compile(r"\b(?:un|non-?)[a-z]{3,}|\b[a-z]{3,}less\b", re.I)  # "unaided", "useless": دون، غير
 CROSS_SUPPORTED = 0.2  # the same across scripts, where it is embedding similarity alone
 
 
@@ -170,12 +172,14 @@ def _latin_found(word: str, pool: _Pool, cross: bool) -> bool | None:
     if key in pool.keys or key in pool.stems or (tokens(key) and tokens(key)[0] in pool.stems):
         return True
     shape = skeleton(word)
-    if any(skeletons_match(shape, s, prefix=True) for s in pool.arabic_skeletons) or any(
-        skeletons_match(shape, s) for s in pool.latin_skeletons
-    ):
+    if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
         return True
-    if cross and common_english(key, strict=False):
-        return None  # "League", "National": translated, not transliterated
+    # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
+    shapes = {shape, skeleton(_DEMONYM.sub("", word))}
+    if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
+        return True
+    if cross and (common_english(key, strict=False) or word.isupper()):
+        return None  # "League", "National": translated, not transliterated; "ABC" is spelled out
     if len(shape) < 2:
         return None
     return False
@@ -250,14 +254,14 @@ def _foreign(surface: str) -> bool:
         return False
     inner = core[1:-1]
     return sum(c in "اوي" for c in inner) >= 2
+
+
 def _best(claim: str, pool: _Pool, arabic: bool) -> tuple[str, float] | None:
     """The cited sentence in the claim's script that shares most words with the claim."""
     wanted = set(tokens(claim))
     if not wanted:
         return None
-    scored = [
-        (len(wanted & set(tokens(s))) / len(wanted), s) for s, is_ar in pool.sentences if is_ar == arabic
-    ]
+    scored = [(len(wanted & set(tokens(s))) / len(wanted), s) for s, is_ar in pool.sentences if is_ar == arabic]
     if not scored:
         return None
     score, sentence = max(scored)
@@ -303,7 +307,7 @@ def _swapped(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool)
 
 def _kinds(segment: Sequence[Word], found: Facts) -> set[str]:
     starts = {w.start for w in segment}
-    out = set()
+    out: set[str] = set()
     for f in found.numbers + found.dates:
         if found.words[f.position].start in starts:
             out.add(f.kind)
@@ -328,13 +332,13 @@ def _polarity(claim: str, pool: _Pool, arabic: bool, cross: bool, nearest: Neare
     if cross:
         sentences = [s for s, _ in pool.sentences]
         if nearest is not None and sentences:
-            best = sentences[nearest(claim, sentences)]
-            theirs = negations(best)
-            if mine and not theirs:
+            nearest_sentence = sentences[nearest(claim, sentences)]
+            if mine and not negations(nearest_sentence):
                 return f"negation '{mine[0][1]}' not in source {pool.label}"
-            strong = negations(best, strong=True)
-            if strong and not negations(claim):
-                return f"source {pool.label} says '{strong[0][1]}' ({_quote(best, strong[0][0])}); the claim drops the negation"
+            strong = negations(nearest_sentence, strong=True)
+            if strong and not negations(claim) and not _UNDONE.search(claim):
+                said = f"'{strong[0][1]}' ({_quote(nearest_sentence, strong[0][0])})"
+                return f"source {pool.label} says {said}; the claim drops the negation"
             return None
         if mine and not any(negations(s) for s in sentences):
             return f"negation '{mine[0][1]}' not in source {pool.label}"
@@ -344,33 +348,49 @@ def _polarity(claim: str, pool: _Pool, arabic: bool, cross: bool, nearest: Neare
         if mine and not any(negations(s) for s, is_ar in pool.sentences if is_ar == arabic):
             return f"negation '{mine[0][1]}' not in source {pool.label}"
         return None
-    theirs = negations(best[0])
-    if mine and not theirs:
-        return f"negation '{mine[0][1]}' not in source {pool.label}"
-    if theirs and not mine:
-        wanted = {_match_key(w) for w in _facts(claim).words}
-        for i, cue in theirs:
-            after = _scope(best[0], i)
-            if after and len(after & wanted) * 2 >= len(after):
-                return f"source {pool.label} says '{cue}' ({_quote(best[0], i)}); the claim drops the negation"
+    source = best[0]
+    theirs = negations(source)
+    for i, cue in theirs:  # a negation of the source whose words the claim states unnegated
+        if not _negated_there(_scope(source, i), claim, mine):
+            return f"source {pool.label} says '{cue}' ({_quote(source, i)}); the claim drops the negation"
+    for j, cue in mine:  # a negation of the claim over words the source states unnegated
+        if not theirs or not _negated_there(_scope(claim, j), source, theirs):
+            return f"negation '{cue}' not in source {pool.label}"
     return None
 
 
-def _scope(sentence: str, i: int, width: int = 3) -> set[str]:
-    ws = [w for w in _facts(sentence.replace("n't", " n't")).words]
-    following = [w for w in ws[i + 1 :] if not is_stopword(w.surface)][:width]
-    return {_match_key(w) for w in following}
+def _negated_there(scope: list[frozenset[str]], text: str, cues: Sequence[tuple[int, str]]) -> bool:
+    """Whether the words after a negation (`scope`) are negated in `text` too: True when `text` does
+    not state most of them (nothing to compare) or a cue of `text` stands just before them."""
+    ws = _negation_words(text)
+    found = [k for k, w in enumerate(ws) if any(_match_keys(w) & s for s in scope)]
+    if not scope or len({s for s in scope if any(_match_keys(ws[k]) & s for k in found)}) * 2 < len(scope):
+        return True
+    return any(k - 4 <= i < k for k in found for i, _ in cues)
 
 
-def _match_key(w: Word) -> str:
-    """A word's key for comparing a claim with its source: Arabic verb forms folded ("توصلتا" and
-    "تتوصلا" agree), English stemmed."""
-    return (_core(w.key) or stem(w)) if w.arabic else stem(w)
+def _negation_words(text: str) -> tuple[Word, ...]:
+    return _facts(text.replace("n't", " n't").replace("n’t", " n't")).words
+
+
+def _scope(sentence: str, i: int, width: int = 3) -> list[frozenset[str]]:
+    following = [w for w in _negation_words(sentence)[i + 1 :] if not is_stopword(w.surface)][:width]
+    return [_match_keys(w) for w in following]
+
+
+def _match_keys(w: Word) -> frozenset[str]:
+    """A word's forms for comparing a claim with its source: its stem and, in Arabic, the stem
+    without a verb's person prefix or suffix ("توصلتا", "تتوصلا", "توصلت" share one)."""
+    if not w.arabic:
+        return frozenset({stem(w)})
+    base = stem(w)
+    forms = {base, base[1:] if base[:1] in "يتنا" else base}
+    forms |= {f[: -len(e)] for f in list(forms) for e in ("تا", "وا", "ت", "ا", "ن") if f.endswith(e)}
+    return frozenset(f for f in forms if len(f) >= 3)
 
 
 def _quote(sentence: str, i: int) -> str:
-    ws = _facts(sentence.replace("n't", " n't")).words
-    return " ".join(w.surface for w in ws[i : i + 4]) + " …"
+    return " ".join(w.surface for w in _negation_words(sentence)[i : i + 4]) + " …"
 
 
 def nearest_by(embeddings: Embeddings) -> Nearest:

@@ -14,13 +14,13 @@ CONSTITUTION = Evidence(
 )
 AGREED_WITH = Evidence(
     1,
-    "من جهته، قال الوزير الأمريكي إنه اتفق مع بوتين ولافروف على وجوب إعداد مشروع دستور جديد في سوريا بحلول شهر آب/ أغسطس المقبل.",
+    "من جهته، قال الوزير الأمريكي إنه اتفق مع بوتين ولافروف على وجوب إعداد مشروع دستور جديد في سوريا بحلول شهر آب/ أغسطس المقبل.",  # noqa: E501
     "For his part, the American secretary said he had agreed with Putin and Lavrov on the need to prepare a draft"
     " of a new constitution in Syria by next August.",
 )
 NO_DEAL = Evidence(
     1,
-    "ولكن القوتين العظميين لم تتوصلا إلى اتفاق بشأن مصير رئيس النظام السوري بشار الأسد، المسألة المركزية في أي تسوية للنزاع.",
+    "ولكن القوتين العظميين لم تتوصلا إلى اتفاق بشأن مصير رئيس النظام السوري بشار الأسد، المسألة المركزية في أي تسوية للنزاع.",  # noqa: E501
     "But the two superpowers did not reach an agreement on the fate of the head of the Syrian regime, Bashar"
     " al-Assad, the central issue in any settlement of the conflict.",
 )
@@ -32,7 +32,7 @@ HOURS = Evidence(
 GENEVA = Evidence(1, "وذلك بعدما شهدت جنيف جولة مفاوضات غير مباشرة جديدة بين الطرفين لم تكن مثمرة.", None)
 LAST_MEETING = Evidence(
     1,
-    "وجرى آخر لقاء بين بوتين وكيري قبل أكثر من ثلاثة أشهر، في أثناء زيارة وزير الخارجية الأمريكي إلى موسكو يوم 15 كانون الأول/ ديسمبر الماضي.",
+    "وجرى آخر لقاء بين بوتين وكيري قبل أكثر من ثلاثة أشهر، في أثناء زيارة وزير الخارجية الأمريكي إلى موسكو يوم 15 كانون الأول/ ديسمبر الماضي.",  # noqa: E501
     "The last meeting between Putin and Kerry took place more than three months ago, during the US Secretary of"
     " State's visit to Moscow on December 15 last year.",
 )
@@ -115,7 +115,11 @@ def test_negation_cues_skip_idioms(text: str, cues: list[str]) -> None:
             NO_DEAL,
             "drops the negation",
         ),
-        ("The American secretary did not agree with Putin and Lavrov on a new constitution.", AGREED_WITH, "negation 'not'"),
+        (
+            "The American secretary did not agree with Putin and Lavrov on a new constitution.",
+            AGREED_WITH,
+            "negation 'not'",
+        ),
         ("The meeting lasted exactly nine hours.", None, "no citation"),
     ],
 )

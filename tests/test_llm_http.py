@@ -164,14 +164,14 @@ FAITHFUL_AR = "قال كيري إنه يجب أن يكون هناك جدول ز�
 
 # (question, faithful claim, altered claim, what the reason must say) — one fact changed each
 ALTERED = {
-    "date-en": (CONSTITUTION_EN, FAITHFUL_EN, "Kerry said the draft constitution must be ready by June {cite:جدول زمني}.",
+    "date-en": (CONSTITUTION_EN, FAITHFUL_EN, "Kerry said the draft constitution must be ready by June {cite:جدول زمني}.",  # noqa: E501
                 "date 'June' not in source"),
-    "date-ar": (CONSTITUTION_AR, FAITHFUL_AR, "وقال كيري إن مشروع الدستور يجب أن يكون جاهزا بحلول حزيران/يونيو {cite:جدول زمني}.",
+    "date-ar": (CONSTITUTION_AR, FAITHFUL_AR, "وقال كيري إن مشروع الدستور يجب أن يكون جاهزا بحلول حزيران/يونيو {cite:جدول زمني}.",  # noqa: E501
                 "date 'حزيران' not in source"),
     "number-en": ("How long did the talks in the Kremlin last?",
                   "The talks in the Kremlin lasted more than four hours {cite:الكرملين}.",
                   "The talks in the Kremlin lasted more than six hours {cite:الكرملين}.", "number 'six' not in source"),
-    "number-ar": ("كم استمرت المباحثات في الكرملين؟", "استمرت المباحثات في الكرملين أكثر من أربع ساعات {cite:الكرملين}.",
+    "number-ar": ("كم استمرت المباحثات في الكرملين؟", "استمرت المباحثات في الكرملين أكثر من أربع ساعات {cite:الكرملين}.",  # noqa: E501
                   "استمرت المباحثات في الكرملين أكثر من ست ساعات {cite:الكرملين}.", "number 'ست' not in source"),
     "name-en": (CONSTITUTION_EN, FAITHFUL_EN,
                 "Obama said there must be a timetable and a draft constitution by August {cite:جدول زمني}.",
@@ -191,7 +191,7 @@ ALTERED = {
                             "لم تتوصل القوتان العظميان إلى اتفاق بشأن مصير الأسد {cite:لم تتوصلا}.",
                             "توصلت القوتان العظميان إلى اتفاق بشأن مصير الأسد {cite:لم تتوصلا}.", "drops the negation"),
     "negation-added-en": (CONSTITUTION_EN, FAITHFUL_EN,
-                          "Kerry said there must not be a timetable and a draft constitution by August {cite:جدول زمني}.",
+                          "Kerry said there must not be a timetable and a draft constitution by August {cite:جدول زمني}.",  # noqa: E501
                           "negation 'not' not in source"),
     "negation-added-ar": (CONSTITUTION_AR, FAITHFUL_AR,
                           "قال كيري إنه لن يكون هناك جدول زمني ومشروع دستور بحلول آب/أغسطس {cite:جدول زمني}.",
@@ -229,12 +229,15 @@ def test_nothing_supported_gives_the_extractive_answer(openai_bot: Bot) -> None:
 def test_a_reply_in_the_wrong_language_is_asked_for_again(openai_bot: Bot) -> None:
     Script.replies = [FAITHFUL_AR, FAITHFUL_EN]
     data = openai_bot.ask(CONSTITUTION_EN).to_dict()
-    assert len(Script.requests) == 2 and "was not written in English" in Script.requests[1]["body"]["messages"][-1]["content"]
+    assert (
+        len(Script.requests) == 2
+        and "was not written in English" in Script.requests[1]["body"]["messages"][-1]["content"]
+    )
     assert data["language"] == "en" and "fallback" not in data and data["text"].startswith("Kerry said")
 
 
 GEMMA = (
-    'قال الوزير الأمريكي إن "الرئيس بوتين" و"أوباما" اتفقا على وجوب إعداد مشروع دستور جديد في سوريا بحلول آب {cite:وجوب إعداد}.'
+    'قال الوزير الأمريكي إن "الرئيس بوتين" و"أوباما" اتفقا على وجوب إعداد مشروع دستور جديد في سوريا بحلول آب {cite:وجوب إعداد}.'  # noqa: E501
     " (English: the constitution must be drafted in the first week of the month."
 )
 
