@@ -49,7 +49,7 @@ def _number_swap(sentence: str, rng: random.Random, source: str, arabic: bool) -
     rng.shuffle(candidates)
     values = {w: v for w, (v, multiplier) in number_spellings().items() if not multiplier}
     for f in candidates:
-        kind = "date" if any(abs(f.position - p) <= 2 for p in month_near) else "number"
+        kind = "date" if any(abs(f.position - p) <= 1 for p in month_near) else "number"
         if f.surface[:1].isdigit() or f.surface[:1] in "٠١٢٣٤٥٦٧٨٩":
             value = float(f.key)
             if value != int(value):
@@ -223,6 +223,15 @@ def _items(
 _SYN: list[list[str]] = []
 
 
+def _pick(rng: random.Random, sentences: list[str], k: int) -> list[str]:
+    """`k` sentences, those with a date first (dates are rarer than numbers and names)."""
+    dated = [s for s in sentences if facts(s).dates]
+    rest = [s for s in sentences if s not in dated]
+    rng.shuffle(dated)
+    rng.shuffle(rest)
+    return (dated + rest)[:k]
+
+
 def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> dict[str, Any]:
     """The whole set: {"format", "sources": {id: {text, translation}}, "claims": [...]}."""
     from .ingest import chunk_article
@@ -259,13 +268,13 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
         sources[sid] = {"text": p_ar, "translation": p_en}
         sources[sid_cross] = {"text": p_ar, "translation": None}
         base = {"origin": "xquad", "article": title, "split": split}
-        for s in rng.sample(_sentences(p_en), min(2, len(_sentences(p_en)))):
+        for s in _pick(rng, _sentences(p_en), 2):
             cross = rng.random() < 0.5
             claims += _items(
                 rng, s, sid_cross if cross else sid, sources[sid], {**base, "cross": cross}, en_pool, _english_names(s)
             )
         names_here = _arabic_names(p_ar, p_en)
-        for s in rng.sample(_sentences(p_ar), min(2, len(_sentences(p_ar)))):
+        for s in _pick(rng, _sentences(p_ar), 2):
             claims += _items(
                 rng, s, sid, sources[sid], {**base, "cross": False}, ar_pool, [n for n in names_here if n in s]
             )
@@ -278,7 +287,7 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
             sid = f"arcd/{a['title']}/{j}"
             sources[sid] = {"text": p["context"], "translation": None}
             base = {"origin": "arcd", "article": a["title"], "split": split, "cross": False}
-            for s in rng.sample(_sentences(p["context"]), min(1, len(_sentences(p["context"])))):
+            for s in _pick(rng, _sentences(p["context"]), 1):
                 claims += _items(rng, s, sid, sources[sid], base, [], [])
     for i, claim in enumerate(claims):
         claim["id"] = i

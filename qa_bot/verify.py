@@ -99,7 +99,11 @@ def _pool(sources: Sequence[Evidence]) -> _Pool:
                     pool.stems.update(stem(Word(v, 0, v, True)) for v in variants)
                     pool.cores.update(_core(v) for v in variants)
                     if len(w.key) >= 3 and not is_stopword(w.surface):
-                        pool.arabic_skeletons.update(skeleton(v) for v in variants)
+                        # a two-consonant skeleton names only a word with a written vowel
+                        # (كيري Kerry, not عبر): foreign names are spelled with them
+                        shapes = {skeleton(v) for v in variants}
+                        voweled = any(c in "اوي" for c in w.key.removeprefix("ال")[1:])
+                        pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3 or voweled)
                 else:
                     pool.keys.add(_bare(w.key))
                     if w.surface[:1].isupper():
@@ -250,7 +254,7 @@ def _foreign(surface: str) -> bool:
             break
     if any(c in core for c in "پچژڤگ"):
         return True
-    if len(core) < 4 or core.endswith(("ات", "ون", "ين", "ية", "يا", "ان", "ة")) or core[0] in "مت":
+    if len(core) < 4 or core.endswith(("ات", "ون", "ين", "ية", "يا", "ان", "ة", "وا")) or core[0] in "متين":
         return False
     inner = core[1:-1]
     return sum(c in "اوي" for c in inner) >= 2
@@ -296,12 +300,14 @@ def _swapped(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool)
             novel = [w for w in new if not _arabic_found(w, pool)]
             if novel and not any(_same_name(x, y) for x in old for y in novel):
                 return f"'{novel[0].surface}' where source {pool.label} has '{old_text}'"
-        gone = [w for w in old if stem(w) not in claim_stems]
-        came = [w for w in new if stem(w) not in source_stems]
+        gone = [w for w in old if stem(w) not in claim_stems]  # removed, not moved
+        came = [w for w in new if stem(w) not in {stem(x) for x in old}]
         if not gone or not came or any(_same_name(x, y) for x in gone for y in came):
             continue
-        if _is_name(gone, source) or _is_name(came, claimed):
+        if _is_name(gone, source) and (arabic or _is_name(came, claimed)):
             return f"name '{new_text}' where source {pool.label} has '{old_text}'"
+        if arabic and len(old) == len(new) == 1 and best[1] >= 0.6 and stem(came[0]) in source_stems:
+            return f"'{new_text}' where source {pool.label} has '{old_text}'"  # another word of the passage
     return None
 
 
