@@ -83,10 +83,10 @@ def run(
         right = verdict.supported != c["altered"]
         kind = c.get("kind", "altered" if c["altered"] else "faithful")
         kind = "negation" if kind.startswith("negation") else kind
-        rows = [(split, lang, k) for split in (c.get("split", "all"), "all") for lang in (c["lang"], "all")
+        # "en>ar": an English claim over an Arabic passage without translation (checked across scripts)
+        lang = "en>ar" if c.get("cross") else c["lang"]
+        rows = [(split, lng, k) for split in (c.get("split", "all"), "all") for lng in (lang, "all")
                 for k in (kind, "ALTERED" if c["altered"] else "FAITHFUL")]  # fmt: skip
-        if c.get("cross"):
-            rows += [(split, "en>ar", k) for split in (c.get("split", "all"), "all") for k in (kind,)]
         for row in set(rows):
             t = tally.setdefault(row, [0, 0])
             t[0] += right
@@ -99,8 +99,9 @@ def run(
 
 
 def format_figures(figures: dict[str, dict[str, Any]], splits: Sequence[str] = ("tune", "heldout", "all")) -> str:
-    """One table per split: rows are kinds, columns languages; a cell is the rate (caught for an
-    altered kind, kept for a faithful one) and how many claims it counts."""
+    """One table per split: rows are kinds, columns languages (en: English claims over a passage
+    with its translation; en>ar: over the Arabic alone); a cell is the rate (caught for an altered
+    kind, kept for a faithful one) and how many claims it counts."""
     langs = ["en", "ar", "en>ar", "all"]
     lines = []
     for split in splits:

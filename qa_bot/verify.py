@@ -301,12 +301,12 @@ def _swapped(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool)
             if novel and not any(_same_name(x, y) for x in old for y in novel):
                 return f"'{novel[0].surface}' where source {pool.label} has '{old_text}'"
         gone = [w for w in old if stem(w) not in claim_stems]  # removed, not moved
-        came = [w for w in new if stem(w) not in {stem(x) for x in old}]
+        came = [w for w in new if stem(w) not in source_stems]  # new here, not moved within the sentence
         if not gone or not came or any(_same_name(x, y) for x in gone for y in came):
             continue
         if _is_name(gone, source) and (arabic or _is_name(came, claimed)):
             return f"name '{new_text}' where source {pool.label} has '{old_text}'"
-        if arabic and len(old) == len(new) == 1 and best[1] >= 0.6 and stem(came[0]) in source_stems:
+        if arabic and len(old) == len(new) == 1 and best[1] >= 0.6 and stem(came[0]) in pool.stems:
             return f"'{new_text}' where source {pool.label} has '{old_text}'"  # another word of the passage
     return None
 
