@@ -2,7 +2,7 @@
 
 `facts(text)` finds them; keys are language-free so they compare across scripts: a number is its
 value ("4" for "four", "أربع" and "٤"), a month or weekday its calendar key ("g8" for August and
-آب/أغسطس), a name its consonant skeleton ("BM" for Obama and أوباما, see `skeleton`). The word
+آب/أغسطس), a name its consonant skeleton ("BM" for Obama and أوباما, see `translit.skeleton`). The word
 lists are data files beside this module (`facts_*.txt`).
 """
 
@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import Literal
 
 from .text import is_stopword, light_stem_ar, normalise, tokens
+from .translit import skeleton
 
 Kind = Literal["number", "date", "name"]
 
@@ -355,75 +356,6 @@ def negations(text: str, *, strong: bool = False) -> list[tuple[int, str]]:
             continue
         out.append((i, w.surface))
     return out
-
-
-# -- transliteration -----------------------------------------------------------------------------
-_AR_SKELETON = str.maketrans(
-    {
-        **dict.fromkeys("اأإآٱءؤئىعةوي", ""),
-        "ب": "B", "پ": "B", "ت": "T", "ث": "T", "ج": "G", "ح": "H", "خ": "K", "د": "D", "ذ": "D",
-        "ر": "R", "ز": "S", "س": "S", "ش": "S", "ص": "S", "ض": "D", "ط": "T", "ظ": "D", "غ": "G",
-        "ف": "F", "ڤ": "F", "ق": "K", "ك": "K", "گ": "G", "ل": "L", "م": "M", "ن": "N", "ه": "H",
-    }
-)  # fmt: skip
-_LATIN_DIGRAPHS = (("sch", "S"), ("sh", "S"), ("ch", "S"), ("th", "T"), ("kh", "K"), ("gh", "G"), ("dh", "D"),
-                   ("ph", "F"), ("ck", "K"), ("qu", "K"), ("x", "KS"))  # fmt: skip
-_LATIN_SKELETON = str.maketrans(
-    {
-        **dict.fromkeys("aeiouyw'’-", ""),
-        "b": "B", "p": "B", "t": "T", "d": "D", "j": "G", "g": "G", "k": "K", "q": "K", "c": "K",
-        "s": "S", "z": "S", "f": "F", "v": "F", "l": "L", "m": "M", "n": "N", "r": "R", "h": "H",
-    }
-)  # fmt: skip
-
-
-def skeleton(word: str) -> str:
-    """The consonant skeleton of a name in either script, so that "Obama"/"أوباما" → "BM",
-    "Geneva"/"جنيف" → "GNF", "Lavrov"/"لافروف" → "LFRF": vowels, w/y and glottal stops dropped,
-    letters that transliterate into each other folded into one class, doubled letters collapsed."""
-    text = normalise(word)
-    if _ARABIC.search(text):
-        text = text.removeprefix("ال") if len(text) > 4 else text
-        out = text.translate(_AR_SKELETON)
-    else:
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-        text = re.sub(r"^(?:al|el)-", "", text)
-        text = re.sub(r"c(?=[eiy])", "s", text)
-        for digraph, mapped in _LATIN_DIGRAPHS:
-            text = text.replace(digraph, mapped)
-        out = text.translate(_LATIN_SKELETON).upper()
-    out = re.sub(r"[^A-Z]", "", out)
-    out = re.sub(r"(.)\1+", r"\1", out)
-    return out[:-1] if len(out) > 2 and out.endswith("H") else out
-
-
-def skeletons_match(a: str, b: str, *, prefix: bool = False) -> bool:
-    """Two skeletons are the same name: equal, or one edit apart from 4 letters on (two from 7).
-    `prefix`: one may also start the other (an Arabic adjective "أمريكي" for "American")."""
-    if not a or not b:
-        return False
-    if a == b:
-        return len(a) >= 2
-    if prefix and min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
-        return True
-    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 2:
-        return False
-    return _edits(a, b) <= (2 if min(len(a), len(b)) >= 7 else 1)
-
-
-def _edits(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def content_stems(text: str) -> list[str]:
-    """Stemmed content words (stop words dropped), as the retriever uses them."""
-    return tokens(text)
 
 
 def stem(word: Word) -> str:

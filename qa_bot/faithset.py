@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .facts import Fact, calendar_rows, common_english, facts, negations, number_spellings, skeleton, skeletons_match
+from .facts import Fact, calendar_rows, common_english, facts, negations, number_spellings
 from .text import detect_language, sentence_spans
+from .translit import skeleton, skeletons_match
 
 FORMAT = "qa-bot-faithfulness"
 _AUX = re.compile(r"\b(is|are|was|were|has|have|had|will|can|could|would|should|must|did|does|do)\b")

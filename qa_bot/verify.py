@@ -27,13 +27,11 @@ from .facts import (
     common_english,
     facts,
     negations,
-    skeleton,
-    skeletons_match,
     stem,
 )
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
+from .translit import foreign_spelling, skeleton, skeletons_match
 
-_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")
 SUPPORTED = 0.45  # similarity score a claim needs besides its facts (overlap and embedding similarity)
 _DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
 _UNDONE = re.compile(r"\b(?:un|non-?)[a-z]{3,}|\b[a-z]{3,}less\b", re.I)  # "unaided", "useless": دون، غير
@@ -241,23 +239,7 @@ def _name_like(ws: Sequence[Word], i: int) -> bool:
     w = ws[i]
     if not w.arabic:
         return w.surface[:1].isupper() and i > 0 and _bare(w.key) not in _names_lists()["not-names"]
-    return _is_arabic_name(list(ws), i) or _foreign(w.surface)
-
-
-def _foreign(surface: str) -> bool:
-    """Spelled like a transliterated foreign name: long vowels (ا و ي) inside the word where Arabic
-    patterns have at most one, or a letter only loanwords use."""
-    core = _DIACRITICS.sub("", surface)
-    for clitic in ("وال", "بال", "فال", "لل", "ال", "و"):
-        if core.startswith(clitic) and len(core) - len(clitic) >= 4:
-            core = core[len(clitic) :]
-            break
-    if any(c in core for c in "پچژڤگ"):
-        return True
-    if len(core) < 4 or core.endswith(("ات", "ون", "ين", "ية", "يا", "ان", "ة", "وا")) or core[0] in "متين":
-        return False
-    inner = core[1:-1]
-    return sum(c in "اوي" for c in inner) >= 2
+    return _is_arabic_name(list(ws), i) or foreign_spelling(w.surface)
 
 
 def _best(claim: str, pool: _Pool, arabic: bool) -> tuple[str, float] | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa_bot.facts import facts, negations, skeleton, skeletons_match
+from qa_bot.facts import facts, negations
+from qa_bot.translit import skeleton, skeletons_match
 from qa_bot.verify import Evidence, check_claim
 
 CONSTITUTION = Evidence(
