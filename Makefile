@@ -46,6 +46,7 @@ lint: setup
 
 eval: setup
 	$(BIN)/qa-bot eval tests/eval_own.json
+	$(BIN)/qa-bot eval eval/faithfulness.json
 	test ! -f ../shared/eval/dev.json || $(BIN)/qa-bot eval ../shared/eval/dev.json
 
 # The benchmark (not a test): its extra packages, including the AGPL distractor texts, are installed

@@ -71,10 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "eval",
         parents=[common],
-        help="evaluate on a question file: the format of eval/dev.json, or SQuAD format (SQuAD, XQuAD, ARCD, …)",
+        help="evaluate on a question file: the format of eval/dev.json, SQuAD format (SQuAD, XQuAD, ARCD, …) "
+        "or a faithfulness set (eval/faithfulness.json)",
         description="A dev-format file is asked against the index in index/. A SQuAD-format file's articles are "
         "imported into a temporary project (your index/ is not touched), a share of them is left out so that "
-        "their questions must be refused, and every question is asked.",
+        "their questions must be refused, and every question is asked. A faithfulness set's claims are checked "
+        "against the sources they cite (no index needed).",
     )
     ev.add_argument("file", type=Path)
     ev.add_argument("--json", action="store_true", help="print figures and per-question details as JSON")
@@ -244,9 +246,12 @@ def _render(answer: Answer, bot: Any) -> str:
 
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from .evaluate import format_figures, load_eval, read_json, run_eval
+    from .faithfulness import is_faithfulness
     from .squad import is_squad
 
     data = read_json(args.file)
+    if is_faithfulness(data):
+        return _eval_faithfulness(settings, args, data)
     if is_squad(data):
         result, table = _eval_squad(settings, args, data)
     else:
@@ -299,6 +304,19 @@ def _eval_squad(settings: Settings, args: argparse.Namespace, data: Any) -> tupl
         "seed": args.seed,
     }
     return result, format_squad_figures(result["figures"])
+
+
+def _eval_faithfulness(settings: Settings, args: argparse.Namespace, data: Any) -> int:
+    """Claims caught / kept per kind and language (no index needed: each claim carries its source)."""
+    from . import faithfulness
+    from .models import make_embeddings
+
+    result = faithfulness.run(faithfulness.load(args.file, data), make_embeddings(settings))
+    if args.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(faithfulness.format_figures(result["figures"]) + "\n")
+    return 0
 
 
 def _translate(settings: Settings, args: argparse.Namespace) -> int:

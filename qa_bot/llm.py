@@ -1,8 +1,11 @@
 """LLM answers, verified: numbered sources → chat model → parse `[n]` → check each claim → Answer.
 
-The extractive answerer stays the safety net: an error, a timeout or an open circuit breaker gives
-the user the extractive answer (with `fallback_reason`), never a stack trace. Core code only sees
-LangChain's `BaseChatModel`; `models.make_chat_model` is where concrete backends are named.
+Each sentence of the reply is a claim checked fact by fact against what it cites (`verify`); the
+answer's text keeps only the supported ones. The extractive answerer stays the safety net: an
+error, a timeout, an open circuit breaker or a reply in the wrong language (after one retry) gives
+the extractive answer with `fallback_reason`; a reply with no supported claim gives it with
+`fallback="unsupported"`; never a stack trace. Core code only sees LangChain's `BaseChatModel`;
+`models.make_chat_model` is where concrete backends are named.
 """
 
 from __future__ import annotations
@@ -16,21 +19,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from .answer import ExtractiveAnswerer, off_task
 from .prompts import load_prompt
 from .retrieve import Candidate, HybridRetriever
-from .text import normalise, sentence_spans, tokens
+from .text import detect_language, normalise, sentence_spans
 from .types import Answer, Citation, Claim, Language, Message
+from .verify import Evidence, Verdict, check_claim, nearest_by, support_score
 
 log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {"ar": "Arabic", "en": "English"}
 MAX_SOURCES = 4
-SUPPORTED = 0.45  # support score a claim needs (lexical overlap and similarity with what it cites)
 _MARKER = re.compile(r"\s*\[(\d{1,2})\]")
 
 
@@ -99,7 +101,7 @@ class LlmAnswerer:
         self.fallback = fallback
         self.prompts_dir = prompts_dir
         self.breaker = breaker or CircuitBreaker()
-        for name in ("answer_system", "answer_user", "condense"):
+        for name in ("answer_system", "answer_user", "answer_language", "condense"):
             load_prompt(prompts_dir, name)  # fail at start-up, not on the first question
 
     # -- prompts ---------------------------------------------------------------------------------
@@ -133,12 +135,45 @@ class LlmAnswerer:
         if unused is not None:
             return unused
         sources = turn.candidates[:MAX_SOURCES]
+        messages = self.messages(turn.question, turn.language, sources, turn.history)
         try:
-            reply = self._invoke(self.messages(turn.question, turn.language, sources, turn.history))
+            reply = str(self._invoke(messages).content)
+            return self._checked(reply, messages, turn, sources)
         except Exception as exc:  # noqa: BLE001 - any model failure: quote instead
-            log.warning("LLM backend %s failed: %s", self.backend, _brief(exc))
-            return replace(turn.extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
-        return self.verify(str(reply.content), turn.language, sources, turn.query)
+            return self._failed(turn, exc)
+
+    def _failed(self, turn: Turn, exc: BaseException) -> Answer:
+        log.warning("LLM backend %s failed: %s", self.backend, _brief(exc))
+        return replace(turn.extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
+
+    def _checked(self, reply: str, messages: list[BaseMessage], turn: Turn, sources: Sequence[Candidate]) -> Answer:
+        """The verified answer; a reply in the wrong language is asked for once more, then quoted."""
+        if self._wrong_language(reply, turn.language):
+            log.info("LLM reply in the wrong language; asking once more in %s", LANGUAGE_NAMES[turn.language])
+            again = load_prompt(self.prompts_dir, "answer_language").format(language=LANGUAGE_NAMES[turn.language])
+            reply = str(self._invoke([*messages, AIMessage(reply), HumanMessage(again)]).content)
+            if self._wrong_language(reply, turn.language):
+                written = LANGUAGE_NAMES[detect_language(_MARKER.sub("", reply), turn.language)]  # type: ignore[index]
+                return replace(
+                    turn.extractive,
+                    fallback_reason=f"the language model answered in {written}, not {LANGUAGE_NAMES[turn.language]}",
+                )
+        answer = self.verify(reply, turn.language, sources, turn.query)
+        if answer.abstained or any(c.supported for c in answer.claims):
+            return answer
+        return replace(
+            turn.extractive,
+            backend=self.backend,
+            claims=answer.claims,
+            invalid_citations=answer.invalid_citations,
+            fallback="unsupported",
+            fallback_reason="no sentence of the language model's answer is supported by its sources",
+        )
+
+    @staticmethod
+    def _wrong_language(reply: str, language: Language) -> bool:
+        plain = _MARKER.sub("", reply).strip()
+        return bool(plain) and detect_language(plain, language) != language
 
     def stream(self, turn: Turn) -> Iterator[tuple[str, Any]]:
         """Events for a streaming client: `citations` (the numbered sources given to the model), text
@@ -162,7 +197,12 @@ class LlmAnswerer:
             yield "final", replace(turn.extractive, fallback_reason=f"the language model failed ({_brief(exc)})")
             return
         self.breaker.record(True)
-        yield "final", self.verify("".join(pieces), turn.language, sources, turn.query)
+        messages = self.messages(turn.question, turn.language, sources, turn.history)
+        try:  # the client replaces what it showed with this: only the supported claims
+            final = self._checked("".join(pieces), messages, turn, sources)
+        except Exception as exc:  # noqa: BLE001 - the language retry failed
+            final = self._failed(turn, exc)
+        yield "final", final
 
     def _skip(self, turn: Turn) -> Answer | None:
         """The answer to give without asking the model (off-task, nothing found, circuit open), or None."""
@@ -186,34 +226,32 @@ class LlmAnswerer:
         raise AssertionError("unreachable")
 
     def verify(self, text: str, language: Language, sources: Sequence[Candidate], query: str | None) -> Answer:
-        """Parse `[n]`, drop numbers that name no source, score each sentence against what it cites."""
+        """Parse `[n]`, drop numbers that name no source, check each sentence against what it cites;
+        the text keeps only the supported sentences, the claims keep all of them with their verdict."""
         text = text.strip()
         abstain = self.fallback.wording(language).abstain
         if not text or (normalise(abstain) in normalise(text) and len(text) < len(abstain) + 40):
             return Answer(abstain, language, True, (), query, (), self.backend)
         invalid: list[int] = []
         claims: list[Claim] = []
-        cited_sources: set[int] = set()
-        pieces: list[str] = []
         for start, end in sentence_spans(text):
             sentence = text[start:end]
             cited = [int(n) for n in _MARKER.findall(sentence)]
             valid = [n for n in cited if 1 <= n <= len(sources)]
             invalid += [n for n in cited if n not in valid]
             plain = _MARKER.sub("", sentence).strip()
-            if not plain:
+            if not plain or not any(ch.isalnum() for ch in plain):
                 continue
             numbers = tuple(dict.fromkeys(valid))  # the sources' own numbers, as streamed to the client
-            cited_sources.update(numbers)
-            score = max((self.support(plain, sources[n - 1]) for n in dict.fromkeys(valid)), default=0.0)
-            claims.append(Claim(plain, numbers, bool(valid) and score >= SUPPORTED, score))
-            pieces.append(plain + "".join(f" [{n}]" for n in numbers))
+            verdict = self.check(plain, language, [sources[n - 1] for n in numbers], numbers)
+            claims.append(Claim(plain, numbers, verdict.supported, verdict.support, verdict.reason))
+        shown = [c for c in claims if c.supported]
+        cited_sources = sorted({n for c in shown for n in c.citations})
         citations = tuple(
-            _citation(n, sources[n - 1], max(c.support for c in claims if n in c.citations))
-            for n in sorted(cited_sources)
+            _citation(n, sources[n - 1], max(c.support for c in shown if n in c.citations)) for n in cited_sources
         )
         return Answer(
-            " ".join(pieces),
+            " ".join(c.text + "".join(f" [{n}]" for n in c.citations) for c in shown),
             language,
             False,
             citations,
@@ -223,16 +261,20 @@ class LlmAnswerer:
             tuple(dict.fromkeys(invalid)),
         )
 
+    def check(self, sentence: str, language: Language, cited: Sequence[Candidate], numbers: Sequence[int]) -> Verdict:
+        """The verdict on one sentence: in the question's language, and supported by what it cites."""
+        written = detect_language(sentence, language)
+        if written != language:
+            return Verdict(False, 0.0, f"written in {LANGUAGE_NAMES[written]}, not {LANGUAGE_NAMES[language]}")
+        evidence = [Evidence(n, c.chunk.text, c.chunk.translation) for n, c in zip(numbers, cited, strict=True)]
+        support = max((self.support(sentence, c) for c in cited), default=0.0)
+        return check_claim(sentence, evidence, support, nearest=nearest_by(self.retriever.embeddings))
+
     def support(self, sentence: str, source: Candidate) -> float:
         """How well a passage (original and translation) supports a sentence: word overlap and meaning."""
         chunk = source.chunk
-        words = set(tokens(sentence))
-        found = set(tokens(chunk.text)) | set(tokens(chunk.translation or ""))
-        overlap = len(words & found) / len(words) if words else 0.0
         texts = [chunk.text, *([chunk.translation] if chunk.translation else [])]
-        vectors = np.asarray(self.retriever.embeddings.embed_documents([sentence, *texts]), dtype=np.float32)
-        similarity = float(max(vectors[1:] @ vectors[0]))
-        return 0.5 * overlap + 0.5 * max(0.0, similarity)
+        return support_score(sentence, texts, self.retriever.embeddings)
 
 
 def static_events(answer: Answer) -> Iterator[tuple[str, Any]]:

@@ -60,6 +60,7 @@ def _load(prompts_dir: Path, language: str) -> Wording:
 LLM_PROMPTS: dict[str, frozenset[str]] = {
     "answer_system": frozenset({"language", "abstain"}),
     "answer_user": frozenset({"sources", "question", "language"}),
+    "answer_language": frozenset({"language"}),
     "condense": frozenset({"history", "question"}),
     "translate": frozenset({"text"}),
 }

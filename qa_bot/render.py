@@ -50,7 +50,6 @@ CSS = f"""
 .qa-links {{ margin: 0 0 .3em !important; }}
 .qa-src-date {{ font-weight: normal; }}
 body:not(:has(#qa-article-box)) .qa-goto {{ display: none; }}
-.qa-unsupported {{ text-decoration: underline wavy var(--color-accent, #f59e0b); }}
 .qa-note {{ font-size: .85em; color: var(--body-text-color-subdued); margin-top: .3em !important; }}
 .qa-flash {{ outline: 2px solid var(--color-accent, #f59e0b); outline-offset: 2px; transition: outline .3s; }}
 .qa-article {{ max-height: 70vh; overflow-y: auto; }}
@@ -164,30 +163,28 @@ def _linked(escaped: str, numbers: set[int]) -> str:
 def render_answer(answer: Answer, sources_label: str | None = None) -> str:
     """A bot message: the answer text, then one <details> per citation.
 
-    A generated answer is shown claim by claim: a claim its sources do not support is marked. The
-    rewritten question of a follow-up and a fallback to quoting are noted under the text.
+    A generated answer shows only its supported claims (its `text`, as the widget does); how many
+    sentences were left out for want of support is noted under it, as are the rewritten question of
+    a follow-up and a fallback to quoting.
     """
     direction = text_direction(answer.text, answer.language)
     numbers = {c.n for c in answer.citations}
-    if answer.claims:
-        parts = []
-        for claim in answer.claims:
-            body = _escape(claim.text) + "".join(f" [{n}]" for n in claim.citations)
-            if claim.supported:
-                parts.append(_linked(body, numbers))
-            else:
-                note = "Not supported by the cited passages · لا تدعمه المصادر المذكورة"
-                parts.append(f'<span class="qa-unsupported" title="{note}">⚠ {_linked(body, numbers)}</span>')
-        text = " ".join(parts)
-    else:
-        text = _linked(_escape(answer.text), numbers)
+    text = _linked(_escape(answer.text), numbers)
     inner = f'<p class="qa-text">{text}</p>'
     notes = []
     if answer.query:
         notes.append(f"Searched for · بحثتُ عن: <bdi>{_escape(answer.query)}</bdi>")
-    if answer.fallback_reason:
+    left_out = sum(not c.supported for c in answer.claims)
+    if answer.fallback_reason and answer.fallback == "unsupported":
+        notes.append("Quoted from the article: the model's answer was not supported by its sources · اقتباس من المقال")
+    elif answer.fallback_reason:
         notes.append("Quoted from the article; the language model was unavailable · اقتباس من المقال")
-    if answer.backend and not answer.abstained:
+    elif left_out:
+        notes.append(
+            f"{left_out} sentence(s) of the model's answer left out: not supported by their sources"
+            f" · حُذفت {left_out} من الجمل لا تدعمها المصادر"
+        )
+    if answer.backend and not answer.abstained and not answer.fallback_reason:
         notes.append(f"Written by {_escape(answer.backend)}; every sentence checked against its sources")
     if notes:
         inner += "".join(f'<p class="qa-note" dir="auto">{note}</p>' for note in notes)

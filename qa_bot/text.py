@@ -206,6 +206,15 @@ def tokens(text: str, *, stem: bool = True, drop_stopwords: bool = True) -> list
     return [t for t in out if t]
 
 
+def is_stopword(word: str) -> bool:
+    """A function word (before stemming: "فيينا" is not "في")."""
+    key = normalise(word)
+    if _ARABIC_LETTER.search(key):
+        stop = _stop_ar()
+        return key in stop or (key.startswith("و") and key[1:] in stop)
+    return key in _STOP_EN
+
+
 def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
     """Yield `(start, end)` of each sentence in `text`, whitespace trimmed.
 

@@ -98,12 +98,14 @@ class Citation:
 
 @dataclass(frozen=True)
 class Claim:
-    """One sentence of a generated answer, the sources it cites and whether they support it."""
+    """One sentence of a generated answer, the sources it cites, whether they support it and, when
+    they do not, why (`reason`: "date 'June' not in source [1]", "no citation", ...)."""
 
     text: str
     citations: tuple[int, ...]
     supported: bool
     support: float = 0.0
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +113,7 @@ class Claim:
             "citations": list(self.citations),
             "supported": self.supported,
             "support": round(self.support, 3),
+            "reason": self.reason,
         }
 
 
@@ -118,9 +121,11 @@ class Claim:
 class Answer:
     """What the bot replies: text with `[n]` markers and the citations they point to.
 
-    Generated (LLM) answers also carry their verified `claims`, the `backend` that wrote them, and
-    citations the model made up (`invalid_citations`); an answer that fell back to quoting says
-    why in `fallback_reason`.
+    Generated (LLM) answers also carry their verified `claims` (the text holds only the supported
+    ones), the `backend` that wrote them, and citations the model made up (`invalid_citations`).
+    An answer that fell back to quoting says why in `fallback_reason`, and `fallback` says which
+    kind: "extractive" (the model failed or answered in the wrong language) or "unsupported"
+    (none of the model's claims was supported by its sources).
     """
 
     text: str
@@ -132,6 +137,7 @@ class Answer:
     backend: str | None = None
     invalid_citations: tuple[int, ...] = ()
     fallback_reason: str | None = None
+    fallback: Literal["extractive", "unsupported"] = "extractive"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -146,7 +152,7 @@ class Answer:
             data["claims"] = [c.to_dict() for c in self.claims]
             data["invalid_citations"] = list(self.invalid_citations)
         if self.fallback_reason is not None:
-            data["fallback"] = "extractive"
+            data["fallback"] = self.fallback
             data["fallback_reason"] = self.fallback_reason
         return data
 

@@ -237,3 +237,18 @@ def test_circuit_breaker_skips_the_model_after_repeated_failures(llm_bot: Bot) -
     reasons = [llm_bot.ask("What did Lavrov say about NATO?").fallback_reason for _ in range(3)]
     assert len(model.seen) == 2  # the third question did not reach the model
     assert "RuntimeError" in reasons[0] and "circuit open" in reasons[2]
+
+
+def test_a_streamed_reply_in_the_wrong_language_is_asked_for_again(llm_bot: Bot) -> None:
+    model = scripted("قال كيري إنه يجب أن يكون هناك جدول زمني ومشروع دستور بحلول آب/أغسطس [1].", SUPPORTED_EN)
+    events = list(with_model(llm_bot, model).stream("What did Kerry say about a new constitution?"))
+    final = events[-1][1]
+    assert len(model.seen) == 2 and "was not written in English" in model.seen[1][-1].content
+    assert final.language == "en" and final.text.startswith("Kerry said") and final.fallback_reason is None
+
+
+def test_claims_carry_their_reason_in_the_json(llm_bot: Bot) -> None:
+    reply = f"{SUPPORTED_EN} Kerry said the constitution must be ready by June [1]."
+    data = with_model(llm_bot, scripted(reply)).ask("What did Kerry say about a new constitution?").to_dict()
+    assert [c["reason"] for c in data["claims"]] == [None, "date 'June' not in source [1]"]
+    assert "June" not in data["text"] and "August" in data["text"]

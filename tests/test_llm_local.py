@@ -1,7 +1,8 @@
 """A real local model through the hf: backend: Gemma 3 270M (base, not instruction-tuned), from PyPI.
 
 Whatever it writes, the pipeline must stay sound: no crash, only real sources cited, invented
-citations reported, unsupported sentences marked, or the extractive fallback.
+citations reported, unsupported sentences left out of the text with a reason, an answer in the
+question's language, or the extractive fallback.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pytest
 from conftest import REPO
 from qa_bot.bot import Bot
 from qa_bot.config import Settings
+from qa_bot.text import detect_language
 
 
 @pytest.mark.slow
@@ -22,8 +24,12 @@ def test_a_real_small_model_keeps_the_answer_verified(project) -> None:
     for question in ("What did Kerry say about a new constitution?", "ماذا قال لافروف عن الناتو؟"):
         answer = bot.ask(question)
         data = answer.to_dict()
-        if answer.fallback_reason:  # the model failed: the quoted answer is what the user gets
-            assert data["fallback"] == "extractive" and data["citations"]
+        assert detect_language(data["text"]) == detect_language(question)  # never an answer in the other language
+        for claim in data.get("claims", []):
+            assert claim["supported"] == (claim["reason"] is None)
+            assert claim["supported"] or claim["text"] not in data["text"] or answer.fallback_reason
+        if answer.fallback_reason:  # the model failed or was unsupported: the quoted answer is what the user gets
+            assert data["fallback"] in ("extractive", "unsupported") and data["citations"]
             continue
         assert data["backend"] == f"hf:{path}"
         given = range(1, 5)

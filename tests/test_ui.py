@@ -200,25 +200,33 @@ def test_feedback_is_stored_as_json_lines(tmp_path) -> None:
     assert rows[0]["answer"]["citations"][0]["source"] == "seeds/x.txt" and rows[0]["time"].endswith("Z")
 
 
-def test_generated_answer_marks_unsupported_claims_and_shows_the_query() -> None:
+def test_generated_answer_shows_only_supported_claims_and_the_query() -> None:
     from dataclasses import replace
 
     from qa_bot.types import Claim
 
     answer = replace(
         EN_ANSWER,
-        text="Kerry said the timetable matters. [1] He won a prize. [1]",
+        text="Kerry said the timetable matters. [1]",
         claims=(
             Claim("Kerry said the timetable matters.", (1,), True, 0.8),
-            Claim("He won a prize.", (1,), False, 0.1),
+            Claim("He won a prize.", (1,), False, 0.1, "name 'Nobel' not in source [1]"),
         ),
         backend="ollama:llama3.1",
         query="What did Kerry say about the timetable?",
     )
     markup = ui.render_answer(answer)
-    assert markup.count('class="qa-unsupported"') == 1 and "⚠ He won a prize." in markup
+    assert "He won a prize" not in markup and "1 sentence(s) of the model's answer left out" in markup
     assert "Searched for" in markup and "What did Kerry say about the timetable?" in markup
-    assert "ollama:llama3.1" in markup and markup.count('class="qa-cite qa-n-1"') == 2
+    assert "ollama:llama3.1" in markup and markup.count('class="qa-cite qa-n-1"') == 1
+
+
+def test_an_unsupported_fallback_says_so() -> None:
+    from dataclasses import replace
+
+    answer = replace(EN_ANSWER, backend="ollama:llama3.1", fallback="unsupported", fallback_reason="none supported")
+    markup = ui.render_answer(answer)
+    assert "not supported by its sources" in markup and "every sentence checked" not in markup
 
 
 def test_streaming_shows_the_text_as_it_arrives_then_the_full_answer() -> None:

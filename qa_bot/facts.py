@@ -1,0 +1,376 @@
+"""The checkable facts of a sentence, in Arabic or English: numbers, dates, names, negations.
+
+`facts(text)` finds them; keys are language-free so they compare across scripts: a number is its
+value ("4" for "four", "أربع" and "٤"), a month or weekday its calendar key ("g8" for August and
+آب/أغسطس), a name its consonant skeleton ("BM" for Obama and أوباما, see `translit.skeleton`). The word
+lists are data files beside this module (`facts_*.txt`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Literal
+
+from .text import is_stopword, light_stem_ar, normalise, tokens
+from .translit import skeleton
+
+Kind = Literal["number", "date", "name"]
+
+_WORD = re.compile(
+    r"\d+(?:[.,٫]\d+)*|[A-Za-z\u00C0-\u024F]+(?:['’-][A-Za-z\u00C0-\u024F]+)*|[\u0621-\u064a\u0671-\u06d3]+"
+)
+_ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")
+_CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a text: what was written, where, and its search key."""
+
+    surface: str
+    start: int
+    key: str
+    arabic: bool
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A checkable fact: its kind, the words that state it, and a key that compares across scripts."""
+
+    kind: Kind
+    surface: str
+    key: str
+    position: int  # index of its first word
+
+
+def words(text: str) -> list[Word]:
+    """The words and digit runs of `text`, with search keys (normalised; digits as ASCII)."""
+    out = []
+    for m in _WORD.finditer(text):
+        surface = m.group()
+        out.append(Word(surface, m.start(), normalise(surface), bool(_ARABIC.search(surface))))
+    return out
+
+
+def arabic_variants(key: str) -> list[str]:
+    """A normalised Arabic word with its clitics (و ف ب ل ك, ال) stripped one way or another."""
+    out = [key]
+    for clitic in _CLITICS:
+        if key.startswith(clitic) and len(key) - len(clitic) >= 2:
+            out.append(key[len(clitic) :])
+            rest = key[len(clitic) :]
+            if rest.startswith("ال") and len(rest) > 4:
+                out.append(rest[2:])
+    return list(dict.fromkeys(out))
+
+
+# -- word lists ----------------------------------------------------------------------------------
+def _lines(name: str) -> list[str]:
+    text = files("qa_bot").joinpath(name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _sections(name: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    current = ""
+    for line in _lines(name):
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            continue
+        sep = "," if "," in line else None
+        out.setdefault(current, []).extend(p.strip() for p in line.split(sep) if p.strip())
+    return out
+
+
+@cache
+def number_words() -> tuple[dict[str, float], dict[str, float]]:
+    """(word → value, multiplier word → factor), keys normalised."""
+    values: dict[str, float] = {}
+    multipliers: dict[str, float] = {}
+    for spelling, (value, multiplier) in number_spellings().items():
+        (multipliers if multiplier else values)[normalise(spelling)] = value
+    return values, multipliers
+
+
+@cache
+def number_spellings() -> dict[str, tuple[float, bool]]:
+    """Each number word as written in `facts_numbers.txt` → (value, is a multiplier)."""
+    out = {}
+    for line in _lines("facts_numbers.txt"):
+        head, _, rest = line.partition(" ")
+        for spelling in rest.split(","):
+            if spelling.strip():
+                out[spelling.strip()] = (float(head.lstrip("x")), head.startswith("x"))
+    return out
+
+
+def _calendar_key(name: str) -> str:
+    """Month names are matched keeping hamza forms (آب August is not أب father)."""
+    text = _DIACRITICS.sub("", unicodedata.normalize("NFKC", name)).casefold()
+    return " ".join(text.split())
+
+
+@cache
+def calendar() -> tuple[dict[str, str], int]:
+    """(calendar name → key, the longest name in words)."""
+    names: dict[str, str] = {}
+    for line in _lines("facts_calendar.txt"):
+        key, _, rest = line.partition(" ")
+        for name in rest.split(","):
+            if name.strip():
+                names[_calendar_key(name.strip())] = key
+    return names, max(len(n.split()) for n in names)
+
+
+@cache
+def negation() -> dict[str, frozenset[str]]:
+    """Sections of `facts_negation.txt`: en, ar, strong, not-negation (all normalised)."""
+    return {k: frozenset(normalise(v) for v in vs) for k, vs in _sections("facts_negation.txt").items()}
+
+
+@cache
+def _names_lists() -> dict[str, frozenset[str]]:
+    return {k: frozenset(normalise(v) for v in vs) for k, vs in _sections("facts_names.txt").items()}
+
+
+@cache
+def _webster() -> tuple[frozenset[str], frozenset[str]]:
+    from english_words import get_english_words_set  # imported lazily: a 3 MB word list
+
+    words = get_english_words_set(["web2"])
+    return frozenset(w for w in words if w.islower()), frozenset(w.lower() for w in words if w[:1].isupper())
+
+
+def common_english(word: str, *, strict: bool = True) -> bool:
+    """A lower-case English dictionary word (Webster's 2nd, via `english-words`), inflected
+    ("kings", "lasted") or prefixed ("macroeconomic") forms included. `strict`: and not also a
+    proper noun there ("Kerry", "Geneva" are both)."""
+    common, proper = _webster()
+    if strict and word in proper:
+        return False
+    forms = [word, *(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end))]
+    forms += [word[k:] for k in range(2, 6) if len(word) - k >= 6]  # "macro" + "economic"
+    return word in common or any(f in common for f in forms[1:] if len(f) >= 4)
+
+
+# -- extraction ----------------------------------------------------------------------------------
+def _number_value(surface: str) -> float | None:
+    digits = normalise(surface).replace("٫", ".")
+    if "," in digits:
+        head, *groups = digits.split(",")
+        digits = head + "".join(groups) if all(len(g) == 3 for g in groups) else digits.replace(",", ".")
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+def _format(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def _word_number(w: Word) -> tuple[float, bool] | None:
+    """(value, is_multiplier) of a number word, or None."""
+    values, multipliers = number_words()
+    candidates = [w.key] if not w.arabic else arabic_variants(w.key)
+    if not w.arabic:
+        candidates = [w.key, *w.key.split("-")]
+    for c in candidates:
+        if c in values:
+            return values[c], False
+        if c in multipliers:
+            return multipliers[c], True
+    return None
+
+
+def _numbers(ws: list[Word]) -> list[Fact]:
+    out: list[Fact] = []
+    i = 0
+    while i < len(ws):
+        w = ws[i]
+        value: float | None = None
+        multiplier = False
+        if w.key[:1].isdigit():
+            value = _number_value(w.surface)
+        else:
+            found = _word_number(w)
+            if found is not None:
+                value, multiplier = found
+                if not w.arabic and "-" in w.key:  # twenty-four
+                    parts = [_word_number(Word(p, 0, p, False)) for p in w.key.split("-")]
+                    value = sum(p[0] for p in parts if p) or value
+        if value is None:
+            i += 1
+            continue
+        j = i + 1
+        # "أربعة وعشرون" = 4 + 20; "2 million" / "ثلاثة آلاف" multiply
+        if j < len(ws) and ws[j].arabic and ws[j].key.startswith("و"):
+            nxt = _word_number(Word(ws[j].surface[1:], 0, ws[j].key[1:], True))
+            if nxt and not nxt[1] and nxt[0] >= 20:
+                value, j = value + nxt[0], j + 1
+        if j < len(ws):
+            mult = _word_number(ws[j])
+            if mult and mult[1] and not multiplier:
+                value, j = value * mult[0], j + 1
+        surface = " ".join(x.surface for x in ws[i:j])
+        out.append(Fact("number", surface, _format(value), i))
+        i = j
+    return out
+
+
+_EN_MAY = re.compile(r"\b(?:in|of|on|since|until|till|by|from|early|late|mid|last|next|this|\d+)\s+May\b|\bMay\s+\d")
+
+
+def _dates(text: str, ws: list[Word]) -> list[Fact]:
+    names, longest = calendar()
+    keys = [_calendar_key(w.surface) for w in ws]
+    out: list[Fact] = []
+    i = 0
+    while i < len(ws):
+        for n in range(min(longest, len(ws) - i), 0, -1):
+            phrase = " ".join(keys[i : i + n])
+            key = names.get(phrase)
+            if key is None and ws[i].arabic:
+                for clitic in ("و", "ف", "ب", "ل", "في"):
+                    if phrase.startswith(clitic) and phrase[len(clitic) :] in names:
+                        key = names[phrase[len(clitic) :]]
+                        break
+            if key is None:
+                continue
+            surface = " ".join(w.surface for w in ws[i : i + n])
+            context = text[max(0, ws[i].start - 12) : ws[i].start + 8]
+            lower_case = not ws[i].arabic and not surface[:1].isupper()  # "may", "march" as verbs
+            if lower_case or (surface == "May" and not _EN_MAY.search(context)):
+                key = None
+            if key is not None:
+                out.append(Fact("date", surface, key, i))
+                i += n - 1
+            break
+        i += 1
+    return out
+
+
+def _is_arabic_name(ws: list[Word], i: int) -> bool:
+    """A word right after a title or place noun ("الرئيس بوتين"), skipping adjectives with ال."""
+    triggers = _names_lists()["ar-triggers"]
+    for back in range(1, 4):
+        j = i - back
+        if j < 0 or not ws[j].arabic:
+            return False
+        if any(v in triggers for v in arabic_variants(ws[j].key)):
+            return not ws[i].key.startswith(("ال", "وال"))
+        if not ws[j].key.startswith(("ال", "وال")):
+            return False
+    return False
+
+
+def _names(text: str, ws: list[Word], taken: set[int]) -> list[Fact]:
+    """English: runs of capitalised words (not titles, openers or calendar names).
+    Arabic: words right after a title or place noun. Other Arabic names are found by `verify`
+    as words a claim adds that its source does not have."""
+    stop = _names_lists()["not-names"]
+    out: list[Fact] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if run:
+            surface = " ".join(ws[k].surface for k in run)
+            out.append(Fact("name", surface, " ".join(skeleton(ws[k].surface) for k in run), run[0]))
+            run.clear()
+
+    for i, w in enumerate(ws):
+        if w.arabic:
+            close()
+            if i not in taken and _is_arabic_name(ws, i) and not is_stopword(w.surface):
+                out.append(Fact("name", w.surface, skeleton(w.surface), i))
+            continue
+        first = i == 0 or _sentence_start(text, ws[i - 1], w)
+        capital = w.surface[:1].isupper() and not w.key[:1].isdigit()
+        bare = w.key.split("'")[0].split("’")[0]
+        if not capital or i in taken or bare in stop or (first and common_english(bare)):
+            close()
+            continue
+        if run and text[ws[run[-1]].start + len(ws[run[-1]].surface) : w.start].strip():
+            close()  # "Brussels, Paris" are two names
+        run.append(i)
+    close()
+    return out
+
+
+def _sentence_start(text: str, prev: Word, w: Word) -> bool:
+    between = text[prev.start + len(prev.surface) : w.start]
+    return any(mark in between for mark in (".", ":", "!", "?", "؟", '"', "“", "«", "(", "\n"))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The facts of one text and its words."""
+
+    words: tuple[Word, ...]
+    numbers: tuple[Fact, ...]
+    dates: tuple[Fact, ...]
+    names: tuple[Fact, ...]
+
+    @property
+    def all(self) -> tuple[Fact, ...]:
+        return self.numbers + self.dates + self.names
+
+
+def facts(text: str) -> Facts:
+    """Numbers, dates (months, weekdays) and names stated in `text`.
+
+    >>> [f.key for f in facts("Kerry said by August, after four hours").all]
+    ['4', 'g8', 'KR']
+    """
+    ws = words(text)
+    numbers = _numbers(ws)
+    dates = _dates(text, ws)
+    taken = {f.position for f in dates} | {f.position for f in numbers}
+    for f in dates:
+        taken.update(range(f.position, f.position + len(f.surface.split())))
+    return Facts(tuple(ws), tuple(numbers), tuple(dates), tuple(_names(text, ws, taken)))
+
+
+# -- negation ------------------------------------------------------------------------------------
+def negations(text: str, *, strong: bool = False) -> list[tuple[int, str]]:
+    """(word index, cue) of every negation in `text`; idioms like "not only"/"لا يزال" excluded."""
+    lists = negation()
+    cues = lists["strong"] if strong else lists["en"] | lists["ar"]
+    ws = words(text.replace("n't", " n't").replace("n’t", " n't"))
+    keys = [w.key for w in ws]
+    out = []
+    for i, w in enumerate(ws):
+        forms = arabic_variants(w.key) if w.arabic else [w.key]
+        hit = next((f for f in forms if f in cues), None)
+        if hit is None:
+            continue
+        pair = " ".join([hit, *keys[i + 1 : i + 2]])
+        triple = " ".join([hit, *keys[i + 1 : i + 3]])
+        before = " ".join([*keys[max(0, i - 1) : i], hit])
+        if {pair, triple, before} & lists["not-negation"]:
+            continue
+        out.append((i, w.surface))
+    return out
+
+
+def stem(word: Word) -> str:
+    """The search stem of one word."""
+    if word.arabic:
+        stemmed = light_stem_ar(word.key)
+        return stemmed if len(stemmed) >= 3 else word.key  # "فيينا" is not "في"
+    found = tokens(word.surface, drop_stopwords=False)
+    return found[0] if found else word.key
+
+
+def calendar_rows() -> dict[str, list[str]]:
+    """Calendar key → its names in file order (the columns of `facts_calendar.txt`)."""
+    rows = {}
+    for line in _lines("facts_calendar.txt"):
+        key, _, rest = line.partition(" ")
+        rows[key] = [n.strip() for n in rest.split(",") if n.strip()]
+    return rows

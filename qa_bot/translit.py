@@ -1,0 +1,93 @@
+"""Names across scripts: an Arabic↔Latin consonant skeleton, and how foreign names look in Arabic.
+
+Transliteration is lossy both ways (Kerry كيري, Geneva جنيف, Lavrov لافروف), so names are compared
+by their consonants folded into classes, with a small edit tolerance for longer names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .text import normalise
+
+_ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")
+
+_AR_SKELETON = str.maketrans(
+    {
+        **dict.fromkeys("اأإآٱءؤئىعةوي", ""),
+        "ب": "B", "پ": "B", "ت": "T", "ث": "T", "ج": "G", "ح": "H", "خ": "K", "د": "D", "ذ": "D",
+        "ر": "R", "ز": "S", "س": "S", "ش": "S", "ص": "S", "ض": "D", "ط": "T", "ظ": "D", "غ": "G",
+        "ف": "F", "ڤ": "F", "ق": "K", "ك": "K", "گ": "G", "ل": "L", "م": "M", "ن": "N", "ه": "H",
+    }
+)  # fmt: skip
+_LATIN_DIGRAPHS = (("sch", "S"), ("sh", "S"), ("ch", "S"), ("th", "T"), ("kh", "K"), ("gh", "G"), ("dh", "D"),
+                   ("ph", "F"), ("ck", "K"), ("qu", "K"), ("x", "KS"))  # fmt: skip
+_LATIN_SKELETON = str.maketrans(
+    {
+        **dict.fromkeys("aeiouyw'’-", ""),
+        "b": "B", "p": "B", "t": "T", "d": "D", "j": "G", "g": "G", "k": "K", "q": "K", "c": "K",
+        "s": "S", "z": "S", "f": "F", "v": "F", "l": "L", "m": "M", "n": "N", "r": "R", "h": "H",
+    }
+)  # fmt: skip
+
+
+def skeleton(word: str) -> str:
+    """The consonant skeleton of a name in either script, so that "Obama"/"أوباما" → "BM",
+    "Geneva"/"جنيف" → "GNF", "Lavrov"/"لافروف" → "LFRF": vowels, w/y and glottal stops dropped,
+    letters that transliterate into each other folded into one class, doubled letters collapsed."""
+    text = normalise(word)
+    if _ARABIC.search(text):
+        text = text.removeprefix("ال") if len(text) > 4 else text
+        out = text.translate(_AR_SKELETON)
+    else:
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        text = re.sub(r"^(?:al|el)-", "", text)
+        text = re.sub(r"c(?=[eiy])", "s", text)
+        for digraph, mapped in _LATIN_DIGRAPHS:
+            text = text.replace(digraph, mapped)
+        out = text.translate(_LATIN_SKELETON).upper()
+    out = re.sub(r"[^A-Z]", "", out)
+    out = re.sub(r"(.)\1+", r"\1", out)
+    return out[:-1] if len(out) > 2 and out.endswith("H") else out
+
+
+def skeletons_match(a: str, b: str, *, prefix: bool = False) -> bool:
+    """Two skeletons are the same name: equal, or one edit apart from 4 letters on (two from 7).
+    `prefix`: one may also start the other (an Arabic adjective "أمريكي" for "American")."""
+    if not a or not b:
+        return False
+    if a == b:
+        return len(a) >= 2
+    if prefix and min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
+        return True
+    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 2:
+        return False
+    return _edits(a, b) <= (2 if min(len(a), len(b)) >= 7 else 1)
+
+
+def _edits(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def foreign_spelling(surface: str) -> bool:
+    """Spelled like a transliterated foreign name: long vowels (ا و ي) inside the word where Arabic
+    patterns have at most one, or a letter only loanwords use."""
+    core = _DIACRITICS.sub("", surface)
+    for clitic in ("وال", "بال", "فال", "لل", "ال", "و"):
+        if core.startswith(clitic) and len(core) - len(clitic) >= 4:
+            core = core[len(clitic) :]
+            break
+    if any(c in core for c in "پچژڤگ"):
+        return True
+    if len(core) < 4 or core.endswith(("ات", "ون", "ين", "ية", "يا", "ان", "ة", "وا")) or core[0] in "متين":
+        return False
+    inner = core[1:-1]
+    return sum(c in "اوي" for c in inner) >= 2

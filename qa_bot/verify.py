@@ -1,0 +1,414 @@
+"""Is a claim supported by the sources it cites? Fact by fact, in either language and across them.
+
+`check_claim` requires every number, date and name of the claim to be in a cited source (its
+passage or translation; across scripts numbers by value, months by calendar key, names by
+consonant skeleton), the claim's polarity to match the source sentence it restates, no name or
+number swapped for another one of the source's, and the similarity score (word overlap and
+embedding similarity) to reach `SUPPORTED`. An unsupported verdict always names why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .facts import (
+    Fact,
+    Facts,
+    Word,
+    _names_lists,
+    arabic_variants,
+    common_english,
+    facts,
+    negations,
+    stem,
+)
+from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
+from .translit import foreign_spelling, skeleton, skeletons_match
+
+SUPPORTED = 0.45  # similarity score a claim needs besides its facts (overlap and embedding similarity)
+_DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
+_UNDONE = re.compile(r"\b(?:un|non-?)[a-z]{3,}|\b[a-z]{3,}less\b", re.I)  # "unaided", "useless": دون، غير
+CROSS_SUPPORTED = 0.2  # the same across scripts, where it is embedding similarity alone
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A cited source: its number in the answer, the passage and its translation."""
+
+    n: int
+    text: str
+    translation: str | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        return [self.text, *([self.translation] if self.translation else [])]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a claim is supported, its similarity score and, when it is not, why."""
+
+    supported: bool
+    support: float
+    reason: str | None = None
+
+
+@dataclass
+class _Pool:
+    """Everything the cited sources state, in forms a claim's facts are looked up by."""
+
+    label: str
+    values: set[str] = field(default_factory=set)
+    dates: set[str] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)  # normalised words and their clitic-free forms
+    stems: set[str] = field(default_factory=set)
+    cores: set[str] = field(default_factory=set)  # Arabic stems without verb affixes
+    arabic_skeletons: set[str] = field(default_factory=set)
+    latin_skeletons: set[str] = field(default_factory=set)
+    has_arabic: bool = False
+    has_latin: bool = False
+    sentences: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is Arabic)
+
+
+@lru_cache(maxsize=4096)
+def _facts(text: str) -> Facts:
+    return facts(text)
+
+
+def _pool(sources: Sequence[Evidence]) -> _Pool:
+    pool = _Pool("".join(f"[{s.n}]" for s in sources))
+    for source in sources:
+        for text in source.texts:
+            found = _facts(text)
+            pool.values.update(f.key for f in found.numbers)
+            pool.dates.update(f.key for f in found.dates)
+            for w in found.words:
+                pool.stems.add(stem(w))
+                if w.arabic:
+                    variants = arabic_variants(w.key)
+                    pool.keys.update(variants)
+                    pool.stems.update(stem(Word(v, 0, v, True)) for v in variants)
+                    pool.cores.update(_core(v) for v in variants)
+                    if len(w.key) >= 3 and not is_stopword(w.surface):
+                        # a two-consonant skeleton names only a word with a written vowel
+                        # (كيري Kerry, not عبر): foreign names are spelled with them
+                        shapes = {skeleton(v) for v in variants}
+                        voweled = any(c in "اوي" for c in w.key.removeprefix("ال")[1:])
+                        pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3 or voweled)
+                else:
+                    pool.keys.add(_bare(w.key))
+                    if w.surface[:1].isupper():
+                        pool.latin_skeletons.add(skeleton(w.surface))
+            if detect_language(text) == "ar":
+                pool.has_arabic = True
+            else:
+                pool.has_latin = True
+            for start, end in sentence_spans(text):
+                sentence = text[start:end]
+                pool.sentences.append((sentence, detect_language(sentence) == "ar"))
+    return pool
+
+
+def _bare(key: str) -> str:
+    return key.split("'")[0].split("’")[0].removeprefix("al-")
+
+
+Nearest = Callable[[str, Sequence[str]], int]
+
+
+def check_claim(
+    claim: str,
+    sources: Sequence[Evidence],
+    support: float,
+    threshold: float = SUPPORTED,
+    nearest: Nearest | None = None,
+) -> Verdict:
+    """The verdict on one claim against the sources it cites (none: "no citation").
+
+    `nearest(claim, sentences)` picks the sentence a claim restates when they share no script (an
+    English claim over an Arabic passage without translation), to compare their polarity;
+    `nearest_by(embeddings)` makes one. Without it the whole passage is compared.
+
+    Example: `check_claim("Kerry wants a constitution by June", [Evidence(1, passage, translation)], 0.8)`
+    → `Verdict(False, 0.8, "date 'June' not in source [1]")`.
+    """
+    if not sources:
+        return Verdict(False, support, "no citation")
+    pool = _pool(sources)
+    claimed = _facts(claim)
+    arabic = detect_language(claim) == "ar"
+    cross = not (pool.has_arabic if arabic else pool.has_latin)  # no cited text in the claim's script
+    reason = (
+        _missing_facts(claimed, pool, cross)
+        or _missing_names(claim, claimed, pool, arabic, cross)
+        or _polarity(claim, pool, arabic, cross, nearest)
+        or _swapped(claim, claimed, pool, arabic, cross)
+    )
+    if cross:
+        threshold = min(threshold, CROSS_SUPPORTED)
+    if reason is None and support < threshold:
+        reason = f"too little in common with source {pool.label} (support {support:.2f} < {threshold})"
+    return Verdict(reason is None, support, reason)
+
+
+def _missing_facts(claimed: Facts, pool: _Pool, cross: bool) -> str | None:
+    for f in claimed.numbers:
+        if f.key not in pool.values and not (cross and f.key in ("1", "2")):  # duals have no number word
+            return f"number '{f.surface}' not in source {pool.label}"
+    for f in claimed.dates:
+        if f.key not in pool.dates:
+            return f"date '{f.surface}' not in source {pool.label}"
+    return None
+
+
+def _latin_found(word: str, pool: _Pool, cross: bool) -> bool | None:
+    """Is one capitalised word of a name in the sources? None when it cannot be checked."""
+    key = _bare(word.lower())
+    if key in pool.keys or key in pool.stems or (tokens(key) and tokens(key)[0] in pool.stems):
+        return True
+    shape = skeleton(word)
+    if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
+        return True
+    # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
+    shapes = {shape, skeleton(_DEMONYM.sub("", word))}
+    if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
+        return True
+    if cross and (common_english(key, strict=False) or word.isupper()):
+        return None  # "League", "National": translated, not transliterated; "ABC" is spelled out
+    if len(shape) < 2:
+        return None
+    return False
+
+
+def _arabic_found(w: Word, pool: _Pool) -> bool:
+    variants = arabic_variants(w.key)
+    if any(v in pool.keys for v in variants):
+        return True
+    stems = {s for v in variants if len(s := stem(Word(v, 0, v, True))) >= 3}
+    if stems & pool.stems or ({_core(v) for v in variants} - {""}) & pool.cores:
+        return True
+    lexicon = synonym_lexicon()
+    if any(lexicon.get(s, frozenset()) & pool.stems for s in stems):
+        return True
+    shapes = {skeleton(v) for v in variants}
+    return any(skeletons_match(a, b, prefix=True) for a in shapes for b in pool.latin_skeletons)
+
+
+def _missing_names(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool) -> str | None:
+    if not arabic:
+        for f in claimed.names:
+            for word in re.split(r"[\s-]+", f.surface):
+                if _latin_found(word, pool, cross) is False:
+                    return f"name '{f.surface}' not in source {pool.label}"
+        return None
+    taken = {f.position for f in claimed.numbers + claimed.dates}
+    ws = list(claimed.words)
+    for i, w in enumerate(ws):
+        if not w.arabic or i in taken or is_stopword(w.surface):
+            continue
+        if (_name_like(ws, i) or any(f.position == i for f in claimed.names)) and not _arabic_found(w, pool):
+            return f"name '{w.surface}' not in source {pool.label}"
+    return None
+
+
+def _core(key: str) -> str:
+    """An Arabic word without its light-stem affixes and a verb's person prefix and suffix, so
+    "توصلتا" and "تتوصلا" (they reached / did not reach) compare equal."""
+    core = stem(Word(key, 0, key, True))
+    if len(core) > 4 and core[0] in "يتنا":
+        core = core[1:]
+    for end in ("تا", "وا", "ت", "ا", "ن"):
+        if len(core) > 3 and core.endswith(end):
+            core = core[: -len(end)]
+            break
+    return core if len(core) >= 3 else ""
+
+
+def _name_like(ws: Sequence[Word], i: int) -> bool:
+    """An Arabic word that reads as a name: right after a title or place noun, or spelled the way
+    foreign names are transliterated (long vowels written where Arabic patterns have none)."""
+    from .facts import _is_arabic_name
+
+    w = ws[i]
+    if not w.arabic:
+        return w.surface[:1].isupper() and i > 0 and _bare(w.key) not in _names_lists()["not-names"]
+    return _is_arabic_name(list(ws), i) or foreign_spelling(w.surface)
+
+
+def _best(claim: str, pool: _Pool, arabic: bool) -> tuple[str, float] | None:
+    """The cited sentence in the claim's script that shares most words with the claim."""
+    wanted = set(tokens(claim))
+    if not wanted:
+        return None
+    scored = [(len(wanted & set(tokens(s))) / len(wanted), s) for s, is_ar in pool.sentences if is_ar == arabic]
+    if not scored:
+        return None
+    score, sentence = max(scored)
+    return sentence, score
+
+
+def _swapped(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool) -> str | None:
+    """A name, number or date put in the place of another one of the restated source sentence
+    (which the presence check misses when the new one occurs elsewhere in the passage)."""
+    if cross:
+        return None
+    best = _best(claim, pool, arabic)
+    if best is None or best[1] < 0.5:
+        return None
+    source = _facts(best[0])
+    a = [w for w in source.words if not is_stopword(w.surface)]
+    b = [w for w in claimed.words if not is_stopword(w.surface)]
+    matcher = SequenceMatcher(None, [stem(w) for w in a], [stem(w) for w in b], autojunk=False)
+    claim_stems = {stem(w) for w in b}
+    source_stems = {stem(w) for w in a}
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
+            continue
+        old, new = a[i1:i2], b[j1:j2]
+        old_text, new_text = " ".join(w.surface for w in old), " ".join(w.surface for w in new)
+        kinds = _kinds(old, source) & _kinds(new, claimed)
+        if "number" in kinds or "date" in kinds:
+            return f"'{new_text}' where source {pool.label} has '{old_text}'"
+        if arabic and len(old) <= 2 and len(new) <= 2 and best[1] >= 0.6:
+            # Arabic writes no capitals: in a restated sentence, a word put in the place of another
+            # that neither the source nor the synonym list has is read as a changed fact
+            novel = [w for w in new if not _arabic_found(w, pool)]
+            if novel and not any(_same_name(x, y) for x in old for y in novel):
+                return f"'{novel[0].surface}' where source {pool.label} has '{old_text}'"
+        gone = [w for w in old if stem(w) not in claim_stems]  # removed, not moved
+        came = [w for w in new if stem(w) not in source_stems]  # new here, not moved within the sentence
+        if not gone or not came or any(_same_name(x, y) for x in gone for y in came):
+            continue
+        if _is_name(gone, source) and (arabic or _is_name(came, claimed)):
+            return f"name '{new_text}' where source {pool.label} has '{old_text}'"
+        if arabic and len(old) == len(new) == 1 and best[1] >= 0.6 and stem(came[0]) in pool.stems:
+            return f"'{new_text}' where source {pool.label} has '{old_text}'"  # another word of the passage
+    return None
+
+
+def _kinds(segment: Sequence[Word], found: Facts) -> set[str]:
+    starts = {w.start for w in segment}
+    out: set[str] = set()
+    for f in found.numbers + found.dates:
+        if found.words[f.position].start in starts:
+            out.add(f.kind)
+    return out
+
+
+def _is_name(segment: Sequence[Word], found: Facts) -> bool:
+    ws = list(found.words)
+    index = {w.start: i for i, w in enumerate(ws)}
+    return any(_name_like(ws, index[w.start]) for w in segment)
+
+
+def _same_name(x: Word, y: Word) -> bool:
+    lexicon = synonym_lexicon()
+    sx, sy = stem(x), stem(y)
+    return sx == sy or sy in lexicon.get(sx, frozenset()) or skeletons_match(skeleton(x.surface), skeleton(y.surface))
+
+
+def _polarity(claim: str, pool: _Pool, arabic: bool, cross: bool, nearest: Nearest | None) -> str | None:
+    """Negation added or dropped relative to the source sentence the claim restates."""
+    mine = negations(claim, strong=cross)
+    if cross:
+        sentences = [s for s, _ in pool.sentences]
+        if nearest is not None and sentences:
+            nearest_sentence = sentences[nearest(claim, sentences)]
+            if mine and not negations(nearest_sentence):
+                return f"negation '{mine[0][1]}' not in source {pool.label}"
+            strong = negations(nearest_sentence, strong=True)
+            if strong and not negations(claim) and not _UNDONE.search(claim):
+                said = f"'{strong[0][1]}' ({_quote(nearest_sentence, strong[0][0])})"
+                return f"source {pool.label} says {said}; the claim drops the negation"
+            return None
+        if mine and not any(negations(s) for s in sentences):
+            return f"negation '{mine[0][1]}' not in source {pool.label}"
+        return None
+    best = _best(claim, pool, arabic)
+    if best is None or best[1] < 0.4:
+        if mine and not any(negations(s) for s, is_ar in pool.sentences if is_ar == arabic):
+            return f"negation '{mine[0][1]}' not in source {pool.label}"
+        return None
+    source = best[0]
+    theirs = negations(source)
+    for i, cue in theirs:  # a negation of the source whose words the claim states unnegated
+        if not _negated_there(_scope(source, i), claim, mine):
+            return f"source {pool.label} says '{cue}' ({_quote(source, i)}); the claim drops the negation"
+    for j, cue in mine:  # a negation of the claim over words the source states unnegated
+        if not theirs or not _negated_there(_scope(claim, j), source, theirs):
+            return f"negation '{cue}' not in source {pool.label}"
+    return None
+
+
+def _negated_there(scope: list[frozenset[str]], text: str, cues: Sequence[tuple[int, str]]) -> bool:
+    """Whether the words after a negation (`scope`) are negated in `text` too: True when `text` does
+    not state most of them (nothing to compare) or a cue of `text` stands just before them."""
+    ws = _negation_words(text)
+    found = [k for k, w in enumerate(ws) if any(_match_keys(w) & s for s in scope)]
+    if not scope or len({s for s in scope if any(_match_keys(ws[k]) & s for k in found)}) * 2 < len(scope):
+        return True
+    return any(k - 4 <= i < k for k in found for i, _ in cues)
+
+
+def _negation_words(text: str) -> tuple[Word, ...]:
+    return _facts(text.replace("n't", " n't").replace("n’t", " n't")).words
+
+
+def _scope(sentence: str, i: int, width: int = 3) -> list[frozenset[str]]:
+    following = [w for w in _negation_words(sentence)[i + 1 :] if not is_stopword(w.surface)][:width]
+    return [_match_keys(w) for w in following]
+
+
+def _match_keys(w: Word) -> frozenset[str]:
+    """A word's forms for comparing a claim with its source: its stem and, in Arabic, the stem
+    without a verb's person prefix or suffix ("توصلتا", "تتوصلا", "توصلت" share one)."""
+    if not w.arabic:
+        return frozenset({stem(w)})
+    base = stem(w)
+    forms = {base, base[1:] if base[:1] in "يتنا" else base}
+    forms |= {f[: -len(e)] for f in list(forms) for e in ("تا", "وا", "ت", "ا", "ن") if f.endswith(e)}
+    return frozenset(f for f in forms if len(f) >= 3)
+
+
+def _quote(sentence: str, i: int) -> str:
+    return " ".join(w.surface for w in _negation_words(sentence)[i : i + 4]) + " …"
+
+
+def nearest_by(embeddings: Embeddings) -> Nearest:
+    """A `nearest` for `check_claim`: the sentence most similar in meaning, in any language."""
+
+    def nearest(claim: str, sentences: Sequence[str]) -> int:
+        vectors = np.asarray(embeddings.embed_documents([claim, *sentences]), dtype=np.float32)
+        return int(np.argmax(vectors[1:] @ vectors[0]))
+
+    return nearest
+
+
+def support_score(sentence: str, texts: Sequence[str], embeddings: Embeddings) -> float:
+    """How well texts (a passage and its translation) support a sentence: word overlap and meaning.
+
+    Per text: half word overlap, half embedding similarity; a text in the other script than the
+    sentence shares no words with it, so there the similarity counts alone.
+    """
+    vectors = np.asarray(embeddings.embed_documents([sentence, *texts]), dtype=np.float32)
+    words = set(tokens(sentence))
+    arabic = detect_language(sentence) == "ar"
+    best = 0.0
+    for text, vector in zip(texts, vectors[1:], strict=True):
+        similarity = max(0.0, float(vector @ vectors[0]))
+        if (detect_language(text) == "ar") == arabic:
+            overlap = len(words & set(tokens(text))) / len(words) if words else 0.0
+            best = max(best, 0.5 * overlap + 0.5 * similarity)
+        else:
+            best = max(best, similarity)
+    return best
+
+
+__all__ = ["SUPPORTED", "Evidence", "Fact", "Verdict", "check_claim", "nearest_by", "support_score"]

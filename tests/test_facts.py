@@ -1,0 +1,152 @@
+"""Fact extraction and the fact-level claim check, Arabic and English side by side (no models)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_bot.facts import facts, negations
+from qa_bot.translit import skeleton, skeletons_match
+from qa_bot.verify import Evidence, check_claim
+
+CONSTITUTION = Evidence(
+    1,
+    'وقال كيري: "لقد اتفقنا على وجوب أن يكون هناك جدول زمني ومشروع دستور بحلول آب/أغسطس".',
+    'Kerry said: "We have agreed that there must be a timetable and a draft constitution by August".',
+)
+AGREED_WITH = Evidence(
+    1,
+    "من جهته، قال الوزير الأمريكي إنه اتفق مع بوتين ولافروف على وجوب إعداد مشروع دستور جديد في سوريا بحلول شهر آب/ أغسطس المقبل.",  # noqa: E501
+    "For his part, the American secretary said he had agreed with Putin and Lavrov on the need to prepare a draft"
+    " of a new constitution in Syria by next August.",
+)
+NO_DEAL = Evidence(
+    1,
+    "ولكن القوتين العظميين لم تتوصلا إلى اتفاق بشأن مصير رئيس النظام السوري بشار الأسد، المسألة المركزية في أي تسوية للنزاع.",  # noqa: E501
+    "But the two superpowers did not reach an agreement on the fate of the head of the Syrian regime, Bashar"
+    " al-Assad, the central issue in any settlement of the conflict.",
+)
+HOURS = Evidence(
+    1,
+    "وأتى هذا الإعلان إثر مباحثات استمرت أكثر من أربع ساعات في الكرملين بين الرئيس الروسي فلاديمير بوتين.",
+    None,
+)
+GENEVA = Evidence(1, "وذلك بعدما شهدت جنيف جولة مفاوضات غير مباشرة جديدة بين الطرفين لم تكن مثمرة.", None)
+LAST_MEETING = Evidence(
+    1,
+    "وجرى آخر لقاء بين بوتين وكيري قبل أكثر من ثلاثة أشهر، في أثناء زيارة وزير الخارجية الأمريكي إلى موسكو يوم 15 كانون الأول/ ديسمبر الماضي.",  # noqa: E501
+    "The last meeting between Putin and Kerry took place more than three months ago, during the US Secretary of"
+    " State's visit to Moscow on December 15 last year.",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("after four hours, by August", {"4", "g8"}),
+        ("بعد أربع ساعات، بحلول آب/أغسطس", {"4", "g8"}),
+        ("يوم ١٥ كانون الأول/ ديسمبر", {"15", "g12"}),
+        ("on December 15 last year", {"15", "g12"}),
+        ("ثلاثة آلاف جندي في حزيران", {"3000", "g6"}),
+        ("3,000 soldiers in June", {"3000", "g6"}),
+        ("في شهر رمضان يوم الخميس", {"h9", "d4"}),
+        ("during Ramadan, on Thursday", {"h9", "d4"}),
+        ("أربعة وعشرون", {"24"}),
+        ("twenty-four", {"24"}),
+    ],
+)
+def test_numbers_and_dates_have_language_free_keys(text: str, keys: set[str]) -> None:
+    found = facts(text)
+    assert {f.key for f in found.numbers + found.dates} == keys
+
+
+def test_may_the_verb_is_not_a_month_and_may_the_month_is() -> None:
+    assert not facts("He may come. They may agree.").dates
+    assert [f.key for f in facts("The talks began in May 2016.").dates] == ["g5"]
+
+
+@pytest.mark.parametrize(
+    ("latin", "arabic"),
+    [("Obama", "أوباما"), ("Geneva", "جنيف"), ("Kerry", "كيري"), ("Lavrov", "لافروف"), ("Warsaw", "وارسو")],
+)
+def test_names_transliterate_to_the_same_skeleton(latin: str, arabic: str) -> None:
+    assert skeletons_match(skeleton(latin), skeleton(arabic))
+
+
+def test_different_names_do_not_match() -> None:
+    assert not skeletons_match(skeleton("Obama"), skeleton("كيري"))
+    assert not skeletons_match(skeleton("Vienna"), skeleton("جنيف"))
+
+
+def test_english_names_are_capitalised_runs_not_openers_or_titles() -> None:
+    names = [f.surface for f in facts("According to the article, President Barack Obama met Kerry in Geneva.").names]
+    assert names == ["Barack Obama", "Kerry", "Geneva"]
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("the two superpowers did not reach an agreement", ["not"]),
+        ("القوتين العظميين لم تتوصلا إلى اتفاق", ["لم"]),
+        ("disagreements that still remain, not only on NATO", []),
+        ("الخلافات التي مازالت قائمة، لا سيما حول الناتو", []),
+    ],
+)
+def test_negation_cues_skip_idioms(text: str, cues: list[str]) -> None:
+    assert [c for _, c in negations(text)] == cues
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "reason"),
+    [
+        ("Kerry said there must be a draft constitution by June.", CONSTITUTION, "date 'June' not in source [1]"),
+        ("قال كيري إنه يجب أن يكون هناك مشروع دستور بحلول حزيران/يونيو.", CONSTITUTION, "date 'حزيران"),
+        ("The talks in the Kremlin lasted more than six hours.", HOURS, "number 'six' not in source [1]"),
+        ("استمرت المباحثات أكثر من ست ساعات في الكرملين.", HOURS, "number 'ست' not in source [1]"),
+        ("Vienna hosted a new round of indirect negotiations.", GENEVA, "name 'Vienna' not in source [1]"),
+        ("The last meeting was on December 25.", LAST_MEETING, "number '25' not in source [1]"),
+        ("Obama said there must be a draft constitution by August.", CONSTITUTION, "name 'Obama' not in source [1]"),
+        (
+            'قال الوزير الأمريكي إن "الرئيس بوتين" و"أوباما" اتفقا على وجوب إعداد مشروع دستور جديد في سوريا',
+            AGREED_WITH,
+            "name 'أوباما' not in source [1]",
+        ),
+        ("Yes, the two sides reached an agreement on Assad.", NO_DEAL, "drops the negation"),
+        (
+            "ولكن القوتين العظميين توصلتا إلى اتفاق بشأن مصير رئيس النظام السوري بشار الأسد.",
+            NO_DEAL,
+            "drops the negation",
+        ),
+        (
+            "The American secretary did not agree with Putin and Lavrov on a new constitution.",
+            AGREED_WITH,
+            "negation 'not'",
+        ),
+        ("The meeting lasted exactly nine hours.", None, "no citation"),
+    ],
+)
+def test_a_changed_fact_is_rejected_with_a_reason(claim: str, source: Evidence | None, reason: str) -> None:
+    verdict = check_claim(claim, [source] if source else [], support=0.9)
+    assert verdict.supported is False and verdict.reason is not None and reason in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("Kerry said there must be a timetable and a draft constitution by August.", CONSTITUTION),
+        ("قال كيري إنه يجب أن يكون هناك جدول زمني ومشروع دستور بحلول آب/أغسطس.", CONSTITUTION),
+        ("The two superpowers did not reach an agreement on the fate of Assad.", NO_DEAL),
+        ("ولكن القوتين العظميين لم تتوصلا إلى اتفاق بشأن مصير الأسد.", NO_DEAL),
+        ("The American secretary agreed with Putin and Lavrov on a new constitution for Syria by August.", AGREED_WITH),
+        ("The talks in the Kremlin lasted more than four hours.", HOURS),  # English over Arabic only
+        ("Geneva hosted a new round of indirect negotiations.", GENEVA),
+        ("The last meeting between Putin and Kerry was on December 15.", LAST_MEETING),
+    ],
+)
+def test_a_faithful_claim_is_kept(claim: str, source: Evidence) -> None:
+    verdict = check_claim(claim, [source], support=0.9)
+    assert verdict.supported and verdict.reason is None
+
+
+def test_low_similarity_is_still_a_reason() -> None:
+    verdict = check_claim("Kerry said there must be a timetable by August.", [CONSTITUTION], support=0.1)
+    assert not verdict.supported and verdict.reason and "support 0.10" in verdict.reason
