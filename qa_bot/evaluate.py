@@ -36,10 +36,6 @@ class _Tally:
     latencies: list[float] = field(default_factory=list)
 
     def figures(self) -> dict[str, Any]:
-        def rate(a: int, b: int) -> float | None:
-            return round(a / b, 3) if b else None
-
-        lat = sorted(self.latencies)
         return {
             "answerable": self.answerable,
             "top_citation_hit": rate(self.top_hit, self.answerable),
@@ -50,9 +46,22 @@ class _Tally:
             "abstention_accuracy": rate(self.abstained, self.unanswerable),
             "conversations": self.conversations,
             "conversations_right": self.conversations_right,
-            "latency_ms_p50": round(_percentile(lat, 50) * 1000, 1) if lat else None,
-            "latency_ms_p95": round(_percentile(lat, 95) * 1000, 1) if lat else None,
+            **latency_ms(self.latencies),
         }
+
+
+def rate(hits: int, total: int) -> float | None:
+    """hits / total to three places, or None when there was nothing to count."""
+    return round(hits / total, 3) if total else None
+
+
+def latency_ms(seconds: list[float]) -> dict[str, float | None]:
+    """p50 and p95 of answer times, in milliseconds."""
+    lat = sorted(seconds)
+    return {
+        "latency_ms_p50": round(_percentile(lat, 50) * 1000, 1) if lat else None,
+        "latency_ms_p95": round(_percentile(lat, 95) * 1000, 1) if lat else None,
+    }
 
 
 def _percentile(values: list[float], pct: float) -> float:

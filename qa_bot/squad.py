@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .evaluate import latency_ms, rate
 from .text import detect_language, normalise
 from .types import Answer
 
@@ -153,10 +154,6 @@ class _Tally:
     latencies: list[float] = field(default_factory=list)
 
     def figures(self) -> dict[str, Any]:
-        def rate(a: int, b: int) -> float | None:
-            return round(a / b, 3) if b else None
-
-        lat = sorted(self.latencies)
         return {
             "questions": self.questions,
             "cite_at_1": rate(self.top_hit, self.questions),
@@ -165,8 +162,7 @@ class _Tally:
             "false_abstention": rate(self.false_abstain, self.questions),
             "out_of_archive": self.outside,
             "out_of_archive_refused": rate(self.refused, self.outside),
-            "latency_ms_p50": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
-            "latency_ms_p95": round(lat[min(len(lat) - 1, int(len(lat) * 0.95))] * 1000, 1) if lat else None,
+            **latency_ms(self.latencies),
         }
 
 

@@ -150,6 +150,23 @@ def stopped_when(proc: subprocess.Popen[str], condition: Callable[[], bool], sec
 
 
 @contextlib.contextmanager
+def chromium_page(profile: Path, height: int = 1000) -> Iterator[Any]:
+    """A page in Debian's Chromium (a persistent profile in `profile`), Playwright's waits generous."""
+    from playwright.sync_api import expect, sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport={"width": 1200, "height": height}
+        )
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+        yield context.new_page()
+        context.close()
+
+
+@contextlib.contextmanager
 def serve(bot: Any, **overrides: Any) -> Iterator[str]:
     """The full app (API + widget + chat page) under uvicorn in a thread, as `qa-bot serve` runs it."""
     import uvicorn

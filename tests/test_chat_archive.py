@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, REPO, SEED, make_project, serve
+from conftest import ARTIFACTS, BROWSER_TIMEOUT_MS, REPO, SEED, chromium_page, make_project, serve
 from qa_bot import ui
 from qa_bot.config import Settings
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT = 120_000  # ms: the machine is shared; Playwright's auto-waiting, never a fixed sleep
+TIMEOUT = BROWSER_TIMEOUT_MS  # the machine is shared; Playwright's auto-waiting, never a fixed sleep
 SEED_ID = SEED.stem
 HARBOUR = {
     "id": "news-harbour",
@@ -84,21 +84,8 @@ def chat_url(archive: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from playwright.sync_api import expect, sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1200, "height": 1100},
-        )
-        context.set_default_timeout(TIMEOUT)
-        expect.set_options(timeout=TIMEOUT)
-        yield context.new_page()
-        context.close()
+    with chromium_page(tmp_path_factory.mktemp("chromium-profile"), height=1100) as tab:
+        yield tab
 
 
 def options(page: Any) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, BROWSER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, serve, wait_for
+from conftest import ARTIFACTS, BROWSER_TIMEOUT_MS, chromium_page, serve, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -25,21 +25,8 @@ def chat_url(bot, data_dir: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1200, "height": 1000},
-        )
-        tab = context.new_page()
-        tab.set_default_timeout(BROWSER_TIMEOUT_MS)
+    with chromium_page(tmp_path_factory.mktemp("chromium-profile")) as tab:
         yield tab
-        context.close()
 
 
 def ask(page, question: str) -> object:
