@@ -116,7 +116,8 @@ class _Lexical:
     sentence_terms: dict[tuple[str, int], set[str]] = field(default_factory=dict)
     sentence_pairs: dict[tuple[str, int], set[tuple[str, str]]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # article id -> title
-    article_terms: dict[str, set[str]] = field(default_factory=dict)  # article id -> every term it uses
+    article_chunks: dict[str, list[str]] = field(default_factory=dict)  # article id -> its passages' ids
+    _article_terms: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on first use
     sentence_records: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # chunk -> (record id, idx)
     records: int = 0  # vectors in the store when the snapshot was taken
 
@@ -140,7 +141,7 @@ class _Lexical:
                 lex.sentence_pairs[(c.id, i)] = _pairs(written) | _pairs(translated)
                 terms |= lex.sentence_terms[(c.id, i)]
             lex.chunk_terms[c.id] = terms
-            lex.article_terms.setdefault(c.article_id, set()).update(terms)
+            lex.article_chunks.setdefault(c.article_id, []).append(c.id)
             lex.df.update(terms)
             lex.sentence_records[c.id] = sentence_record_ids(c)
             # A passage's tokens are its sentences' tokens (tokens never span a sentence end); a
@@ -204,9 +205,14 @@ class HybridRetriever(BaseRetriever):
         """How many passages use `term`."""
         return self._lex.df.get(term, 0)
 
-    def article_terms(self, article_id: str) -> frozenset[str] | set[str]:
-        """Every search term an article uses (empty for an unknown id)."""
-        return self._lex.article_terms.get(article_id, frozenset())
+    def article_terms(self, article_id: str) -> frozenset[str]:
+        """Every search term an article uses (empty for an unknown id); built on first use."""
+        lex = self._lex
+        terms = lex._article_terms.get(article_id)
+        if terms is None:
+            terms = frozenset().union(*(lex.chunk_terms[c] for c in lex.article_chunks.get(article_id, ())))
+            lex._article_terms[article_id] = terms
+        return terms
 
     def knows(self, term: str) -> bool:
         """True when a search term (or one of its synonyms) occurs in the corpus."""
