@@ -205,6 +205,10 @@ class HybridRetriever(BaseRetriever):
         """How many passages use `term`."""
         return self._lex.df.get(term, 0)
 
+    def sentence_terms(self, chunk_id: str, idx: int) -> set[str] | frozenset[str]:
+        """The search terms of one sentence (and its translation)."""
+        return self._lex.sentence_terms.get((chunk_id, idx), frozenset())
+
     def article_terms(self, article_id: str) -> frozenset[str]:
         """Every search term an article uses (empty for an unknown id); built on first use."""
         lex = self._lex

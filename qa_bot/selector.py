@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .retrieve import Candidate, HybridRetriever, ScoredSentence
-from .text import detect_language, normalise, numbers
+from .text import detect_language, normalise, numbers, tokens
 from .types import Language
 
 # The order of the vector; the model file names them, so a mismatch is caught when it loads.
@@ -40,6 +40,11 @@ FEATURES = (
     "article_missing",  # share that the sentence's article does not use
     "numbers",  # share of the question's numbers found in the sentence
     "length",  # log of the sentence's word count
+    "rare_coverage",  # coverage with squared idf weights: the rare terms (names) count most
+    "rarest_in_article",  # the question's rarest known term is in the sentence's article
+    "rarest_in_sentence",  # ... in the sentence itself
+    "title",  # share of the question's term weight in the article's title
+    "neighbour_dense",  # the best similarity of the sentence before or after it
 )
 
 
@@ -74,14 +79,23 @@ def features(
     best_dense = max(s.dense for s in primary)
     best_coverage = max(s.coverage for s in primary)
     asked_numbers = set(numbers(question))
+    squared = {t: w * w for t, w in qterms.weights.items()}
+    squared_total = sum(squared.values()) or 1.0
+    known = [t for t in qterms.weights if df(t)]
+    rarest = max(known, key=lambda t: qterms.weights[t]) if known else None
+    dense_at = {(s.chunk.id, s.idx): s.dense for s in primary}
     missing: dict[str, float] = {}
+    titled: dict[str, float] = {}
     rows = []
     for s in primary:
         c = by_id[s.chunk.id]
         article = s.chunk.article_id
+        used = retriever.article_terms(article)
         if article not in missing:
-            known = retriever.article_terms(article)
-            missing[article] = sum(w for t, w in qterms.weights.items() if t not in known) / total
+            missing[article] = sum(w for t, w in qterms.weights.items() if t not in used) / total
+            title = set(tokens(s.chunk.title))
+            titled[article] = sum(w for t, w in qterms.weights.items() if t in title) / total
+        in_sentence = retriever.sentence_terms(s.chunk.id, s.idx)
         sentence = s.sentence
         text = f"{sentence.text} {sentence.translation or ''}"
         readable = detect_language(sentence.text) == language or bool(
@@ -109,6 +123,11 @@ def features(
             missing[article],
             len(asked_numbers & found) / len(asked_numbers) if asked_numbers else 0.0,
             math.log1p(len(normalise(sentence.text).split())),
+            sum(w for t, w in squared.items() if t in in_sentence) / squared_total,
+            1.0 if rarest is not None and rarest in used else 0.0,
+            1.0 if rarest is not None and rarest in in_sentence else 0.0,
+            titled[article],
+            max(dense_at.get((s.chunk.id, s.idx - 1), 0.0), dense_at.get((s.chunk.id, s.idx + 1), 0.0)),
         ]
         rows.append(Row(s, np.asarray(vector, dtype=np.float64)))
     return rows
