@@ -26,8 +26,8 @@ def test_the_committed_set_covers_every_kind_in_both_languages_and_splits() -> N
             assert counts[(lang, kind)] >= 5, (lang, kind, counts)
     assert {c["split"] for c in data["claims"]} == {"tune", "heldout"}
     assert all(c["source"] in data["sources"] for c in data["claims"])
-    assert (REPO / "eval" / "LICENSE-XQuAD-CC-BY-SA-4.0.txt").exists() and (
-        REPO / "eval" / "LICENSE-ARCD-MIT.txt"
+    assert (REPO / "eval" / "public" / "LICENSE-XQuAD-CC-BY-SA-4.0.txt").exists() and (
+        REPO / "eval" / "public" / "LICENSE-ARCD-MIT.txt"
     ).exists()
 
 
