@@ -8,9 +8,18 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup index serve test lint eval bench clean
+.PHONY: setup index serve test lint eval train bench clean
 
-setup: $(STAMP)
+# The English–Arabic dictionary (FreeDict, GPL data read at run time): English questions match
+# Arabic text word by word through it. Without apt-get, qa-bot runs without it and says so.
+LEXICON := /usr/share/dictd/freedict-eng-ara.index
+
+setup: $(STAMP) $(LEXICON)
+
+$(LEXICON):
+	@command -v apt-get >/dev/null || { echo "note: install the dict-freedict-eng-ara dictionary for English questions over Arabic articles"; exit 0; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dict-freedict-eng-ara >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dict-freedict-eng-ara >/dev/null; }
 
 # torch is installed first and pinned: it is the local CPU build; anything unpinned pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -44,10 +53,23 @@ lint: setup
 	$(BIN)/ruff format --check qa_bot tests bench
 	$(BIN)/mypy
 
+# Quality on the bundled sets. The public sets are answered with the cross-validation models
+# (eval/selector-folds.json): each article by the model whose training did not include it.
+FOLDS := --selector eval/selector-folds.json
 eval: setup
+	$(BIN)/qa-bot eval eval/public/xquad-dev.ar.json --holdout 3 $(FOLDS)
+	$(BIN)/qa-bot eval eval/public/xquad-dev.ar.json --questions eval/public/xquad-dev.en.json --holdout 3 $(FOLDS)
+	$(BIN)/qa-bot eval eval/public/arcd-train.json --holdout 0.15 $(FOLDS)
 	$(BIN)/qa-bot eval tests/eval_own.json
 	$(BIN)/qa-bot eval eval/faithfulness.json
 	test ! -f ../shared/eval/dev.json || $(BIN)/qa-bot eval ../shared/eval/dev.json
+
+# The answer selector (qa_bot/selector.json) from the bundled public sets and the project's own
+# questions: ask every question inside and outside the archive (the slow part), then fit.
+train: setup
+	mkdir -p build
+	$(BIN)/python -m qa_bot.train collect --out build/train-rows.npz --public eval/public --own tests/eval_own.json
+	$(BIN)/python -m qa_bot.train fit build/train-rows.npz --out qa_bot/selector.json --folds-out eval/selector-folds.json
 
 # The benchmark (not a test): its extra packages, including the AGPL distractor texts, are installed
 # only here and never imported by qa_bot. Writes bench/RESULTS.md and bench/results.png.

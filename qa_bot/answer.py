@@ -5,13 +5,21 @@ It never writes a word of its own beyond the lead-in and abstain wording from `p
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
+
+from .facts import arabic_variants
 from .prompts import Wording, load_wording
-from .retrieve import Candidate, ScoredSentence
-from .text import detect_language, normalise
+from .retrieve import Candidate, HybridRetriever, ScoredSentence
+from .selector import Selector, features, shipped_selector
+from .text import detect_language, normalise, tokens
+from .translit import skeleton, skeletons_match
 from .types import Answer, Citation, Language
 
 # Requests to leave the article behind are answered with the abstain message, whatever matches.
@@ -161,6 +169,90 @@ def answer_needs(question: str) -> list[str]:
     return [kind for kind, pattern in _NEEDS.items() if pattern.search(key)]
 
 
+# "What did Obama say?" is answered only by a sentence in which Obama is the one speaking, not one
+# that mentions him ("the initiative approved by Presidents Putin and Obama").
+_ASKS_SPEAKER_EN = re.compile(
+    r"\b(?i:what) (?i:did|does|do|has|had|would) (?P<name>(?:[A-Z][\w'’-]+ ?){1,3}) ?"
+    r"(?:say|said|tell|told|think|mean|call|state|announce|stress|add|admit|claim|argue|warn)\b"
+)
+_ASKS_SPEAKER_AR = re.compile(
+    r"(?:ماذا|ما الذي|ما الذى|بماذا|بم) (?:قال|قالت|قاله|قالته|صرح|صرحت|اكد|اكدت|اكده|اعلن|اعلنت|ذكر|ذكرت|اضاف|اضافت"
+    r"|اعتبر|راي|يري|تري|يقول|تقول)(?:ه|ها)? (?P<name>[\u0621-\u064a]{3,})"
+)
+
+
+@lru_cache(maxsize=1)
+def _speech_verbs() -> frozenset[str]:
+    text = files("qa_bot").joinpath("facts_speech.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+# Where a speaker stands from the verb, in words: Arabic puts the subject after it ("واعتبر وزير
+# الخارجية الروسي سيرغي لافروف"), English before ("Foreign Minister Sergei Lavrov said", "…, Kerry
+# said") or just after ("said Kerry").
+_SPEAKER_WINDOW = {"ar": (1, 6), "en": (6, 2)}
+_SAYS = re.compile(r"\b(say|said|tell|told|think|thinks|mean)\b|(قال|قاله|قالت|يقول|تقول|صرح|ذكر)")
+# "What did X say about Y?": Y, whose first word the archive must know for the article to say it.
+_ABOUT = re.compile(r"\b(?:about|on|regarding|concerning)\s+(?P<topic>.+)$|(?:\bعن|\bحول|\bبشان)\s+(?P<ar>.+)$", re.I)
+
+
+def asked_speaker(question: str) -> str | None:
+    """The person whose words a question asks for ("What did Kerry say …?" → "Kerry"), or None."""
+    match = _ASKS_SPEAKER_EN.search(question)
+    if match:
+        return match.group("name").strip()
+    match = _ASKS_SPEAKER_AR.search(normalise(question))
+    if match and not match.group("name").startswith("ال"):  # "ماذا قال الرئيس" names a title, not a person
+        return match.group("name")
+    return None
+
+
+def asked_topic(question: str) -> str | None:
+    """What a "What did X (or he) say about Y?" question asks about (Y), or None."""
+    key = normalise(question)
+    if asked_speaker(question) is None and not _SAYS.search(key):
+        return None
+    match = _ABOUT.search(key)
+    return (match.group("topic") or match.group("ar")) if match else None
+
+
+def _speech(text: str) -> list[tuple[int, list[str]]]:
+    """Positions of the speech verbs in `text`, with its words."""
+    words = re.findall(r"\w+", normalise(text))
+    verbs = _speech_verbs()
+    at = [i for i, w in enumerate(words) if w in verbs or (w[:1] in "وف" and w[1:] in verbs)]
+    return [(i, words) for i in at]
+
+
+def _speaks(text: str, shape: str) -> bool | None:
+    """True when the name with consonant `shape` is next to a speech verb of `text`; None when
+    `text` reports speech without naming anyone there ("وأردف قائلا"); False otherwise."""
+    found = _speech(text)
+    if not found:
+        return False
+    before, after = _SPEAKER_WINDOW["en" if text.isascii() else "ar"]
+    for i, words in found:
+        if i and words[i - 1] == "so":  # "the so-called …"
+            continue
+        near = words[max(0, i - before) : i + after + 1]
+        if any(skeletons_match(shape, skeleton(v)) for w in near for v in arabic_variants(w)):
+            return True
+    return None
+
+
+def _voiced(s: ScoredSentence, speaker: str) -> bool:
+    """The sentence reports what `speaker` said (in it, or continuing the sentence before)."""
+    shape = skeleton(speaker.split()[-1])
+    sentences = s.chunk.sentences
+    verdicts = [_speaks(t, shape) for t in (sentences[s.idx].text, sentences[s.idx].translation or "") if t]
+    if any(v is True for v in verdicts):
+        return True
+    if s.idx > 0 and any(v is None for v in verdicts):
+        before = sentences[s.idx - 1]
+        return any(_speaks(t, shape) is True for t in (before.text, before.translation or "") if t)
+    return False
+
+
 def _provides(s: ScoredSentence, needs: list[str]) -> bool:
     key = normalise(f"{s.sentence.text} {s.sentence.translation or ''}")
     return all(_EVIDENCE[kind].search(key) for kind in needs)
@@ -168,23 +260,21 @@ def _provides(s: ScoredSentence, needs: list[str]) -> bool:
 
 @dataclass(frozen=True)
 class Weights:
-    """How sentence evidence is scored; tuned on tests/eval_own.json and the dev set."""
+    """How follow-ups and second quotes are handled (the sentence score itself is the selector's)."""
 
-    dense: float = 0.3
-    coverage: float = 0.7
-    rank: float = 0.08
-    cross_lingual: float = 1.0  # dense-only score for a sentence not in the question's language
-    phrase: float = 0.15  # bonus for question word pairs found side by side in the sentence
     context: float = 0.6  # weight of the conversation context for follow-up questions
     context_terse: float = 2.0  # ... when the follow-up has almost no words of its own ("By when?")
     follow_up_relax: float = 0.75  # follow-ups are scored against less text: a lower bar
-    second_claim: float = 0.85  # a nearby second sentence is quoted when it scores within this ratio
+    # a nearby second sentence is quoted when its score is within this many log-odds of the best's
+    # (1.0: about what the hand-set answerer's "85% of the best score" allowed)
+    second_claim: float = 1.0
 
 
 @dataclass(frozen=True)
 class FollowUp:
-    """What a follow-up question leans on: the sentences scored against the earlier question."""
+    """What a follow-up question leans on: the earlier question and its sentences' scores."""
 
+    question: str
     context: list[ScoredSentence]
     terse: bool = False
 
@@ -201,14 +291,6 @@ def _same_region(a: ScoredSentence, b: ScoredSentence) -> bool:
     return abs(a.chunk.position - b.chunk.position) <= REGION_SPAN
 
 
-def _readable_in(s: ScoredSentence, language: Language) -> bool:
-    """True when the sentence or its translation is in `language` (so words can be matched)."""
-    sentence = s.sentence
-    return detect_language(sentence.text) == language or bool(
-        sentence.translation and detect_language(sentence.translation) == language
-    )
-
-
 def off_task(question: str) -> bool:
     """True for requests to ignore the article or produce something other than an answer."""
     key = normalise(question)
@@ -216,21 +298,40 @@ def off_task(question: str) -> bool:
 
 
 class ExtractiveAnswerer:
-    """Picks the best-supported sentence(s) among the retrieved passages and cites them."""
+    """Picks the best-supported sentence(s) among the retrieved passages and cites them.
+
+    Each candidate sentence gets the selector's probability that it answers the question (a small
+    model trained by `make train`, see `selector.py`); below the selector's threshold the bot
+    abstains. `min_confidence` overrides that threshold.
+    """
 
     def __init__(
         self,
         prompts_dir: Path,
-        min_confidence: float,
+        retriever: HybridRetriever,
+        min_confidence: float | None = None,
         max_claims: int = 2,
         weights: Weights | None = None,
+        selector: Selector | None = None,
     ) -> None:
         self.prompts_dir = prompts_dir
-        self.min_confidence = min_confidence
+        self.retriever = retriever
+        self._selector = selector  # the shipped one is loaded on first use (`make train` needs none)
+        self._min_confidence = min_confidence
         self.max_claims = max_claims
         self.weights = weights or Weights()
         for language in ("ar", "en"):
             load_wording(prompts_dir, language)  # fail at start-up, not on the first question
+
+    @property
+    def selector(self) -> Selector:
+        if self._selector is None:
+            self._selector = shipped_selector()
+        return self._selector
+
+    @property
+    def min_confidence(self) -> float:
+        return self.selector.threshold if self._min_confidence is None else self._min_confidence
 
     def wording(self, language: Language) -> Wording:
         return load_wording(self.prompts_dir, language)
@@ -240,42 +341,59 @@ class ExtractiveAnswerer:
 
     def rank(
         self,
+        question: str,
+        language: Language,
         candidates: list[Candidate],
         primary: list[ScoredSentence],
         follow_up: FollowUp | None = None,
-        language: Language | None = None,
-    ) -> list[tuple[float, ScoredSentence]]:
-        """Sentences with their final score, best first.
+    ) -> tuple[list[tuple[float, ScoredSentence]], float]:
+        """The sentences that can answer (best first, with their score) and the confidence that
+        answering with the first is right.
 
-        A sentence with no text in the question's `language` (an article without a translation)
-        cannot match words, only meaning: it is scored on cross-lingual similarity alone.
-
-        For a follow-up, the earlier question only says *where* in the article to look: every
-        sentence of the region (section) its best evidence lies in gets the same pull, and the
-        follow-up's own words choose among them ("By when?", "Which cities did he name?").
+        A sentence's score is the selector's ranker score (differences are log-odds). For a
+        follow-up, the earlier question only says *where* in the article to look: every sentence
+        of the region (section) its best evidence lies in gets the same pull, and the follow-up's
+        own words choose among them ("By when?", "Which cities did he name?").
         """
-        w = self.weights
-        top_fused = max((c.fused for c in candidates), default=1.0) or 1.0
-        prior = {c.chunk.id: c.fused / top_fused for c in candidates}
-
-        def score(s: ScoredSentence) -> float:
-            if language is not None and not _readable_in(s, language):
-                return w.cross_lingual * s.dense
-            return w.dense * s.dense + w.coverage * s.coverage + w.phrase * s.phrase
-
-        lam, rank_weight = 0.0, w.rank
-        context: list[tuple[float, ScoredSentence]] = []
-        if follow_up is not None:
-            # The retrieval rank reflects the earlier question as much as this one: not a prior here.
-            lam, rank_weight = (w.context_terse if follow_up.terse else w.context), 0.0
-            context = [(score(c), c) for c in follow_up.context]
-        ranked = []
-        for s in primary:
-            pull = max((value for value, c in context if _same_region(s, c)), default=0.0)
-            total = (score(s) + lam * pull) / (1 + lam) + rank_weight * prior[s.chunk.id]
-            ranked.append((total, s))
-        ranked.sort(key=lambda pair: -pair[0])
-        return ranked
+        needs = answer_needs(question)
+        rows = features(self.retriever, question, language, candidates, primary, needs, _provides)
+        scores = self.selector.scores(rows)
+        judged, judged_scores = rows, scores  # what the refusal gate looks at
+        if follow_up is not None and len(rows):
+            w = self.weights
+            lam = w.context_terse if follow_up.terse else w.context
+            earlier_needs = answer_needs(follow_up.question)
+            earlier = features(
+                self.retriever, follow_up.question, language, candidates, follow_up.context, earlier_needs, _provides
+            )
+            context = list(zip(self.selector.scores(earlier), follow_up.context, strict=True))
+            floor = min((value for value, _ in context), default=0.0)
+            pulls = [max((value for value, c in context if _same_region(s, c)), default=floor) for s in primary]
+            scores = (scores + lam * np.asarray(pulls)) / (1 + lam)
+            # Whether to answer is judged on the earlier question, which chose the region ("وما المدن
+            # التي ذكرها؟" after "ماذا قال كيري لقناة روسيا-24؟"): the follow-up's few words cannot
+            # carry it. Its own words still have to fit: the answer type, the speaker, the topic.
+            if len(earlier):
+                judged, judged_scores = earlier, self.selector.scores(earlier)
+        # A question asking for a number, a time or an age is answered only by a sentence that has
+        # one; "What did X say?" only by a sentence in which X speaks.
+        speaker = asked_speaker(question)
+        topic = tokens(asked_topic(question) or "")
+        if topic and not self.retriever.knows(topic[0]):
+            return [], 0.0  # what X said about something the archive never mentions: not in it
+        keep = [
+            i
+            for i, s in enumerate(primary)
+            if (not needs or _provides(s, needs)) and (speaker is None or _voiced(s, speaker))
+        ]
+        if not keep:
+            return [], 0.0
+        if judged is rows:
+            confidence = self.selector.confidence([judged[i] for i in keep], judged_scores[keep])
+        else:
+            confidence = self.selector.confidence(judged, judged_scores)
+        ranked = sorted(((float(scores[i]), primary[i]) for i in keep), key=lambda pair: -pair[0])
+        return ranked, confidence
 
     def answer(
         self,
@@ -288,22 +406,21 @@ class ExtractiveAnswerer:
     ) -> Answer:
         if off_task(question):
             return self.abstain(language, query)
-        ranked = self.rank(candidates, primary, follow_up, language)
+        ranked, confidence = self.rank(question, language, candidates, primary, follow_up)
         threshold = self.min_confidence * (self.weights.follow_up_relax if follow_up else 1.0)
-        needs = answer_needs(question)
-        if needs:
-            ranked = [pair for pair in ranked if _provides(pair[1], needs)]
-        if not ranked or ranked[0][0] < threshold:
+        if not ranked or confidence < threshold:
             return self.abstain(language, query)
+        # Each quote's support: the confidence, times its odds relative to the best sentence.
         best = ranked[0][0]
-        chosen = [ranked[0]]
-        for score, s in ranked[1:]:
-            if len(chosen) >= self.max_claims or score < self.weights.second_claim * best:
+        supported = [(confidence * math.exp(score - best), s) for score, s in ranked]
+        chosen = [supported[0]]
+        for support, s in supported[1:]:
+            if len(chosen) >= self.max_claims or support < math.exp(-self.weights.second_claim) * confidence:
                 break
             # A second quote must come from the same part of the article: two strong sentences
             # far apart are more often a coincidence of words than one answer.
             if _same_region(s, chosen[0][1]) and all((s.chunk.id, s.idx) != (c.chunk.id, c.idx) for _, c in chosen):
-                chosen.append((score, s))
+                chosen.append((support, s))
         return self._compose(language, chosen, query)
 
     def _compose(self, language: Language, chosen: list[tuple[float, ScoredSentence]], query: str | None) -> Answer:

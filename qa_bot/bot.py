@@ -30,7 +30,10 @@ _FOLLOW_UP = re.compile(
     r"|\b(he|she|it|they|him|her|his|its|their|them|that|this|those|these|there|then)\b",
     re.I,
 )
-_FOLLOW_UP_AR = re.compile(r"^\s*(و|ف)\S|\b(هو|هي|هم|ذلك|تلك|هذا|هذه|هناك)\b|\S(ها|هم|ه)\s*[؟?]?\s*$")
+# "ما هي …؟" / "من هو …؟" ask "what is / who is": the pronoun there is a copula, not a reference back.
+_FOLLOW_UP_AR = re.compile(
+    r"^\s*(و|ف)\S|(?<!ما )(?<!من )(?<!ماذا )\b(هو|هي|هم)\b|\b(ذلك|تلك|هذا|هذه|هناك)\b|\S(ها|هم|ه)\s*[؟?]?\s*$"
+)
 # "What about X?" moves to a new topic: X must be something the article knows.
 _TOPIC_SHIFT = re.compile(r"^\W*(and\s+)?(what|how)\s+about\b|^\W*و?(ماذا|ما)\s+عن\b|^\W*وعن\b", re.I)
 _MAX_CONTEXT_TURNS = 2
@@ -106,7 +109,9 @@ class Bot:
         self.embeddings = embeddings
         self.index = index
         self.retriever = HybridRetriever(index=index, embeddings=embeddings)
-        self.answerer = ExtractiveAnswerer(settings.prompts_dir, settings.min_confidence, max_claims=settings.top_k)
+        self.answerer = ExtractiveAnswerer(
+            settings.prompts_dir, self.retriever, settings.min_confidence, max_claims=settings.top_k
+        )
         self.llm: LlmAnswerer | None = None
         self.chain: Runnable[dict[str, Any], Answer] = RunnableLambda(self._prepare) | RunnableLambda(self._respond)
         self._gate = _Gate()
@@ -241,6 +246,7 @@ class Bot:
         follow_up = None
         if context:
             follow_up = FollowUp(
+                context,
                 retriever.score_sentences(candidates, context),
                 # "By when?" leans on the earlier question; "And what about NATO?" only borrows its frame.
                 terse=len(tokens(question)) < 2 and not _TOPIC_SHIFT.search(question),

@@ -6,12 +6,15 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .config import Settings
 from .errors import InputError, QaBotError
+
+if TYPE_CHECKING:
+    from .selector import Selector
 from .types import Answer
 
 log = logging.getLogger("qa_bot")
@@ -93,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
         help="SQuAD only: articles left out of the index, a share below 1 or a count (default 0.15)",
     )
     ev.add_argument("--seed", type=int, default=0, help="SQuAD only: which articles are left out (default 0)")
+    ev.add_argument(
+        "--selector",
+        type=Path,
+        metavar="FILE",
+        help="answer with this selector model instead of the shipped one; a cross-validation file from "
+        "`make train` (build/selector-folds.json) answers each article with the model that did not see it",
+    )
 
     translate = sub.add_parser(
         "translate", parents=[common], help="write the aligned English sidecar of an article with the LLM"
@@ -247,7 +257,7 @@ def _render(answer: Answer, bot: Any) -> str:
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from .evaluate import format_figures, load_eval, read_json, run_eval
     from .faithfulness import is_faithfulness
-    from .squad import is_squad
+    from .squad import SEED_GROUP, is_squad
 
     data = read_json(args.file)
     if is_faithfulness(data):
@@ -259,6 +269,9 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
             raise InputError(f"--questions and --holdout are for SQuAD-format files; {args.file} is not one")
         questions = load_eval(args.file, data)
         bot = _bot(settings)
+        models = _selectors(args.selector)
+        if models is not None:
+            bot.answerer._selector = models(SEED_GROUP)
         result = run_eval(questions, lambda q, h: bot.ask(q, h))
         table = format_figures(result["figures"])
     sys.stdout.write((json.dumps(result, ensure_ascii=False, indent=2) if args.json else table) + "\n")
@@ -271,6 +284,8 @@ def _eval_squad(settings: Settings, args: argparse.Namespace, data: Any) -> tupl
 
     from .evaluate import read_json
     from .squad import (
+        SquadArticle,
+        article_group,
         choose_holdout,
         format_squad_figures,
         load_squad,
@@ -294,7 +309,13 @@ def _eval_squad(settings: Settings, args: argparse.Namespace, data: Any) -> tupl
         )
         project = dataclasses.replace(settings, root=root, seeds_dir=None, index_dir=None, data_dir=None, chroma_url="")
         bot = _bot(project)
-        result = run_squad_eval(articles, left_out, bot.ask)
+        models = _selectors(args.selector)
+
+        def choose(article: SquadArticle) -> None:
+            if models is not None:
+                bot.answerer._selector = models(article_group(article.id))
+
+        result = run_squad_eval(articles, left_out, bot.ask, choose)
     result["archive"] = {
         "file": str(args.file),
         "questions_file": str(args.questions) if args.questions else None,
@@ -304,6 +325,28 @@ def _eval_squad(settings: Settings, args: argparse.Namespace, data: Any) -> tupl
         "seed": args.seed,
     }
     return result, format_squad_figures(result["figures"])
+
+
+def _selectors(path: Path | None) -> Callable[[str], Selector] | None:
+    """For `--selector`: the model to answer an article group with (None: the shipped model)."""
+    from .evaluate import read_json
+    from .selector import Selector
+
+    if path is None:
+        return None
+    data = read_json(path)
+    try:
+        if isinstance(data, dict) and "folds" in data:
+            fold_of, models = data["folds"], [Selector.from_dict(m) for m in data["models"]]
+            return lambda group: models[fold_of[group]] if group in fold_of else _unseen(path, group)
+        model = Selector.from_dict(data)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise InputError(f"{path} is not a selector model ({exc}): `make train` writes them") from exc
+    return lambda group: model
+
+
+def _unseen(path: Path, group: str) -> Selector:
+    raise InputError(f"{path} has no fold for article {group!r}: it was trained on other data")
 
 
 def _eval_faithfulness(settings: Settings, args: argparse.Namespace, data: Any) -> int:

@@ -44,7 +44,7 @@ class Settings:
     llm_timeout: float = 30.0
     threads: int = field(default_factory=lambda: min(2, cpu_count()))
     top_k: int = 2
-    min_confidence: float = 0.43
+    min_confidence: float | None = None  # None: the answer selector's calibrated threshold
     max_question_chars: int = 2000
     host: str = "127.0.0.1"
     port: int = 7860
@@ -62,7 +62,7 @@ class Settings:
         if self.threads > cpu_count():
             # More BLAS threads than cores makes each query dozens of times slower.
             object.__setattr__(self, "threads", cpu_count())
-        if not 0.0 <= self.min_confidence <= 1.0:  # also false for NaN
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:  # also false for NaN
             raise ConfigError(f"QA_BOT_MIN_CONFIDENCE must be between 0 and 1, got {self.min_confidence}")
         if not 1 <= self.top_k <= 10:
             raise ConfigError(f"QA_BOT_TOP_K must be between 1 and 10, got {self.top_k}")
@@ -110,7 +110,7 @@ def _parse(name: str, raw: str, type_name: str) -> Any:
     try:
         if type_name == "int":
             return int(raw)
-        if type_name == "float":
+        if type_name in ("float", "float | None"):
             return float(raw)
     except ValueError:
         kind = "an integer" if type_name == "int" else "a number"

@@ -205,8 +205,9 @@ class LlmAnswerer:
         yield "final", final
 
     def _skip(self, turn: Turn) -> Answer | None:
-        """The answer to give without asking the model (off-task, nothing found, circuit open), or None."""
-        if off_task(turn.question) or not turn.candidates:
+        """The answer to give without asking the model, or None: off-task, nothing found, evidence
+        below the answer selector's gate (the model would only have guesses to work from), circuit open."""
+        if off_task(turn.question) or not turn.candidates or turn.extractive.abstained:
             return turn.extractive
         if self.breaker.open():
             return replace(turn.extractive, fallback_reason="the language model is unavailable (circuit open)")

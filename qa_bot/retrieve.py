@@ -25,6 +25,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from .index import Index, sentence_record_ids
+from .lexicon import english_to_arabic
 from .text import synonym_lexicon, tokens
 from .types import Chunk
 
@@ -67,8 +68,15 @@ class QueryTerms:
 
     weights: dict[str, float]
     synonyms: dict[str, frozenset[str]] = field(default_factory=dict)
+    renderings: dict[str, frozenset[str]] = field(default_factory=dict)  # English term → Arabic terms
 
-    def coverage(self, found: set[str], nearby: frozenset[str] | None = None) -> float:
+    def alternatives(self, term: str, crosslingual: bool) -> frozenset[str]:
+        """What may stand for `term`: its synonyms, and its Arabic renderings when the text is not
+        in the question's language (an untranslated Arabic passage for an English question)."""
+        alts = self.synonyms.get(term, frozenset())
+        return alts | self.renderings.get(term, frozenset()) if crosslingual else alts
+
+    def coverage(self, found: set[str], nearby: frozenset[str] | None = None, crosslingual: bool = False) -> float:
         """Weighted share of the terms in `found`.
 
         Partial credit: a term only in `nearby` (the rest of the passage and the passage before:
@@ -82,7 +90,7 @@ class QueryTerms:
         for term, weight in self.weights.items():
             if term in found:
                 got += weight
-            elif self.synonyms.get(term, frozenset()) & found:
+            elif self.alternatives(term, crosslingual) & found:
                 got += SYNONYM_MATCH * weight
             elif _partial(term, found):
                 got += PARTIAL_MATCH * weight
@@ -182,6 +190,7 @@ class HybridRetriever(BaseRetriever):
 
     def load(self) -> None:
         """(Re)build the lexical index from what the store holds, then swap it in at once."""
+        english_to_arabic()  # read the bilingual dictionary now, not on the first question
         self.swap(self.build())
 
     def build(self) -> _Lexical:
@@ -221,7 +230,8 @@ class HybridRetriever(BaseRetriever):
     def knows(self, term: str) -> bool:
         """True when a search term (or one of its synonyms) occurs in the corpus."""
         lex = self._lex
-        return term in lex.df or any(alt in lex.df for alt in synonym_lexicon().get(term, ()))
+        alts = synonym_lexicon().get(term, frozenset()) | english_to_arabic().get(term, frozenset())
+        return term in lex.df or any(alt in lex.df for alt in alts)
 
     def query_terms(self, text: str, lex: _Lexical | None = None) -> QueryTerms:
         """Question terms weighted by idf.
@@ -236,11 +246,16 @@ class HybridRetriever(BaseRetriever):
         n = max(1, len(lex.chunks))
         unseen = self.unseen_share * math.log(1 + (n + 1) / 1.5)
         weights: dict[str, float] = {}
+        lexicon, renderings = synonym_lexicon(), english_to_arabic()
         for term in tokens(text):
-            df = lex.df.get(term, 0)
+            # an English term over Arabic text weighs what its most common Arabic rendering does
+            df = lex.df.get(term, 0) or max((lex.df.get(alt, 0) for alt in renderings.get(term, ())), default=0)
             weights[term] = math.log(1 + (n + 1) / (df + 0.5)) if df else unseen
-        lexicon = synonym_lexicon()
-        return QueryTerms(weights, {t: lexicon[t] for t in weights if t in lexicon})
+        return QueryTerms(
+            weights,
+            {t: lexicon[t] for t in weights if t in lexicon},
+            {t: renderings[t] for t in weights if t in renderings},
+        )
 
     def embed(self, text: str) -> np.ndarray:
         return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
@@ -278,15 +293,24 @@ class HybridRetriever(BaseRetriever):
         rankings.append(dense_rank)
         terms = tokens(query)
         lexicon = synonym_lexicon()
+        renderings = english_to_arabic()
+        rendered = sorted({alt for t in terms for alt in renderings.get(t, ())} - set(terms))
         terms += sorted({alt for t in terms for alt in lexicon.get(t, ())} - set(terms))
         lexical: dict[str, float] = {}
-        for bm25, rows in lex.bm25.values():
-            known = [t for t in terms if t in bm25.vocab_dict]
+        # The written text, the translations, and — for an English question — the untranslated
+        # passages through the dictionary's Arabic renderings of its words.
+        searches = [(bm25, rows, terms, False) for bm25, rows in lex.bm25.values()]
+        if rendered and True in lex.bm25:
+            searches.append((*lex.bm25[True], rendered, True))
+        for bm25, rows, asked, untranslated_only in searches:
+            known = [t for t in asked if t in bm25.vocab_dict]
             if not known:
                 continue
             scores = bm25.get_scores(known)
             hit = np.flatnonzero(scores > 0)
             ranked = (int(i) for i in hit[np.argsort(-scores[hit], kind="stable")])
+            if untranslated_only:
+                ranked = (i for i in ranked if not lex.chunks[rows[i]].translation)
             if articles:
                 ranked = (i for i in ranked if lex.chunks[rows[i]].article_id in articles)
             order = list(islice(ranked, self.dense_k))
@@ -305,7 +329,7 @@ class HybridRetriever(BaseRetriever):
                 fused[cid],
                 dense_best.get(cid, 0.0),
                 lexical.get(cid, 0.0),
-                qterms.coverage(lex.chunk_terms[cid]),
+                qterms.coverage(lex.chunk_terms[cid], crosslingual=not lex.chunks[cid].translation),
             )
             for cid in top
         ]
@@ -324,7 +348,11 @@ class HybridRetriever(BaseRetriever):
                 c.chunk,
                 i,
                 sims.get((c.chunk.id, i), 0.0),
-                qterms.coverage(lex.sentence_terms.get((c.chunk.id, i), set()), lex.nearby_terms.get(c.chunk.id)),
+                qterms.coverage(
+                    lex.sentence_terms.get((c.chunk.id, i), set()),
+                    lex.nearby_terms.get(c.chunk.id),
+                    crosslingual=not c.chunk.sentences[i].translation,
+                ),
                 len(pairs & lex.sentence_pairs.get((c.chunk.id, i), set())) / len(pairs) if pairs else 0.0,
             )
             for c in candidates

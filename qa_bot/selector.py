@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
 
 import numpy as np
 
+from .errors import ConfigError
+from .facts import arabic_variants, facts
 from .retrieve import Candidate, HybridRetriever, ScoredSentence
 from .text import detect_language, normalise, numbers, tokens
+from .translit import foreign_spelling, skeleton, skeletons_match
 from .types import Language
+
+MODEL_FILE = "selector.json"
 
 # The order of the vector; the model file names them, so a mismatch is caught when it loads.
 FEATURES = (
@@ -45,7 +51,60 @@ FEATURES = (
     "rarest_in_sentence",  # ... in the sentence itself
     "title",  # share of the question's term weight in the article's title
     "neighbour_dense",  # the best similarity of the sentence before or after it
+    "names",  # share of the question's Latin-script names found, transliterated, in the sentence
+    "names_passage",  # ... in its passage
+    "local_coverage",  # coverage with each term weighted by how few of the candidate sentences have it
+    "entity_fit",  # +1 the question asks who/where and the sentence names someone or somewhere, -1 it names none
 )
+
+
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=1 << 16)
+def _shapes(text: str) -> frozenset[str]:
+    """Consonant skeletons of a text's words (Arabic words also without their clitics)."""
+    out: set[str] = set()
+    for word in _WORD.findall(normalise(text)):
+        for variant in arabic_variants(word) if not word.isascii() else [word]:
+            shape = skeleton(variant)
+            if len(shape) >= 2:
+                out.add(shape)
+    return frozenset(out)
+
+
+_ASKS_ENTITY = re.compile(
+    r"^\W*(who|whom|where)\b|\b(which|what) (city|country|countries|cities|town|place|person|people|region|state)\b"
+    r"|^\W*(من|اين|الى اين)\s|\bاي (مدينه|دوله|بلد|مكان|منطقه|شخص|مدن|دول)\b"
+)
+
+
+@lru_cache(maxsize=1 << 16)
+def _names_someone(text: str) -> bool:
+    """The text names a person, place or organisation: a capitalised name (English), a name after a
+    title or place noun, or a word spelled like a transliterated foreign name (Arabic)."""
+    if facts(text).names:
+        return True
+    return any(foreign_spelling(w) for w in _WORD.findall(text) if not w.isascii())
+
+
+def _question_names(question: str) -> list[list[str]]:
+    """The skeletons of each Latin-script name in the question ("Kerry", "Sergei Lavrov")."""
+    out = []
+    for name in facts(question).names:
+        if name.surface.isascii():
+            parts = [skeleton(p) for p in name.surface.split()]
+            if parts := [p for p in parts if len(p) >= 2]:
+                out.append(parts)
+    return out
+
+
+def _names_found(names: list[list[str]], shapes: frozenset[str]) -> float:
+    """Share of `names` with a part that matches one of `shapes`."""
+    if not names:
+        return 0.0
+    hits = sum(any(skeletons_match(part, s) for part in parts for s in shapes) for parts in names)
+    return hits / len(names)
 
 
 @dataclass(frozen=True)
@@ -70,8 +129,11 @@ def features(
         return []
     qterms = retriever.query_terms(question)
     total = sum(qterms.weights.values()) or 1.0
-    df = retriever.document_frequency
-    unseen = sum(w for t, w in qterms.weights.items() if not df(t)) / total
+
+    def has(term: str, terms: set[str] | frozenset[str], crosslingual: bool = True) -> bool:
+        return term in terms or not qterms.alternatives(term, crosslingual).isdisjoint(terms)
+
+    unseen = sum(w for t, w in qterms.weights.items() if not retriever.knows(t)) / total
     rank = {c.chunk.id: i for i, c in enumerate(candidates)}
     by_id = {c.chunk.id: c for c in candidates}
     top_fused = max((c.fused for c in candidates), default=1.0) or 1.0
@@ -81,27 +143,41 @@ def features(
     asked_numbers = set(numbers(question))
     squared = {t: w * w for t, w in qterms.weights.items()}
     squared_total = sum(squared.values()) or 1.0
-    known = [t for t in qterms.weights if df(t)]
+    known = [t for t in qterms.weights if retriever.knows(t)]
     rarest = max(known, key=lambda t: qterms.weights[t]) if known else None
     dense_at = {(s.chunk.id, s.idx): s.dense for s in primary}
+    names = _question_names(question)
+    names_passage: dict[str, float] = {}
+    # Within one article every term is "rare" archive-wide: what tells sentences apart is which
+    # of the question's terms few of the candidates share.
+    held = [retriever.sentence_terms(s.chunk.id, s.idx) for s in primary]
+    bare = [not s.sentence.translation for s in primary]
+    local = {
+        t: w * math.log(1 + len(held) / (1 + sum(has(t, h, u) for h, u in zip(held, bare, strict=True))))
+        for t, w in qterms.weights.items()
+    }
+    local_total = sum(local.values()) or 1.0
+    asks_entity = bool(_ASKS_ENTITY.search(normalise(question)))
     missing: dict[str, float] = {}
     titled: dict[str, float] = {}
     rows = []
-    for s in primary:
+    for s, in_sentence in zip(primary, held, strict=True):
         c = by_id[s.chunk.id]
         article = s.chunk.article_id
         used = retriever.article_terms(article)
         if article not in missing:
-            missing[article] = sum(w for t, w in qterms.weights.items() if t not in used) / total
+            missing[article] = sum(w for t, w in qterms.weights.items() if not has(t, used)) / total
             title = set(tokens(s.chunk.title))
-            titled[article] = sum(w for t, w in qterms.weights.items() if t in title) / total
-        in_sentence = retriever.sentence_terms(s.chunk.id, s.idx)
+            titled[article] = sum(w for t, w in qterms.weights.items() if has(t, title)) / total
         sentence = s.sentence
+        untranslated = not sentence.translation
         text = f"{sentence.text} {sentence.translation or ''}"
         readable = detect_language(sentence.text) == language or bool(
             sentence.translation and detect_language(sentence.translation) == language
         )
         found = set(numbers(text))
+        if names and c.chunk.id not in names_passage:
+            names_passage[c.chunk.id] = _names_found(names, _shapes(c.chunk.text))
         fit = 0.0
         if needs and provides is not None:
             fit = 1.0 if provides(s, needs) else -1.0
@@ -123,42 +199,100 @@ def features(
             missing[article],
             len(asked_numbers & found) / len(asked_numbers) if asked_numbers else 0.0,
             math.log1p(len(normalise(sentence.text).split())),
-            sum(w for t, w in squared.items() if t in in_sentence) / squared_total,
-            1.0 if rarest is not None and rarest in used else 0.0,
-            1.0 if rarest is not None and rarest in in_sentence else 0.0,
+            sum(w for t, w in squared.items() if has(t, in_sentence, untranslated)) / squared_total,
+            1.0 if rarest is not None and has(rarest, used) else 0.0,
+            1.0 if rarest is not None and has(rarest, in_sentence, untranslated) else 0.0,
             titled[article],
             max(dense_at.get((s.chunk.id, s.idx - 1), 0.0), dense_at.get((s.chunk.id, s.idx + 1), 0.0)),
+            _names_found(names, _shapes(sentence.text)) if names else 0.0,
+            names_passage.get(c.chunk.id, 0.0),
+            sum(w for t, w in local.items() if has(t, in_sentence, untranslated)) / local_total,
+            (1.0 if _names_someone(text) else -1.0) if asks_entity else 0.0,
         ]
         rows.append(Row(s, np.asarray(vector, dtype=np.float64)))
     return rows
 
 
 @dataclass(frozen=True)
-class Selector:
-    """Logistic regression over standardised features: P(sentence answers) and the refusal threshold."""
+class Logistic:
+    """Logistic regression over standardised inputs (what scikit-learn fitted, as plain numbers)."""
 
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
+
+    def linear(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(((x - self.mean) / self.scale) @ self.coef + self.intercept, dtype=np.float64)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(1.0 / (1.0 + np.exp(-self.linear(x))), dtype=np.float64)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], width: int) -> Logistic:
+        mean, scale, coef = (np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef"))
+        model = cls(mean, scale, coef, float(data["intercept"]))
+        if not model.mean.shape == model.scale.shape == model.coef.shape == (width,):
+            raise ValueError(f"expected {width} weights")
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        def r(v: np.ndarray) -> list[float]:
+            return [round(float(x), 6) for x in v]
+
+        return {
+            "mean": r(self.mean),
+            "scale": r(self.scale),
+            "coef": r(self.coef),
+            "intercept": round(self.intercept, 6),
+        }
+
+
+# The gate sees the best sentence's score, its margin over the runner-up, its share of the softmax
+# over the question's sentences, and the best sentence's features.
+GATE_INPUTS = ("score", "margin", "share", *FEATURES)
+NO_RUNNER_UP = 10.0  # the margin when there is a single candidate sentence
+
+
+def gate_input(scores: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """The gate's input for one question, from its sentences' ranker scores (in any order)."""
+    order = np.argsort(-scores, kind="stable")
+    best = float(scores[order[0]])
+    margin = best - float(scores[order[1]]) if len(order) > 1 else NO_RUNNER_UP
+    share = 1.0 / float(np.sum(np.exp(scores - best)))
+    return np.concatenate([[best, margin, share], vectors[order[0]]])
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Two small linear models. `ranker` scores each candidate sentence (trained pairwise: a sentence
+    that answers the question should outscore one of the same question that does not); `gate` gives,
+    from the best-scored sentence, P(answering is right), and the bot refuses below `threshold`."""
+
+    ranker: Logistic
+    gate: Logistic
     threshold: float
     about: dict[str, Any]
 
-    def probabilities(self, rows: Sequence[Row]) -> np.ndarray:
+    def scores(self, rows: Sequence[Row]) -> np.ndarray:
+        """The ranker's score of each row (higher: more likely the answer; differences are log-odds)."""
         if not rows:
             return np.zeros(0)
-        x = (np.stack([r.vector for r in rows]) - self.mean) / self.scale
-        return np.asarray(1.0 / (1.0 + np.exp(-(x @ self.coef + self.intercept))), dtype=np.float64)
+        return self.ranker.linear(np.stack([r.vector for r in rows]))
+
+    def confidence(self, rows: Sequence[Row], scores: np.ndarray) -> float:
+        """P(answering with the best of `rows` is right), given their ranker `scores`."""
+        if not rows:
+            return 0.0
+        return float(self.gate(gate_input(scores, np.stack([r.vector for r in rows]))[None, :])[0])
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Selector:
         if tuple(data["features"]) != FEATURES:
-            raise ValueError("the selector model was trained on other features: run `make train`")
+            raise ValueError("it was trained on other features")
         return cls(
-            np.asarray(data["mean"], dtype=np.float64),
-            np.asarray(data["scale"], dtype=np.float64),
-            np.asarray(data["coef"], dtype=np.float64),
-            float(data["intercept"]),
+            Logistic.from_dict(data["ranker"], len(FEATURES)),
+            Logistic.from_dict(data["gate"], len(GATE_INPUTS)),
             float(data["threshold"]),
             dict(data.get("about", {})),
         )
@@ -166,19 +300,20 @@ class Selector:
     def to_dict(self) -> dict[str, Any]:
         return {
             "features": list(FEATURES),
-            "mean": [round(float(v), 6) for v in self.mean],
-            "scale": [round(float(v), 6) for v in self.scale],
-            "coef": [round(float(v), 6) for v in self.coef],
-            "intercept": round(self.intercept, 6),
+            "ranker": self.ranker.to_dict(),
+            "gate": self.gate.to_dict(),
             "threshold": round(self.threshold, 6),
             "about": self.about,
         }
 
 
 @cache
-def shipped_selector() -> Selector | None:
-    """The model in the package (`qa_bot/selector.json`), or None before the first `make train`."""
-    resource = files("qa_bot").joinpath("selector.json")
+def shipped_selector() -> Selector:
+    """The model shipped in the package (`qa_bot/selector.json`, written by `make train`)."""
+    resource = files("qa_bot").joinpath(MODEL_FILE)
     if not resource.is_file():
-        return None
-    return Selector.from_dict(json.loads(resource.read_text(encoding="utf-8")))
+        raise ConfigError(f"the answer selector qa_bot/{MODEL_FILE} is missing: run `make train`")
+    try:
+        return Selector.from_dict(json.loads(resource.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"the answer selector qa_bot/{MODEL_FILE} is unusable ({exc}): run `make train`") from exc

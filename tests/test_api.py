@@ -66,11 +66,11 @@ def test_prompt_files_are_checked_at_start_up(tmp_path: Path) -> None:
         (tmp_path / f"extractive.{lang}.toml").write_text(
             (REPO / "prompts" / f"extractive.{lang}.toml").read_text(encoding="utf-8"), encoding="utf-8"
         )
-    ExtractiveAnswerer(tmp_path, 0.4)  # the shipped files load
+    ExtractiveAnswerer(tmp_path, None, 0.4)  # type: ignore[arg-type]  # the shipped files load
     broken = (tmp_path / "extractive.en.toml").read_text(encoding="utf-8").replace("{quote}", "{qoute}")
     (tmp_path / "extractive.en.toml").write_text(broken, encoding="utf-8")
     from qa_bot.prompts import _load
 
     _load.cache_clear()
     with pytest.raises(ConfigError, match="unknown placeholder"):
-        ExtractiveAnswerer(tmp_path, 0.4)
+        ExtractiveAnswerer(tmp_path, None, 0.4)  # type: ignore[arg-type]

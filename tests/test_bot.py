@@ -147,3 +147,49 @@ def test_the_retriever_is_a_langchain_retriever(bot) -> None:
     assert docs and "دونباس" in docs[0].page_content
     assert docs[0].metadata["source"] == "seeds/000_b7f32638cd3eede3.txt"
     assert "Donbas" in docs[0].metadata["translation"]
+
+
+@pytest.mark.parametrize("question", ["What did Obama say?", "What did Obama say about Syria?", "ماذا قال أوباما؟"])
+def test_what_someone_said_needs_a_sentence_where_they_speak(bot, question) -> None:
+    # Obama is named in the article only as someone who approved an initiative (in Lavrov's words).
+    answer = bot.ask(question)
+    assert answer.abstained and not answer.citations
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        ("What did Lavrov say about NATO?", "الناتو"),
+        ("ماذا قال كيري عن الجدول الزمني؟", "جدول زمني"),
+    ],
+)
+def test_what_a_speaker_of_the_article_said_is_answered(bot, question, gold) -> None:
+    answer = bot.ask(question)
+    assert not answer.abstained and cited(answer, gold)
+
+
+def test_a_standalone_arabic_question_after_another_is_not_merged_with_it(bot) -> None:
+    first = "Who did Kerry meet in Moscow?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": bot.ask(first).text}]
+    question = "ما هي المنطقة الأوكرانية المذكورة في المقال؟"
+    answer = bot.ask(question, history=history)
+    assert answer.query is None  # asked on its own words, not as a follow-up
+    assert not answer.abstained and cited(answer, "دونباس")
+    assert answer.to_dict() == bot.ask(question).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "refused"),
+    [
+        ("And what did he say about the weather?", True),  # nothing in the article is about weather
+        ("وماذا قال عن الطقس؟", True),
+        ("And what did he say about NATO?", False),
+    ],
+)
+def test_a_follow_up_about_something_the_article_never_mentions_is_refused(bot, follow_up, refused) -> None:
+    first = "What did Lavrov say about Ukraine?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": bot.ask(first).text}]
+    answer = bot.ask(follow_up, history=history)
+    assert answer.abstained is refused
+    if not refused:
+        assert cited(answer, "الناتو")

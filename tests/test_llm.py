@@ -125,8 +125,16 @@ def test_model_failure_falls_back_to_the_extractive_answer(llm_bot: Bot, errors:
 
 def test_abstain_reply_is_an_abstention(llm_bot: Bot) -> None:
     abstain = llm_bot.answerer.wording("en").abstain
-    answer = with_model(llm_bot, scripted(abstain)).ask("What did Kerry say about the weather in Moscow?")
-    assert answer.abstained and answer.citations == ()
+    model = scripted(abstain)
+    answer = with_model(llm_bot, model).ask("What did Kerry say about a new constitution?")
+    assert model.seen and answer.abstained and answer.citations == ()
+
+
+@pytest.mark.parametrize("question", ["What did Kerry say about the weather in Moscow?", "ما هي عاصمة فرنسا؟"])
+def test_the_model_is_not_asked_when_the_evidence_does_not_pass_the_gate(llm_bot: Bot, question: str) -> None:
+    model = scripted(SUPPORTED_EN)
+    answer = with_model(llm_bot, model).ask(question)
+    assert model.seen == [] and answer.abstained and answer.citations == ()
 
 
 def test_without_an_llm_the_answer_json_is_unchanged(llm_bot: Bot) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from qa_bot.answer import _provides, answer_needs
-from qa_bot.selector import FEATURES, Row, Selector, features
+from qa_bot.selector import FEATURES, GATE_INPUTS, Logistic, Row, Selector, features, shipped_selector
 
 
 def _rows(bot, question: str, language: str = "en") -> list[Row]:
@@ -35,12 +37,52 @@ def test_terms_the_archive_lacks_raise_the_unseen_share(bot) -> None:
 
 
 def test_a_model_file_round_trips_and_names_its_features() -> None:
-    n = len(FEATURES)
-    model = Selector(np.zeros(n), np.ones(n), np.linspace(-1, 1, n), 0.5, 0.3, {"trained_on": "test"})
-    again = Selector.from_dict(model.to_dict())
-    row = Row(None, np.ones(n))  # type: ignore[arg-type]
-    assert again.probabilities([row]) == pytest.approx(model.probabilities([row]))
+    n, g = len(FEATURES), len(GATE_INPUTS)
+    ranker = Logistic(np.zeros(n), np.ones(n), np.linspace(-1, 1, n), 0.0)
+    gate = Logistic(np.zeros(g), np.ones(g), np.linspace(1, -1, g), 0.5)
+    model = Selector(ranker, gate, 0.3, {"trained_on": "test"})
+    again = Selector.from_dict(json.loads(json.dumps(model.to_dict())))
+    rows = [Row(None, np.full(n, v)) for v in (1.0, -1.0, 0.5)]  # type: ignore[arg-type]
+    assert again.scores(rows) == pytest.approx(model.scores(rows))
+    assert again.confidence(rows, again.scores(rows)) == pytest.approx(model.confidence(rows, model.scores(rows)))
     assert again.threshold == 0.3 and again.about == {"trained_on": "test"}
     stale = {**model.to_dict(), "features": list(FEATURES[:-1])}
-    with pytest.raises(ValueError, match="make train"):
+    with pytest.raises(ValueError, match="other features"):
         Selector.from_dict(stale)
+    short = {**model.to_dict(), "gate": {**model.to_dict()["gate"], "coef": [0.0]}}
+    with pytest.raises(ValueError, match="weights"):
+        Selector.from_dict(short)
+
+
+def test_the_shipped_model_loads_and_ranks_the_answering_sentence_first(bot) -> None:
+    selector = shipped_selector()
+    assert selector.about["cross_validated"] and 0.0 < selector.threshold < 1.0
+    rows = _rows(bot, "How many hours did the meeting between Kerry and Putin last?")
+    best = rows[int(np.argmax(selector.scores(rows)))].sentence
+    assert "أربع ساعات" in best.sentence.text
+    assert selector.confidence(rows, selector.scores(rows)) > selector.threshold
+    unrelated = _rows(bot, "What is the capital of Japan?")
+    assert selector.confidence(unrelated, selector.scores(unrelated)) < selector.threshold
+
+
+def test_a_missing_or_stale_model_file_names_the_fix(tmp_path, monkeypatch) -> None:
+    import qa_bot.selector as module
+    from qa_bot.errors import ConfigError
+
+    class Package:
+        def __init__(self, root):
+            self.root = root
+
+        def joinpath(self, name):
+            return self.root / name
+
+    monkeypatch.setattr(module, "files", lambda _: Package(tmp_path))
+    module.shipped_selector.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="missing: run `make train`"):
+            module.shipped_selector()
+        (tmp_path / module.MODEL_FILE).write_text('{"features": ["dense"]}', encoding="utf-8")
+        with pytest.raises(ConfigError, match=r"unusable .*run `make train`"):
+            module.shipped_selector()
+    finally:
+        module.shipped_selector.cache_clear()

@@ -177,3 +177,86 @@ def test_squad_options_on_a_dev_format_file_are_an_error(tmp_path: Path, capsys:
     assert main(["eval", str(REPO / "tests" / "eval_own.json"), "--holdout", "0.2", "--root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "for SQuAD-format files" in err
+
+
+def test_out_of_archive_questions_answered_right_from_another_article_are_not_failures() -> None:
+    from qa_bot.squad import run_squad_eval
+    from qa_bot.types import Answer
+
+    articles = load_squad(Path("set.json"), {"data": ARTICLES})
+    said = {
+        "أين التقى كيري بوتين؟": "التقيا في الكرملين [1]",
+        "كم يبلغ طول جسر الميناء في تونس؟": "طوله 5 كيلومترات [1]",
+    }
+
+    def ask(question: str) -> Answer:
+        if question in said:
+            return Answer(said[question], "ar", False, ())
+        return Answer("لا يذكر المقال ذلك.", "ar", True, ())
+
+    left_out = frozenset(a.id for a in articles)  # every question is about an article not in the archive
+    figures = run_squad_eval(articles, left_out, ask)["figures"]["ar"]
+    # q1's quote holds its gold answer (another article says it); q4's does not: a failure to refuse.
+    assert figures["out_of_archive"] == 4 and figures["out_of_archive_answered_elsewhere"] == 1
+    assert figures["out_of_archive_refused"] == 0.75
+
+
+def test_train_collects_fits_by_article_and_eval_uses_the_model_that_did_not_see_each_article(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa_bot.config import Settings
+    from qa_bot.selector import Selector
+    from qa_bot.squad import article_group
+    from qa_bot.train import _Set, collect, fit
+
+    monkeypatch.setenv("QA_BOT_PROMPTS_DIR", str(REPO / "prompts"))
+    path = squad_file(tmp_path / "set.json", ARTICLES)
+    data = collect(Settings.from_env(root=tmp_path), [_Set("tiny", str(path))], folds=3)
+    # every question asked twice: once with its article in the archive, once without
+    assert sorted(data["texts"]) == sorted(
+        [q.question for a in load_squad(path, {"data": ARTICLES}) for q in a.questions] * 2
+    )
+    assert data["inside"].any() and (~data["inside"]).any() and data["sentence"][data["inside"]].any()
+    assert not data["sentence"][~data["inside"] & (data["set"] == "tiny")].all()
+    fitted = fit(data, folds=3)
+    groups = {article_group(a.id) for a in load_squad(path, {"data": ARTICLES})}
+    assert set(fitted.fold_of) == groups and len(fitted.folds) == 3
+    again = Selector.from_dict(json.loads(json.dumps(fitted.selector.to_dict())))
+    assert again.threshold == pytest.approx(fitted.selector.threshold, abs=1e-6)
+    assert set(fitted.selector.about["cross_validated"]) == {"tiny-ar"}
+
+    folds = tmp_path / "folds.json"
+    folds.write_text(
+        json.dumps({"folds": fitted.fold_of, "models": [m.to_dict() for m in fitted.folds]}), encoding="utf-8"
+    )
+    report = _eval(capsys, tmp_path / "user", str(path), "--holdout", "0", "--selector", str(folds))
+    assert report["figures"]["ar"]["questions"] == 4  # type: ignore[index]
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({"folds": {}, "models": []}), encoding="utf-8")
+    assert main(["eval", str(path), "--holdout", "0", "--selector", str(partial), "--root", str(tmp_path)]) == 2
+    assert "has no fold for article" in capsys.readouterr().err
+
+
+def test_the_refusal_threshold_is_the_lowest_that_refuses_the_target_share_over_the_languages() -> None:
+    import numpy as np
+
+    from qa_bot.train import choose_threshold
+
+    # 10 out-of-archive questions per language (their gate confidences); one is answered right elsewhere
+    conf = np.r_[np.linspace(0.05, 0.95, 10), np.linspace(0.0, 0.45, 10)]
+    data = {
+        "set": np.array(["x"] * 20),
+        "lang": np.array(["ar"] * 10 + ["en"] * 10),
+        "inside": np.zeros(20, dtype=bool),
+        "sentence": np.array([False] * 9 + [True] + [False] * 10),
+    }
+    top = np.arange(20)
+
+    def refused(t: float) -> float:
+        r = (conf < t) | data["sentence"]
+        return float((r[:10].mean() + r[10:].mean()) / 2)
+
+    threshold = choose_threshold(data, top, conf, 0.9, ["x"])
+    assert refused(threshold) >= 0.9 and refused(threshold - 1e-3) < 0.9  # the lowest that does it
+    assert choose_threshold(data, top, conf, 0.5, ["x"]) < threshold
+    assert choose_threshold(data, top, conf, 0.9, ["other"]) == 0.0  # no calibration questions: no bar

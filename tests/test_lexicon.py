@@ -1,0 +1,84 @@
+"""The English–Arabic dictionary: read from dictd files, used so English questions match Arabic words."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, make_project
+from qa_bot.lexicon import DEFAULT, _number, english_to_arabic, read_dictd
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _code(n: int) -> str:
+    out = ""
+    while True:
+        out = _B64[n % 64] + out
+        n //= 64
+        if not n:
+            return out
+
+
+def _dictd(base: Path, entries: dict[str, str]) -> Path:
+    """A dictd dictionary (index + gzip body) with `entries` (headword → Arabic lines)."""
+    body, index = b"00-database-info\nA test dictionary\n", ["00databaseinfo\tA\tg"]
+    for word, arabic in entries.items():
+        text = f"{word.capitalize()} /ipa/\n{arabic}\n".encode()
+        index.append(f"{word}\t{_code(len(body))}\t{_code(len(text))}")
+        body += text
+    base.with_name(base.name + ".index").write_text("\n".join(index) + "\n", encoding="utf-8")
+    base.with_name(base.name + ".dict.dz").write_bytes(gzip.compress(body))
+    return base
+
+
+def test_offsets_are_dictd_base64() -> None:
+    assert _number("A") == 0 and _number("B") == 1 and _number("BA") == 64
+    assert all(_number(_code(n)) == n for n in (0, 63, 64, 4095, 123456))
+
+
+def test_a_dictd_file_gives_each_english_term_its_arabic_terms(tmp_path: Path) -> None:
+    base = _dictd(
+        tmp_path / "eng-ara",
+        {"truce": "الهدنة", "talks": "المحادثات، المفاوضات", "ice cream": "بوظة", "the": "ال", "x": "وقف إطلاق النار"},
+    )
+    lexicon = read_dictd(base)
+    assert lexicon["truce"] == {"هدن"}  # normalised and stemmed like the text
+    assert lexicon["talk"] == {"محادث", "مفاوض"}  # both renderings, keyed by the English stem
+    assert "ice" not in lexicon and "cream" not in lexicon  # multi-word headwords are skipped
+    assert "x" not in lexicon  # ... and multi-word renderings
+
+
+def test_the_installed_dictionary_covers_news_words() -> None:
+    assert DEFAULT.with_name(DEFAULT.name + ".index").exists(), "install dict-freedict-eng-ara (make setup does)"
+    lexicon = english_to_arabic()
+    assert len(lexicon) > 20_000
+    assert "هدن" in lexicon["truce"] and "دستور" in lexicon["constitut"] and "اتفاق" in lexicon["agreement"]
+
+
+def test_without_a_dictionary_english_questions_still_work_and_the_log_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("QA_BOT_LEXICON", str(tmp_path / "missing"))
+    english_to_arabic.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="qa_bot.lexicon"):
+            assert english_to_arabic() == {}
+        assert "QA_BOT_LEXICON" in caplog.text and "dict-freedict-eng-ara" in caplog.text
+    finally:
+        english_to_arabic.cache_clear()
+
+
+def test_an_english_question_matches_an_untranslated_arabic_passage_word_by_word(tmp_path: Path) -> None:
+    from qa_bot.bot import Bot
+    from qa_bot.config import Settings
+
+    bot = Bot.from_settings(Settings(root=make_project(tmp_path, sidecar=False), prompts_dir=REPO / "prompts"))
+    candidates = bot.retriever.search("truce")
+    assert candidates and candidates[0].lexical > 0 and "الهدنة" in candidates[0].chunk.text
+    terms = bot.retriever.query_terms("What did they say about the truce?")
+    assert "هدن" in terms.renderings["truce"] and bot.retriever.knows("truce")
+    assert not bot.retriever.knows("weather")  # الطقس: not in the article
