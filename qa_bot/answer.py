@@ -379,8 +379,11 @@ class ExtractiveAnswerer:
         # one; "What did X say?" only by a sentence in which X speaks.
         speaker = asked_speaker(question)
         topic = tokens(asked_topic(question) or "")
-        if topic and not self.retriever.knows(topic[0]):
-            return [], 0.0  # what X said about something the archive never mentions: not in it
+        # What X said about something the archive never mentions is not in it — when the passages
+        # can be read in the question's language (a dictionary gap is not a missing topic).
+        readable = any(c.chunk.translation or detect_language(c.chunk.text) == language for c in candidates[:3])
+        if topic and readable and not self.retriever.knows(topic[0]):
+            return [], 0.0
         keep = [
             i
             for i, s in enumerate(primary)
