@@ -407,6 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     f.add_argument("--target", type=float, default=REFUSAL_TARGET, help="out-of-archive refusal to calibrate for")
     f.add_argument("--out", type=Path, help="write the model here (qa_bot/selector.json ships with the package)")
     f.add_argument("--folds-out", type=Path, help="write each fold's model and which articles it did not see")
+    f.add_argument("--ranker", choices=("hand", "learned"), default=RANKER, help="which sentence ranker to ship")
     t = sub.add_parser("latency", help="time each answering step on a question file's questions (seed articles)")
     t.add_argument("questions", type=Path, help="a question file in the format of tests/eval_own.json")
     args = parser.parse_args(argv)
@@ -431,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     loaded = np.load(args.rows)
     data = {k: loaded[k] for k in loaded.files}
-    fitted = fit(data, target=args.target)
+    fitted = fit(data, target=args.target, ranker=args.ranker)
     selector = fitted.selector
     sys.stdout.write(report(selector))
     for threshold in args.threshold or []:
