@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,8 @@ DEV_SET = REPO.parent / "shared" / "eval" / "dev.json"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# qa-bot's own cache (the parsed dictionary) goes to a throw-away folder, not the user's ~/.cache
+os.environ["QA_BOT_CACHE_DIR"] = tempfile.mkdtemp(prefix="qa-bot-test-cache-")
 
 
 @pytest.fixture(autouse=True)

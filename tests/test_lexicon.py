@@ -85,3 +85,24 @@ def test_an_english_question_matches_an_untranslated_arabic_passage_word_by_word
     # "What did X say about Y?" over untranslated text: a word the dictionary lacks is not a missing topic
     answer = bot.ask("What did Lavrov say about NATO?")
     assert not answer.abstained and "الناتو" in answer.citations[0].passage
+
+
+def test_the_parsed_dictionary_is_cached_and_a_broken_cache_is_reparsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = _dictd(tmp_path / "eng-ara", {"truce": "الهدنة", "talks": "المحادثات"})
+    monkeypatch.setenv("QA_BOT_LEXICON", str(base))
+    monkeypatch.setenv("QA_BOT_CACHE_DIR", str(tmp_path / "cache"))
+    english_to_arabic.cache_clear()
+    try:
+        first = english_to_arabic()
+        cached = list((tmp_path / "cache").glob("lexicon-*.json"))
+        assert first == read_dictd(base) and len(cached) == 1
+        english_to_arabic.cache_clear()
+        assert english_to_arabic() == first  # read back from the cache
+        cached[0].write_text("{not json", encoding="utf-8")
+        english_to_arabic.cache_clear()
+        assert english_to_arabic() == first  # a broken cache is parsed again, and rewritten
+        assert '"truce"' in cached[0].read_text(encoding="utf-8")
+    finally:
+        english_to_arabic.cache_clear()
