@@ -329,6 +329,11 @@ class ExtractiveAnswerer:
             self._selector = shipped_selector()
         return self._selector
 
+    @selector.setter
+    def selector(self, selector: Selector) -> None:
+        """Answer with another model from now on (`qa-bot eval --selector`)."""
+        self._selector = selector
+
     @property
     def min_confidence(self) -> float:
         return self.selector.threshold if self._min_confidence is None else self._min_confidence

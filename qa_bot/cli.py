@@ -271,7 +271,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         bot = _bot(settings)
         models = _selectors(args.selector)
         if models is not None:
-            bot.answerer._selector = models(SEED_GROUP)
+            bot.answerer.selector = models(SEED_GROUP)
         result = run_eval(questions, lambda q, h: bot.ask(q, h))
         table = format_figures(result["figures"])
     sys.stdout.write((json.dumps(result, ensure_ascii=False, indent=2) if args.json else table) + "\n")
@@ -313,7 +313,7 @@ def _eval_squad(settings: Settings, args: argparse.Namespace, data: Any) -> tupl
 
         def choose(article: SquadArticle) -> None:
             if models is not None:
-                bot.answerer._selector = models(article_group(article.id))
+                bot.answerer.selector = models(article_group(article.id))
 
         result = run_squad_eval(articles, left_out, bot.ask, choose)
     result["archive"] = {

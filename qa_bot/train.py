@@ -173,12 +173,12 @@ REFUSAL_TARGET = 0.90
 C = 1.0  # inverse L2 strength of both logistic models
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> Logistic:
+def _logistic(x: np.ndarray, y: np.ndarray) -> Logistic:
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y, sample_weight=weight)
+    model = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y)
     return Logistic(mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 
 
@@ -186,9 +186,7 @@ PAIRS_POSITIVES = 3  # per question: answering sentences, each paired with
 PAIRS_NEGATIVES = 15  # ... this many non-answering ones (sampled, seeded)
 
 
-def _pairwise(
-    questions: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, weight: np.ndarray, seed: int = 0
-) -> Logistic:
+def _pairwise(questions: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, seed: int = 0) -> Logistic:
     """A linear ranker fitted on differences: (answering − not answering) → 1 and the reverse → 0,
     within each question. Its score's differences are log-odds of one sentence over another."""
     from sklearn.linear_model import LogisticRegression
@@ -197,7 +195,7 @@ def _pairwise(
     mean, scale = x[rows].mean(axis=0), x[rows].std(axis=0)
     scale[scale == 0] = 1.0
     rng = np.random.default_rng(seed)
-    diffs, weights = [], []
+    diffs = []
     for q in questions:
         pos, neg = q[y[q]], q[~y[q]]
         if not len(pos) or not len(neg):
@@ -205,10 +203,9 @@ def _pairwise(
         for row in pos[:PAIRS_POSITIVES]:
             against = neg if len(neg) <= PAIRS_NEGATIVES else rng.choice(neg, PAIRS_NEGATIVES, replace=False)
             diffs.append((x[row] - x[against]) / scale)
-            weights.append(np.full(len(against), weight[row]))
-    d, w = np.vstack(diffs), np.concatenate(weights)
+    d = np.vstack(diffs)
     model = LogisticRegression(C=C, fit_intercept=False, max_iter=5000)
-    model.fit(np.vstack([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))], sample_weight=np.r_[w, w])
+    model.fit(np.vstack([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
     return Logistic(mean, scale, model.coef_[0].astype(np.float64), 0.0)
 
 
@@ -222,13 +219,11 @@ HAND_WEIGHTS = {"dense": 0.3, "coverage": 0.7, "phrase": 0.15, "cross_dense": 0.
 RANKER = "hand"
 
 
-def _hand_ranker(
-    questions: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, weight: np.ndarray, seed: int = 0
-) -> Logistic:
+def _hand_ranker(questions: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, seed: int = 0) -> Logistic:
     """The hand-set score, scaled into log-odds by a one-parameter pairwise fit (so that the gate's
     inputs and the second-quote rule read it like the learned ranker's)."""
     w = np.array([HAND_WEIGHTS.get(name, 0.0) for name in FEATURES])
-    one = _pairwise(questions, (x @ w)[:, None], y, weight, seed)
+    one = _pairwise(questions, (x @ w)[:, None], y, seed)
     n = len(FEATURES)
     return Logistic(np.zeros(n), np.ones(n), w * float(one.coef[0] / one.scale[0]), 0.0)
 
@@ -267,9 +262,6 @@ class Fitted:
 # questions are poor examples of "not in the archive": the gate does not learn from them, but they
 # are still scored.
 OVERLAPPING = ("arcd",)
-# The project's own questions are about news articles with translations, the product's own case;
-# there are few of them, so each counts as this many public questions.
-OWN_WEIGHT = 1.0
 # The threshold is set where the sets with clean out-of-archive labels refuse this share of them.
 CALIBRATE_ON = ("xquad", "xquad-en")
 
@@ -280,7 +272,6 @@ def fit(
     target: float = REFUSAL_TARGET,
     overlapping: Sequence[str] = OVERLAPPING,
     calibrate_on: Sequence[str] = CALIBRATE_ON,
-    own_weight: float = OWN_WEIGHT,
     ranker: str = RANKER,
 ) -> Fitted:
     """Ranker and gate, each with held-out predictions from folds grouped by article (no article is
@@ -288,7 +279,6 @@ def fit(
     from sklearn.model_selection import GroupKFold
 
     x, y, groups = data["x"], data["sentence"], data["group"]
-    weight = np.where(data["set"] == "own", own_weight, 1.0)
     type_fit = FEATURES.index("type_fit")
     every = _questions(data)
     question_group = np.array([groups[rows[0]] for rows in every])
@@ -301,7 +291,7 @@ def fit(
     for kind, make in (("learned", _pairwise), ("hand", _hand_ranker)):
         scores = np.zeros(len(y))
         for train, test in splits:
-            model = make([every[i] for i in train], x, y, weight)
+            model = make([every[i] for i in train], x, y)
             for i in test:
                 scores[every[i]] = model.linear(x[every[i]])
             if make is make_ranker:
@@ -321,7 +311,7 @@ def fit(
     gates = []
     for train, test in splits:
         train = train[learn[train]]
-        gates.append(_logistic(gx[train], gy[train], weight[top][train]))
+        gates.append(_logistic(gx[train], gy[train]))
         confidence[test] = gates[-1](gx[test])
     confidence[~typed] = 0.0
     threshold = choose_threshold(data, top, confidence, target, calibrate_on)
@@ -331,16 +321,13 @@ def fit(
         "rows": len(y),
         "questions": len(questions),
         "refusal_target": target,
-        "own_question_weight": own_weight,
         "calibrated_on": list(calibrate_on),
         "gate_skips_outside_questions_of": list(overlapping),
         "ranker": ranker,
         "ranked_first_held_out": ranked_first,
         "cross_validated": figures(data, top, confidence, threshold),
     }
-    selector = Selector(
-        make_ranker(every, x, y, weight), _logistic(gx[learn], gy[learn], weight[top][learn]), threshold, about
-    )
+    selector = Selector(make_ranker(every, x, y), _logistic(gx[learn], gy[learn]), threshold, about)
     held_out = [Selector(r, g, threshold, {"fold": k}) for k, (r, g) in enumerate(zip(rankers, gates, strict=True))]
     return Fitted(selector, p, questions, top, confidence, held_out, fold_of)
 
