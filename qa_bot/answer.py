@@ -371,7 +371,8 @@ class ExtractiveAnswerer:
             earlier = features(
                 self.retriever, follow_up.question, language, candidates, follow_up.context, earlier_needs, _provides
             )
-            context = list(zip(self.selector.scores(earlier), follow_up.context, strict=True))
+            earlier_scores = self.selector.scores(earlier)
+            context = list(zip(earlier_scores, follow_up.context, strict=True))
             floor = min((value for value, _ in context), default=0.0)
             pulls = [max((value for value, c in context if _same_region(s, c)), default=floor) for s in primary]
             scores = (scores + lam * np.asarray(pulls)) / (1 + lam)
@@ -379,7 +380,7 @@ class ExtractiveAnswerer:
             # التي ذكرها؟" after "ماذا قال كيري لقناة روسيا-24؟"): the follow-up's few words cannot
             # carry it. Its own words still have to fit: the answer type, the speaker, the topic.
             if len(earlier):
-                judged, judged_scores = earlier, self.selector.scores(earlier)
+                judged, judged_scores = earlier, earlier_scores
         # A question asking for a number, a time or an age is answered only by a sentence that has
         # one; "What did X say?" only by a sentence in which X speaks.
         speaker = asked_speaker(question)
