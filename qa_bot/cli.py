@@ -279,19 +279,16 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _eval_squad(settings: Settings, args: argparse.Namespace, data: Any) -> tuple[dict[str, Any], str]:
-    import dataclasses
-    import tempfile
-
     from .evaluate import read_json
     from .squad import (
         SquadArticle,
+        archive_bot,
         article_group,
         choose_holdout,
         format_squad_figures,
         load_squad,
         replace_questions,
         run_squad_eval,
-        write_archive,
     )
 
     articles = load_squad(args.file, data)
@@ -299,17 +296,12 @@ def _eval_squad(settings: Settings, args: argparse.Namespace, data: Any) -> tupl
         articles = replace_questions(articles, args.questions, read_json(args.questions))
     holdout = 0.15 if args.holdout is None else args.holdout
     left_out = choose_holdout(articles, holdout, args.seed)
-    with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp:
-        root = Path(tmp)
-        (root / "seeds").mkdir()
-        write_archive(articles, left_out, root / "seeds" / "archive.jsonl")
-        sys.stderr.write(
-            f"qa-bot: indexing {len(articles) - len(left_out)} of {len(articles)} articles in a temporary project "
-            f"({len(left_out)} left out: their questions must be refused)\n"
-        )
-        project = dataclasses.replace(settings, root=root, seeds_dir=None, index_dir=None, data_dir=None, chroma_url="")
-        bot = _bot(project)
-        models = _selectors(args.selector)
+    models = _selectors(args.selector)  # a bad model file is reported before anything is indexed
+    sys.stderr.write(
+        f"qa-bot: indexing {len(articles) - len(left_out)} of {len(articles)} articles in a temporary project "
+        f"({len(left_out)} left out: their questions must be refused)\n"
+    )
+    with archive_bot(settings, articles, left_out) as bot:
 
         def choose(article: SquadArticle) -> None:
             if models is not None:

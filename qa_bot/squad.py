@@ -9,15 +9,19 @@ articles it does not hold, and latency.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import Settings
 from .errors import InputError
 from .evaluate import latency_ms, rate
 from .text import detect_language, normalise
@@ -145,6 +149,19 @@ def article_group(article_id: str) -> str:
     """Cross-validation group of an article: the same article in another language of a parallel set
     (XQuAD's xquad-dev-ar-003 and xquad-dev-en-003) is one group."""
     return re.sub(r"-(ar|en)-", "-", article_id)
+
+
+@contextmanager
+def archive_bot(settings: Settings, articles: Sequence[SquadArticle], left_out: frozenset[str]) -> Iterator[Any]:
+    """A Bot over `articles` minus `left_out`, indexed in a throw-away project (never `index/`)."""
+    from .bot import Bot  # heavy imports only when a bot is wanted
+
+    with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp:
+        root = Path(tmp)
+        (root / "seeds").mkdir()
+        write_archive(articles, left_out, root / "seeds" / "archive.jsonl")
+        project = dataclasses.replace(settings, root=root, seeds_dir=None, index_dir=None, data_dir=None, chroma_url="")
+        yield Bot.from_settings(project)
 
 
 def holds_answer(haystack: str, answers: Sequence[str]) -> bool:

@@ -34,13 +34,12 @@ from .config import Settings
 from .selector import FEATURES, GATE_INPUTS, Logistic, Selector, features, gate_input
 from .squad import (
     SEED_GROUP,
-    SquadArticle,
     SquadQuestion,
+    archive_bot,
     article_group,
     holds_answer,
     load_squad,
     replace_questions,
-    write_archive,
 )
 from .text import detect_language
 from .types import Language
@@ -55,19 +54,6 @@ class _Set:
     name: str
     articles: str
     questions: str | None = None
-
-
-@contextmanager
-def temporary_bot(settings: Settings, articles: Sequence[SquadArticle], left_out: frozenset[str]) -> Iterator[Any]:
-    """A Bot over `articles` minus `left_out`, in a throw-away project."""
-    from .bot import Bot
-
-    with tempfile.TemporaryDirectory(prefix="qa-bot-train-") as tmp:
-        root = Path(tmp)
-        (root / "seeds").mkdir()
-        write_archive(articles, left_out, root / "seeds" / "archive.jsonl")
-        project = dataclasses.replace(settings, root=root, seeds_dir=None, index_dir=None, data_dir=None, chroma_url="")
-        yield Bot.from_settings(project)
 
 
 def question_rows(bot: Any, q: SquadQuestion, inside: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -137,7 +123,7 @@ def collect(
         for k in range(folds):
             left_out = frozenset(a for a, f in fold_of.items() if f == k)
             log.warning("%s: fold %d/%d, %d articles left out", spec.name, k + 1, folds, len(left_out))
-            with temporary_bot(settings, articles, left_out) as bot:
+            with archive_bot(settings, articles, left_out) as bot:
                 for variant in variants:
                     for article in variant:
                         fold = fold_of[article.id]
