@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from .config import Settings
 from .errors import InputError, QaBotError
+from .health import UNREACHABLE
 from .types import Answer
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NO_LEXICAL_ANSWER = "keyword search alone found no answer; try again shortly"
+RETRY_AFTER = "2"  # seconds; the store is tried again every second while it is away
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
@@ -112,12 +115,29 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
         url: str | None = None
         highlights: list[list[int]] = Field(default_factory=list, description="Quoted sentences as [start, end].")
 
+    class ClaimOut(BaseModel):
+        text: str
+        citations: list[int]
+        supported: bool
+        support: float
+        reason: str | None = None
+
     class AnswerOut(BaseModel):
+        model_config = {"json_schema_extra": {"description": "Optional fields appear only when they apply."}}
+
         text: str
         language: Literal["ar", "en"]
         abstained: bool
         citations: list[CitationOut]
         query: str | None = None
+        backend: str | None = Field(default=None, description="The language model that wrote the answer.")
+        claims: list[ClaimOut] | None = Field(default=None, description="The model's sentences, each verified.")
+        invalid_citations: list[int] | None = None
+        fallback: Literal["extractive", "unsupported"] | None = None
+        fallback_reason: str | None = None
+        degraded: str | None = Field(
+            default=None, description='What the answer was formed without ("vector store unreachable").'
+        )
 
     class ErrorOut(BaseModel):
         error: str
@@ -130,7 +150,8 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
             413: "Question longer than QA_BOT_MAX_QUESTION_CHARS.",
             422: "Invalid request: empty question, unknown history role, wrong types.",
             429: "Too many requests from this client; see the Retry-After header.",
-            503: "Too many answers in progress; try again shortly.",
+            503: "Too many answers in progress, or the vector store is unreachable and keyword search alone "
+            "found no answer; see the Retry-After header.",
             504: "The answer took longer than QA_BOT_REQUEST_TIMEOUT seconds.",
         }.items()
     }
@@ -204,7 +225,7 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
         try:
             await asyncio.wait_for(slots.acquire(), timeout=min(5.0, settings.request_timeout / 2))
         except TimeoutError:
-            raise _HttpError(503, "too many answers in progress; try again in a moment") from None
+            raise _HttpError(503, "too many answers in progress; try again in a moment", {"Retry-After": "1"}) from None
 
     async def answer(body: AskRequest) -> Answer:
         check_length(body)
@@ -220,17 +241,33 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
             raise _HttpError(422, str(exc)) from None
         except QaBotError as exc:
             raise _HttpError(500, str(exc)) from None
+        except Exception:  # a bug: JSON for the client, the traceback for the operator's log
+            log.exception("answering %r failed", body.question[:80])
+            raise _HttpError(500, "internal error while answering; the server log has the details") from None
         finally:
             slots.release()
 
+    def unanswerable(result: Answer) -> bool:
+        """A refusal formed without the vector store may be the outage speaking, not the archive."""
+        return result.degraded is not None and result.abstained
+
     @app.exception_handler(_HttpError)
     async def _http_error(request: Request, exc: _HttpError) -> JSONResponse:
-        return error(exc.status, exc.message)
+        return error(exc.status, exc.message, exc.headers)
 
-    @app.post("/api/ask", response_model=AnswerOut, responses=errors, summary="Answer a question")
+    @app.post(
+        "/api/ask",
+        response_model=AnswerOut,
+        response_model_exclude_unset=True,
+        responses=errors,
+        summary="Answer a question",
+    )
     async def ask(body: AskRequest) -> dict[str, Any]:
         """Answer a question about the articles; the answer cites the passages it quotes."""
-        return (await answer(body)).to_dict()
+        result = await answer(body)
+        if unanswerable(result):
+            raise _HttpError(503, f"{UNREACHABLE}: {NO_LEXICAL_ANSWER}", {"Retry-After": RETRY_AFTER})
+        return result.to_dict()
 
     @app.post(
         "/api/ask/stream",
@@ -253,10 +290,16 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
             try:
                 for name, data in events:
                     if isinstance(data, Answer):
+                        if unanswerable(data):
+                            yield _event("error", {"error": f"{UNREACHABLE}: {NO_LEXICAL_ANSWER}"})
+                            return
                         data = data.to_dict()
                     yield _event(name, {"text": data} if name == "delta" else data)
             except QaBotError as exc:
                 yield _event("error", {"error": str(exc)})
+            except Exception:  # a bug: an error event for the client, the traceback for the log
+                log.exception("streaming an answer to %r failed", body.question[:80])
+                yield _event("error", {"error": "internal error while answering; the server log has the details"})
             finally:
                 loop.call_soon_threadsafe(slots.release)
 
@@ -271,15 +314,29 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
             for article_id, title in sorted(bot.retriever.articles().items())
         ]
 
-    @app.get("/healthz", summary="Readiness and index size")
-    async def healthz() -> dict[str, Any]:
+    probing = asyncio.Lock()
+
+    @app.get(
+        "/healthz",
+        summary="Readiness: 200 while the vector store answers, 503 while it does not",
+        responses={503: {"description": '{"status": "degraded", "store": "unreachable", "since": …}'}},
+    )
+    async def healthz() -> JSONResponse:
+        health = bot.index.health
+        if not probing.locked():  # one probe at a time; pollers meanwhile get the last known state
+            async with probing:
+                await asyncio.to_thread(bot.store_answers)
         chunks = bot.retriever.chunks
-        return {
-            "status": "ok" if chunks else "empty",
-            "articles": len({c.article_id for c in chunks}),
+        body: dict[str, Any] = {
+            "status": "degraded" if health.down else "ok" if chunks else "empty",
+            "articles": len(bot.retriever.articles()),
             "passages": len(chunks),
             "embeddings": getattr(bot.embeddings, "model_id", type(bot.embeddings).__name__),
         }
+        if health.down:
+            body |= {"store": "unreachable", "since": health.since}
+            return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER})
+        return JSONResponse(body)
 
     return app
 
@@ -328,10 +385,11 @@ def serve(bot: "Bot", host: str, port: int) -> None:
 
 
 class _HttpError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
 def _event(name: str, data: Any) -> str:

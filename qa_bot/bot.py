@@ -7,6 +7,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -15,6 +16,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from .answer import ExtractiveAnswerer, FollowUp
 from .config import Settings
 from .errors import InputError
+from .health import noting
 from .index import Index, RefreshReport
 from .llm import LlmAnswerer, Turn, static_events
 from .models import make_chat_model, make_embeddings, warm_up
@@ -162,9 +164,20 @@ class Bot:
         manifest = self.index.manifest()
         if not self.settings.chroma_url and (not manifest or not manifest.get("complete")):
             return False  # a refresh is running: keep answering from what we have
+        if not self.index.health.worth_trying():
+            return False  # the store is away: keep answering from the snapshot we have
         log.info("the index changed on disk; reloading it")
-        self.reload()
+        try:
+            self.reload()
+        except Exception as exc:  # noqa: BLE001 - the store went away mid-reload: keep the old snapshot
+            self.index.health.failed(exc)
+            return False
+        self.index.health.succeeded()
         return True
+
+    def store_answers(self) -> bool:
+        """Whether the vector store answers now (a direct check, for health probes)."""
+        return self.index.health.probe(self.index.heartbeat)
 
     # -- asking --------------------------------------------------------------------------------
     def ask(
@@ -256,12 +269,13 @@ class Bot:
         return candidates, extractive, shown
 
     def _respond(self, state: dict[str, Any]) -> Answer:
-        candidates, extractive, query = self._retrieve(state)
-        if self.llm is None:
-            return extractive
-        return self.llm.answer(
-            Turn(state["question"], state["language"], candidates, state["history"], extractive, query)
-        )
+        with noting() as degraded:
+            candidates, extractive, query = self._retrieve(state)
+        if self.llm is not None:
+            extractive = self.llm.answer(
+                Turn(state["question"], state["language"], candidates, state["history"], extractive, query)
+            )
+        return _degraded(extractive, degraded)
 
     def stream(
         self,
@@ -282,10 +296,17 @@ class Bot:
             yield from self._events(state)
 
     def _events(self, state: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-        candidates, extractive, query = self._retrieve(state)
+        with noting() as degraded:  # all in one step: a server may resume this generator in another context
+            candidates, extractive, query = self._retrieve(state)
         if self.llm is None:
-            yield from static_events(extractive)
+            events = static_events(extractive)
         else:
-            yield from self.llm.stream(
+            events = self.llm.stream(
                 Turn(state["question"], state["language"], candidates, state["history"], extractive, query)
             )
+        for name, data in events:
+            yield name, _degraded(data, degraded) if name == "final" else data
+
+
+def _degraded(answer: Answer, notes: list[str]) -> Answer:
+    return replace(answer, degraded="; ".join(notes)) if notes else answer

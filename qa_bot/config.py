@@ -54,6 +54,7 @@ class Settings:
     request_timeout: float = 30.0
     collection: str = "qa_bot"
     chroma_url: str = ""
+    store_timeout: float = 10.0  # seconds to wait for a Chroma server before answering without it
     lock_timeout: float = 900.0
 
     def __post_init__(self) -> None:
@@ -74,6 +75,8 @@ class Settings:
             raise ConfigError(
                 f"QA_BOT_REQUEST_TIMEOUT must be a positive number of seconds, got {self.request_timeout}"
             )
+        if not self.store_timeout > 0:
+            raise ConfigError(f"QA_BOT_STORE_TIMEOUT must be a positive number of seconds, got {self.store_timeout}")
         if self.max_question_chars < 1:
             raise ConfigError("QA_BOT_MAX_QUESTION_CHARS must be positive")
 

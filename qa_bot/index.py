@@ -32,6 +32,7 @@ from langchain_core.embeddings import Embeddings
 
 from .config import Settings
 from .errors import CorpusError, IndexStoreError
+from .health import StoreHealth
 from .ingest import INGEST_VERSION, corpus_files, load_corpus
 from .models import embeddings_id
 from .text import clauses
@@ -104,6 +105,7 @@ class Index:
         self._opening = threading.Lock()
         self._generation: str | None = None
         self._generation_read = -_GENERATION_EVERY
+        self.health = StoreHealth()  # whether the store answers, as answers see it
 
     # -- the store ---------------------------------------------------------------------------
     @property
@@ -135,6 +137,7 @@ class Index:
                     ssl=url.scheme == "https",
                     settings=no_telemetry,
                 )
+                _limit_wait(client, self.settings.store_timeout)
             else:
                 client = chromadb.PersistentClient(path=str(self.path), settings=no_telemetry)
             return Chroma(
@@ -171,6 +174,10 @@ class Index:
                 shutil.rmtree(child)
             elif child.is_file() and (child.name.startswith("chroma.sqlite3") or child.name.startswith(MANIFEST)):
                 child.unlink()
+
+    def heartbeat(self) -> None:
+        """Ask the store whether it answers (raises when it does not)."""
+        self.store._client.heartbeat()
 
     def reopen(self) -> None:
         """Forget the open store so the next use re-reads it (another process rewrote it)."""
@@ -391,13 +398,13 @@ class Index:
         stored = 0
         with bar:
             for group in _batches(chunks, _EMBED_GROUP):
-                records = list(_records(group))
-                texts = list(dict.fromkeys(text for text, _, _ in records))
+                rows = list(records(group))
+                texts = list(dict.fromkeys(text for text, _, _ in rows))
                 vectors = dict(zip(texts, self.embeddings.embed_documents(texts), strict=True))
                 # Passage records last: a passage is "indexed" once its own record exists, so a run
                 # killed half-way through a group re-embeds that group instead of trusting it.
-                records.sort(key=lambda r: r[1]["kind"] == "passage" and r[1]["original"] is True)
-                for batch in _batches(records, _WRITE_BATCH):
+                rows.sort(key=lambda r: r[1]["kind"] == "passage" and r[1]["original"] is True)
+                for batch in _batches(rows, _WRITE_BATCH):
                     collection.upsert(
                         ids=[rid for _, _, rid in batch],
                         embeddings=[vectors[text] for text, _, _ in batch],
@@ -477,6 +484,16 @@ def _clear_client_cache() -> None:
         log.debug("could not clear Chroma's client cache", exc_info=True)
 
 
+def _limit_wait(client: Any, seconds: float) -> None:
+    """Chroma's HTTP client waits forever for a server that accepted the connection and hangs;
+    give up after `seconds` (QA_BOT_STORE_TIMEOUT), so a hung store degrades answers, not freezes them."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds)
+
+
 def _make_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -509,11 +526,12 @@ def _passage_metadata(c: Chunk) -> dict[str, Any]:
 
 def sentence_record_ids(c: Chunk) -> list[tuple[str, int]]:
     """The ids of a passage's sentence and clause records, with the sentence each belongs to
-    (the ids `_records` writes; fetching by id is a key lookup, unlike a metadata filter)."""
-    return [(rid, int(meta["idx"])) for _, meta, rid in _records([c]) if meta["kind"] == "sentence"]
+    (the ids `records` writes; fetching by id is a key lookup, unlike a metadata filter)."""
+    return [(rid, int(meta["idx"])) for _, meta, rid in records([c]) if meta["kind"] == "sentence"]
 
 
-def _records(chunks: Sequence[Chunk]) -> Iterator[tuple[str, dict[str, Any], str]]:
+def records(chunks: Sequence[Chunk]) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """(text, metadata, id) of every vector stored for `chunks`: passages, sentences, clauses, translations."""
     for c in chunks:
         base = {"chunk_id": c.id, "article_id": c.article_id}
         yield c.text, _passage_metadata(c), c.id

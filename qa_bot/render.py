@@ -184,6 +184,16 @@ def render_answer(answer: Answer, sources_label: str | None = None) -> str:
             f"{left_out} sentence(s) of the model's answer left out: not supported by their sources"
             f" · حُذفت {left_out} من الجمل لا تدعمها المصادر"
         )
+    if answer.degraded and answer.abstained:  # the refusal may be the outage's, not the article's
+        notes.append(
+            "Keyword search alone found nothing while the full search is briefly unavailable; please ask again"
+            " in a moment · لم يجد البحث بالكلمات شيئًا والبحث الكامل غير متاح مؤقتًا؛ أعد السؤال بعد قليل"
+        )
+    elif answer.degraded:
+        notes.append(
+            "Found by keyword search only: the full search is briefly unavailable"
+            " · وُجدت بالبحث بالكلمات فقط: البحث الكامل غير متاح مؤقتًا"
+        )
     if answer.backend and not answer.abstained and not answer.fallback_reason:
         notes.append(f"Written by {_escape(answer.backend)}; every sentence checked against its sources")
     if notes:

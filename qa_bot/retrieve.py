@@ -24,12 +24,13 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from .index import Index, sentence_record_ids
+from .index import Index, records, sentence_record_ids
 from .lexicon import english_to_arabic
 from .text import synonym_lexicon, tokens
 from .types import Chunk
 
 RRF_K = 60
+_LOCAL_VECTORS = 20_000  # vectors kept while the store is away (about 40 MB with USE-m3)
 PARTIAL_MATCH = 0.7
 NEARBY_MATCH = 0.4
 SYNONYM_MATCH = 0.8
@@ -187,6 +188,8 @@ class HybridRetriever(BaseRetriever):
     unseen_share: float = 0.53
 
     _lex: _Lexical = PrivateAttr(default_factory=_Lexical)
+    # Vectors embedded here while the store is away (record id -> vector); bounded, see _local_vectors
+    _local: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
 
     def load(self) -> None:
         """(Re)build the lexical index from what the store holds, then swap it in at once."""
@@ -201,6 +204,7 @@ class HybridRetriever(BaseRetriever):
 
     def swap(self, lexical: _Lexical) -> None:
         self._lex = lexical
+        self._local = {}
 
     def articles(self) -> Mapping[str, str]:
         """Article id → title, for every indexed article (a read-only view: no copy per question)."""
@@ -276,13 +280,16 @@ class HybridRetriever(BaseRetriever):
         vector = self.embed(query) if vector is None else vector
         rankings: list[list[str]] = []
         dense_best: dict[str, float] = {}
-        hits = self.index.store.similarity_search_by_vector_with_relevance_scores(
-            vector.tolist(),
-            k=min(self.dense_k, max(1, lex.records)),
-            filter={"article_id": {"$in": sorted(articles)}} if articles else None,
+        found = self.index.health.call(
+            lambda: self.index.store.similarity_search_by_vector_with_relevance_scores(
+                vector.tolist(),
+                k=min(self.dense_k, max(1, lex.records)),
+                filter={"article_id": {"$in": sorted(articles)}} if articles else None,
+            ),
+            fallback=lambda: None,  # the store is away: the lexical rankings alone choose the passages
         )
         dense_rank: list[str] = []
-        for doc, distance in hits:
+        for doc, distance in found or ():
             cid = doc.metadata["chunk_id"]
             if cid not in lex.chunks:
                 continue
@@ -322,6 +329,11 @@ class HybridRetriever(BaseRetriever):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         top = sorted(fused, key=lambda c: -fused[c])[:k]
+        if found is None and top:  # the chosen passages' similarity, embedded here instead of read
+            local = self._local_vectors(top)
+            for cid in top:
+                sims = [float(local[rid] @ vector) for rid in (cid, f"{cid}:tr") if rid in local]
+                dense_best[cid] = max(sims, default=0.0)
         qterms = self.query_terms(query, lex)
         return [
             Candidate(
@@ -364,7 +376,13 @@ class HybridRetriever(BaseRetriever):
         wanted = {rid: (cid, idx) for cid in chunk_ids for rid, idx in self._lex.sentence_records.get(cid, ())}
         if not wanted:
             return {}
-        got = self.index.store.get(ids=list(wanted), include=["embeddings"])
+        got = self.index.health.call(
+            lambda: self.index.store.get(ids=list(wanted), include=["embeddings"]), fallback=lambda: None
+        )
+        if got is None:  # the store is away: embed the candidates' sentences here
+            local = self._local_vectors(chunk_ids)
+            got = {"ids": [rid for rid in wanted if rid in local]}
+            got["embeddings"] = [local[rid] for rid in got["ids"]]
         sims: dict[tuple[str, int], float] = {}
         if len(got["ids"]) == 0:
             return sims
@@ -373,6 +391,21 @@ class HybridRetriever(BaseRetriever):
             key = wanted[rid]
             sims[key] = max(sims.get(key, -1.0), float(value))
         return sims
+
+    def _local_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these passages (passage, sentence, clause, translation records), embedded
+        here with the same model: what answers use while the vector store cannot be reached."""
+        local = self._local  # shared by concurrent answers: read with .get, replaced, never mutated in place
+        wanted = [(text, rid) for cid in chunk_ids for text, _, rid in records([self._lex.chunks[cid]])]
+        todo = [(text, rid) for text, rid in wanted if rid not in local]
+        fresh: dict[str, np.ndarray] = {}
+        if todo:
+            vectors = self.embeddings.embed_documents([text for text, _ in todo])
+            fresh = {rid: np.asarray(v, dtype=np.float32) for (_, rid), v in zip(todo, vectors, strict=True)}
+            # a long outage must not grow memory without bound: start over past the cap
+            self._local = {**(local if len(local) < _LOCAL_VECTORS else {}), **fresh}
+        out = {rid: fresh.get(rid, local.get(rid)) for _, rid in wanted}
+        return {rid: v for rid, v in out.items() if v is not None}
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [

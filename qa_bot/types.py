@@ -125,7 +125,8 @@ class Answer:
     ones), the `backend` that wrote them, and citations the model made up (`invalid_citations`).
     An answer that fell back to quoting says why in `fallback_reason`, and `fallback` says which
     kind: "extractive" (the model failed or answered in the wrong language) or "unsupported"
-    (none of the model's claims was supported by its sources).
+    (none of the model's claims was supported by its sources). `degraded` says what the answer was
+    formed without, when a part of the system was away (the vector store: lexical search only).
     """
 
     text: str
@@ -138,6 +139,7 @@ class Answer:
     invalid_citations: tuple[int, ...] = ()
     fallback_reason: str | None = None
     fallback: Literal["extractive", "unsupported"] = "extractive"
+    degraded: str | None = None  # why the answer was formed without part of the system ("vector store unreachable")
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -154,6 +156,8 @@ class Answer:
         if self.fallback_reason is not None:
             data["fallback"] = self.fallback
             data["fallback_reason"] = self.fallback_reason
+        if self.degraded is not None:
+            data["degraded"] = self.degraded
         return data
 
 

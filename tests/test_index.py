@@ -7,7 +7,7 @@ import pytest
 from conftest import REPO, make_project
 from qa_bot.config import Settings
 from qa_bot.errors import ModelError
-from qa_bot.index import Index, _records
+from qa_bot.index import Index, records
 from qa_bot.models import UseM3Embeddings, make_embeddings
 
 EMBEDDINGS = UseM3Embeddings(threads=1)
@@ -183,4 +183,4 @@ def test_an_index_of_another_layout_is_rebuilt(tmp_path: Path) -> None:
     assert index.stale_reason() == "the index was written by another version of qa-bot"
     report = index.ensure()
     assert report is not None and report.rebuilt and index.stale_reason() is None
-    assert index.count() == len(list(_records(index.chunks())))
+    assert index.count() == len(list(records(index.chunks())))

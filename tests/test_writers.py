@@ -17,7 +17,7 @@ from conftest import REPO, SEED, make_project, stopped_when, wait_for
 from qa_bot.bot import Bot
 from qa_bot.cli import main
 from qa_bot.config import Settings
-from qa_bot.index import LOCK, Index, _records
+from qa_bot.index import LOCK, Index, records
 from qa_bot.ingest import load_corpus
 
 pytestmark = pytest.mark.slow
@@ -72,7 +72,7 @@ def test_kill_9_while_indexing_is_detected_and_repaired(tmp_path: Path) -> None:
     chunks = load_corpus(settings.seeds_path, root)
     assert manifest(root)["complete"] is True and manifest(root)["passages"] == len(chunks)
     # exactly the records of a clean build: nothing duplicated, nothing half-written left behind
-    assert bot.index.count() == len(list(_records(chunks)))
+    assert bot.index.count() == len(list(records(chunks)))
     assert {c.id for c in bot.index.chunks()} == {c.id for c in chunks}
     answer = bot.ask("ما رقم المتحف الوطني الذي افتتح معرضا للخزف؟ رقم 117")
     assert answer.citations and answer.citations[0].article_id == "archive-117"

@@ -51,6 +51,8 @@
         "This site is not allowed to use this chat (ask the site owner to add it to QA_BOT_ALLOWED_ORIGINS).",
       tooMany: function (s) { return "Too many questions, retry in " + s + " s."; },
       tooManyLater: "Too many questions, retry in a minute.",
+      unavailable: function (s) { return "The chat is briefly unavailable, retry in " + s + " s."; },
+      degraded: "Found by keyword search only: the full search is briefly unavailable.",
       timeout: "No answer in time. Please try again.",
       offline: "Cannot reach the chat server. Please try again later.",
       error: function (status, message) { return "Error " + status + ": " + message; },
@@ -72,6 +74,8 @@
         "هذا الموقع غير مسموح له باستخدام هذه المحادثة (اطلب من مالك الموقع إضافته إلى QA_BOT_ALLOWED_ORIGINS).",
       tooMany: function (s) { return "أسئلة كثيرة جدًا، أعد المحاولة بعد " + s + " ث."; },
       tooManyLater: "أسئلة كثيرة جدًا، أعد المحاولة بعد دقيقة.",
+      unavailable: function (s) { return "المحادثة غير متاحة مؤقتًا، أعد المحاولة بعد " + s + " ث."; },
+      degraded: "وُجدت بالبحث بالكلمات فقط: البحث الكامل غير متاح مؤقتًا.",
       timeout: "لم تصل الإجابة في الوقت المحدد. حاول مرة أخرى.",
       offline: "تعذّر الوصول إلى خادم المحادثة. حاول لاحقًا.",
       error: function (status, message) { return "خطأ " + status + ": " + message; },
@@ -119,6 +123,7 @@
     ".user{align-self:flex-end;background:#1f6feb;color:#fff;}",
     ".bot{align-self:flex-start;background:#fff;border:1px solid #d0d7de;}",
     ".abstained{color:#57606a;}",
+    ".note{margin-top:6px !important;font-size:12px;color:#57606a;}",
     ".pending{align-self:flex-start;color:#57606a;font-style:italic;background:transparent;}",
     ".error{align-self:stretch;max-width:none;background:#fff1f0;color:#a40e26;border:1px solid #ffb3ad;}",
     ".cite{display:inline;border:0;background:#ddf4ff;color:#0969da;font-weight:700;padding:0 4px;",
@@ -375,6 +380,7 @@
     }
     if (last < body.length) text.appendChild(document.createTextNode(body.slice(last)));
     node.appendChild(text);
+    if (typeof data.degraded === "string" && data.degraded) node.appendChild(el("p", "note", T.degraded));
     node.appendChild(sources);
     return addMessage(node);
   }
@@ -419,10 +425,9 @@
 
   function explain(status, data, retryAfter) {
     if (status === 403) return T.forbidden;
-    if (status === 429) {
-      var seconds = parseInt(retryAfter || "", 10);
-      return seconds > 0 ? T.tooMany(seconds) : T.tooManyLater; // Retry-After unreadable: no number
-    }
+    var seconds = parseInt(retryAfter || "", 10);
+    if (status === 429) return seconds > 0 ? T.tooMany(seconds) : T.tooManyLater; // Retry-After unreadable: no number
+    if (status === 503 && seconds > 0) return T.unavailable(seconds);
     var message = data && typeof data.error === "string" ? data.error : "HTTP " + status;
     return T.error(status, message);
   }
