@@ -12,6 +12,7 @@ content-derived ids and deletes records whose passage is gone, so it never dupli
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -307,6 +308,24 @@ class Index:
             return self._refresh(progress)
 
     def _refresh(self, progress: bool) -> RefreshReport:
+        """`_update`, with a failed write (disk full, read-only, no permission) as one line naming the fix.
+
+        Nothing is lost: seeds/ is only read, and the manifest still says the run did not finish, so
+        the next run repairs the index (it deletes half-written records and embeds the rest).
+        """
+        try:
+            return self._update(progress)
+        except Exception as exc:
+            reason = write_failure(exc)
+            if reason is None:
+                raise
+            raise IndexStoreError(
+                f"cannot write the index in {self.path}: {reason}. Free space there (or set QA_BOT_INDEX_DIR "
+                "to a writable disk with room) and run `qa-bot index` again: it repairs the index and goes on "
+                "where this run stopped; the articles in seeds/ were not changed"
+            ) from None
+
+    def _update(self, progress: bool) -> RefreshReport:
         began = time.perf_counter()
         chunks = load_corpus(self.settings.seeds_path, self.settings.root)
         if not chunks:
@@ -482,6 +501,33 @@ def _clear_client_cache() -> None:
         SharedSystemClient.clear_system_cache()
     except Exception:  # best effort: an older chromadb without the cache
         log.debug("could not clear Chroma's client cache", exc_info=True)
+
+
+_WRITE_ERRORS = {
+    errno.ENOSPC: "no space left on the disk",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "a file grew past the size limit",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+_WRITE_MESSAGES = (  # how Chroma's engine (SQLite underneath) words the same failures
+    ("disk is full", "no space left on the disk"),
+    ("no space left", "no space left on the disk"),
+    ("file too large", "a file grew past the size limit"),
+    ("readonly database", "the index files are read-only"),
+    ("read-only file system", "the file system is read-only"),
+    ("permission denied", "permission denied"),
+    ("disk i/o error", "a write to the disk failed (is it full?)"),  # SQLite, when a write is refused (EFBIG)
+)
+
+
+def write_failure(exc: BaseException) -> str | None:
+    """What a failed write says about the disk, in words (None: not a failed write)."""
+    if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
+        return _WRITE_ERRORS[exc.errno]
+    text = str(exc).lower()
+    return next((reason for words, reason in _WRITE_MESSAGES if words in text), None)
 
 
 def _limit_wait(client: Any, seconds: float) -> None:

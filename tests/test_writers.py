@@ -128,3 +128,43 @@ def test_a_reading_server_keeps_answering_during_a_refresh_and_then_sees_it(tmp_
     assert answer.citations and answer.citations[0].article_id == "archive-42"
     assert len(bot.retriever.articles()) == 121
     assert Index(settings, bot.embeddings).stale_reason() is None
+
+
+def test_a_disk_that_fills_while_indexing_stops_with_one_line_and_the_next_run_repairs(tmp_path: Path) -> None:
+    import resource
+
+    root = make_project(tmp_path / "p")
+    archive = bulk_archive(tmp_path / "archive.jsonl", 120)
+    seed_files = {p.name: p.read_bytes() for p in (root / "seeds").iterdir()}
+    limit = 2 * archive.stat().st_size  # the import fits; the index (a few MB) does not
+
+    def small_disk() -> None:  # every file this process writes stops growing at `limit` bytes
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "QA_BOT_ROOT": str(root), "HF_HUB_OFFLINE": "1"}
+    full = subprocess.run(
+        [sys.executable, "-m", "qa_bot", "index", str(archive)],
+        env=env,
+        text=True,
+        capture_output=True,
+        preexec_fn=small_disk,
+    )
+    assert full.returncode != 0
+    errors = [line for line in full.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and "Traceback" not in full.stderr, full.stderr
+    assert f"cannot write the index in {root / 'index'}" in errors[0] and "qa-bot index" in errors[0]
+    # seeds/ holds what it held, and the import, whole
+    assert {p.name: p.read_bytes() for p in (root / "seeds").iterdir()} == {
+        **seed_files,
+        "archive.jsonl": archive.read_bytes(),
+    }
+    assert manifest(root).get("complete") is False
+
+    again = qa_bot(root, "index")  # room again: the next run repairs and finishes
+    _, err = again.communicate()
+    assert again.returncode == 0, err
+    settings = Settings(root=root, prompts_dir=REPO / "prompts")
+    bot = Bot.from_settings(settings, refresh=False)
+    chunks = load_corpus(settings.seeds_path, root)
+    assert manifest(root)["complete"] is True and bot.index.count() == len(list(records(chunks)))
+    assert bot.ask("What did Kerry say about a new constitution?").citations
