@@ -356,3 +356,15 @@ def test_create_app_refuses_a_missing_examples_file(tmp_path: Path) -> None:
     bot.settings = Settings(prompts_dir=tmp_path)  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="Missing examples file"):
         ui.create_app(bot)
+
+
+def test_an_answer_formed_without_the_vector_store_says_so_in_both_languages() -> None:
+    normal = ui.render_answer(EN_ANSWER)
+    degraded = ui.render_answer(dataclasses.replace(EN_ANSWER, degraded="vector store unreachable"))
+    assert "keyword search" not in normal
+    assert "Found by keyword search only" in degraded and "البحث بالكلمات" in degraded
+    refusal = Answer("The article does not say.", "en", True, degraded="vector store unreachable")
+    shown = ui.render_answer(refusal)  # a refusal formed without the store may be the outage's: ask again
+    assert "please ask again" in shown and "Found by keyword search only" not in shown
+    assert dataclasses.replace(EN_ANSWER, degraded="vector store unreachable").to_dict()["degraded"]
+    assert "degraded" not in EN_ANSWER.to_dict()
