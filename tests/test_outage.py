@@ -7,6 +7,7 @@ back, answers are the normal ones again, without a restart.
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -130,6 +131,13 @@ def test_answers_go_on_through_a_vector_store_outage(
         refused = httpx.post(f"{url}/api/ask", json={"question": NOT_IN_ARTICLE}, timeout=120)
         assert refused.status_code == 503 and "Retry-After" in refused.headers
         assert UNREACHABLE in refused.json()["error"]
+
+        # The streaming route says the same, as events.
+        stream = httpx.post(f"{url}/api/ask/stream", json={"question": KERRY}, timeout=120).text
+        final = json.loads(stream.split("event: final\ndata: ", 1)[1].split("\n", 1)[0])
+        assert final["degraded"] == UNREACHABLE and final["citations"] == degraded["citations"]
+        stream = httpx.post(f"{url}/api/ask/stream", json={"question": NOT_IN_ARTICLE}, timeout=120).text
+        assert "event: final" not in stream and "event: error" in stream and UNREACHABLE in stream
 
         chroma.start()  # the same server, folder and port
         wait_for(lambda: httpx.get(f"{url}/healthz").status_code == 200, what="/healthz to recover")
