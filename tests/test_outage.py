@@ -166,3 +166,29 @@ def test_answers_go_on_through_a_vector_store_outage(
     assert len(_store_lines(caplog, "unreachable")) == 1
     assert len(_store_lines(caplog, "is back after")) == 1
     assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+
+
+def test_a_hung_store_counts_as_away_after_the_store_timeout(chroma: ChromaServer, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    settings = Settings(
+        root=make_project(tmp_path / "project"),
+        prompts_dir=REPO / "prompts",
+        chroma_url=chroma.url,
+        index_dir=tmp_path / "index",
+        store_timeout=0.5,  # how long a request waits for the server, not a guess at the machine's speed
+    )
+    bot = Bot.from_settings(settings)
+    normal = bot.ask(KERRY).to_dict()
+    assert chroma.proc is not None
+    os.kill(chroma.proc.pid, signal.SIGSTOP)  # accepts connections (the kernel does), never answers
+    try:
+        hung = bot.ask(KERRY)
+        assert hung.degraded == UNREACHABLE and hung.citations
+        assert hung.citations[0].start == normal["citations"][0]["start"]
+        assert not bot.store_answers()
+    finally:
+        os.kill(chroma.proc.pid, signal.SIGCONT)
+    wait_for(bot.store_answers, what="the store to answer again")
+    assert bot.ask(KERRY).to_dict() == normal
