@@ -17,6 +17,9 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,7 @@ class _RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.every = pid, every
         self.samples: list[float] = []
+        self.times: list[float] = []  # time.time() of each sample
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -55,6 +59,7 @@ class _RssSampler(threading.Thread):
                 proc = psutil.Process(self.pid)
                 total = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
                 self.samples.append(total / 1024 / 1024)
+                self.times.append(time.time())
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
             self._halt.wait(self.every)
@@ -99,8 +104,21 @@ def _locust_stats(prefix: Path) -> dict[str, Any]:
     }
 
 
-def run_load(project: Path, eval_path: Path, passages: int | None, command: str) -> dict[str, Any]:
-    """Start `qa-bot serve` on the built project, load it with locust, stop it; return the figures."""
+@dataclass
+class Served:
+    """A running `qa-bot serve` on loopback, its log folder and its memory sampler."""
+
+    server: subprocess.Popen[bytes]
+    url: str
+    work: Path
+    sampler: _RssSampler
+    startup_s: float
+    health: dict[str, Any]
+
+
+@contextmanager
+def serving(project: Path, *, every: float = 0.25, **settings: str) -> Iterator[Served]:
+    """`qa-bot serve` on the built project (rate limit raised) until the block ends, then SIGINT."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = quiet_env(
@@ -109,13 +127,14 @@ def run_load(project: Path, eval_path: Path, passages: int | None, command: str)
         QA_BOT_PORT=str(port),
         QA_BOT_RATE_LIMIT=str(RATE_LIMIT),
         QA_BOT_THREADS=str(cpu_count()),
+        **settings,
     )
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     server_log = (work / "server.log").open("wb")
     log(f"load: starting qa-bot serve on {url} (QA_BOT_RATE_LIMIT={RATE_LIMIT})")
     began = time.perf_counter()
     server = subprocess.Popen([str(VENV_BIN / "qa-bot"), "serve"], env=env, stdout=server_log, stderr=subprocess.STDOUT)
-    sampler = _RssSampler(server.pid)
+    sampler = _RssSampler(server.pid, every)
     sampler.start()
     try:
         health = None
@@ -127,8 +146,27 @@ def run_load(project: Path, eval_path: Path, passages: int | None, command: str)
             time.sleep(0.25)
             health = _healthz(url)
         startup = time.perf_counter() - began
-        idle_rss = sampler.samples[-1] if sampler.samples else None
         log(f"load: server ready after {startup:.1f}s: {health}")
+        yield Served(server, url, work, sampler, startup, health)
+    finally:
+        sampler.stop()
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        server_log.close()
+    shutil.rmtree(work, ignore_errors=True)  # kept only when the run failed (the error names it)
+
+
+def run_load(project: Path, eval_path: Path, passages: int | None, command: str) -> dict[str, Any]:
+    """Start `qa-bot serve` on the built project, load it with locust, stop it; return the figures."""
+    with serving(project) as served:
+        server, url, work, sampler = served.server, served.url, served.work, served.sampler
+        startup, health = served.startup_s, served.health
+        idle_rss = sampler.samples[-1] if sampler.samples else None
         prefix = work / "locust"
         locust_log = (work / "locust.log").open("wb")
         watch = CpuWatch(pids=(server.pid,))
@@ -150,17 +188,6 @@ def run_load(project: Path, eval_path: Path, passages: int | None, command: str)
         server_busy = (CpuWatch._ticks(server.pid) - server_ticks) / os.sysconf("SC_CLK_TCK")
         stats = _locust_stats(prefix)
         serving_hwm = _vm_hwm_mb(server.pid)
-    finally:
-        sampler.stop()
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        server_log.close()
-    shutil.rmtree(work, ignore_errors=True)  # kept only when the run failed (the error names it)
     log(
         f"load: {stats['requests']} requests, {stats['req_per_s']} req/s, p50 {stats['p50_ms']} ms, "
         f"p95 {stats['p95_ms']} ms, p99 {stats['p99_ms']} ms, {stats['failures']} failures"

@@ -1,7 +1,9 @@
 """Locust user for the HTTP load run: POST /api/ask with the dev questions, no think time.
 
-Run by bench/load.py as `locust -f bench/locustfile.py --headless ...`; BENCH_EVAL names the
-question file (format of shared/eval/dev.json). Every user cycles through every question string.
+Run by bench/load.py and bench/soak.py as `locust -f bench/locustfile.py --headless ...`; BENCH_EVAL
+names the question file (format of shared/eval/dev.json). Every user cycles through every question
+string. With BENCH_REQUEST_LOG set, every request is also written to that file as one JSON line
+(`{"t": end time, "ms": response time, "error": null or what went wrong}`) for per-minute figures.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import itertools
 import json
 import os
 import random
+import time
 from pathlib import Path
+from typing import IO, Any
 
-from locust import HttpUser, constant, task
+from locust import HttpUser, constant, events, task
 
 
 def _questions() -> list[str]:
@@ -23,6 +27,27 @@ def _questions() -> list[str]:
 
 
 QUESTIONS = _questions()
+_sink: list[IO[str]] = []
+
+
+@events.init.add_listener
+def _open_log(**_: Any) -> None:
+    path = os.environ.get("BENCH_REQUEST_LOG")
+    if path:
+        _sink.append(open(path, "a", encoding="utf-8", buffering=1 << 16))  # noqa: SIM115 (closed on quit)
+
+
+@events.request.add_listener
+def _record(response_time: float, exception: BaseException | None = None, **_: Any) -> None:
+    if _sink:
+        error = None if exception is None else str(exception)[:80]
+        _sink[0].write(json.dumps({"t": round(time.time(), 3), "ms": round(response_time, 1), "error": error}) + "\n")
+
+
+@events.quitting.add_listener
+def _close_log(**_: Any) -> None:
+    while _sink:
+        _sink.pop().close()
 
 
 class Asker(HttpUser):
