@@ -52,14 +52,15 @@ def _questions(data: dict[str, Any]) -> list[str]:
 
 def _embedded(chunks: list[Any]) -> tuple[int, int] | None:
     """Distinct texts and characters qa-bot embeds for these passages: every record of
-    `qa_bot.index._records`, each distinct text once per group of passages, as `Index._embed` does."""
+    `qa_bot.records.records`, each distinct text once per group of passages, as `Index._embed` does."""
     try:
-        from qa_bot.index import _EMBED_GROUP, _records
+        from qa_bot.index import _EMBED_GROUP
+        from qa_bot.records import records
     except ImportError:
         return None
     texts = chars = 0
     for i in range(0, len(chunks), _EMBED_GROUP):
-        distinct = dict.fromkeys(text for text, _, _ in _records(chunks[i : i + _EMBED_GROUP]))
+        distinct = dict.fromkeys(text for text, _, _ in records(chunks[i : i + _EMBED_GROUP]))
         texts += len(distinct)
         chars += sum(map(len, distinct))
     return texts, chars

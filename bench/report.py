@@ -503,6 +503,8 @@ def write_report(out: Path) -> list[Path]:
     else:
         lines += ["Not run (`--skip-load`).", ""]
     lines += _observations(pipeline, load)
+    soak = read_result(results / "soak.json")
+    lines += _soak_section(soak)
     lines += [
         "## Vector store alone (synthetic)",
         "",
@@ -528,6 +530,11 @@ def write_report(out: Path) -> list[Path]:
                 f"| `qa-bot serve` under load, {_f(load.get('passages'))} passages | "
                 f"{_f(max(v for v in (rss.get('max_sampled'), rss.get('vm_hwm')) if v), 0)} MB |"
             )
+        if soak:
+            lines.append(
+                f"| `qa-bot serve`, {soak['minutes']:g}-minute soak, {_f(soak['distractor_passages'], 0)} "
+                f"distractor passages | {_f(soak['rss_after_warmup_mb']['max'], 0)} MB |"
+            )
         for s in stores:
             lines.append(
                 f"| store point process, {s['vectors']:,} vectors | {_f(s.get('process_peak_rss_mb'), 0)} MB |"
@@ -538,7 +545,93 @@ def write_report(out: Path) -> list[Path]:
     written = [path]
     if pipeline:
         written.append(plot(pipeline, out / "results.png"))
+    if soak:
+        written.append(plot_soak(soak, out / "soak.png"))
     return written
+
+
+def _soak_section(soak: dict[str, Any] | None) -> list[str]:
+    """RESULTS.md's soak part: the set-up, the whole-run figures, memory after warm-up, per minute."""
+    lines = [f"## Soak ({soak['minutes']:g} minutes of load)" if soak else "## Soak", ""]
+    if not soak:
+        return [*lines, "Not run: `python -m bench.soak` (`make bench-soak`) writes results/soak.json.", ""]
+    mem = soak["rss_after_warmup_mb"]
+    low, high = soak["throughput_per_minute_range"]
+    lines += [
+        f"Measured {soak['measured_at']} by `{soak['command']}`: a real `qa-bot serve` over the seed article plus "
+        f"{_f(soak['distractor_passages'], 0)} distractor passages (the benchmark's archive, indexed by "
+        f"`qa-bot index` in {soak['index_seconds']:,.0f} s), QA_BOT_RATE_LIMIT={soak['rate_limit']:,}, "
+        f"QA_BOT_MAX_CONCURRENT at its {soak['max_concurrent']}; headless locust on the same machine, "
+        f"{soak['users']} users, no think time, {soak['minutes']:g} minutes, each user POSTing the dev questions "
+        "to `/api/ask`. Every request is logged by the locust user; the server's RSS (with its children) is "
+        f"sampled every second. Memory is judged after a {soak['warmup_minutes']}-minute warm-up.",
+        "",
+        "| requests | errors | answers/s (run; slowest–fastest minute after warm-up) | p50 | p95 | p99 "
+        "| RSS after warm-up (min–max) | RSS slope after warm-up |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {soak['requests']:,} | {soak['errors']} | {_f(soak['answers_per_s'])} ({_f(low)}–{_f(high)}) "
+        f"| {_f(soak['p50_ms'], 0)} ms | {_f(soak['p95_ms'], 0)} ms | {_f(soak['p99_ms'], 0)} ms "
+        f"| {_f(mem['min'], 0)}–{_f(mem['max'], 0)} MB | {_f(mem['slope_mb_per_hour'])} MB/h |",
+        "",
+        f"Other processes used {soak.get('cpu', {}).get('other_busy', 0):.0%} of the machine's CPU during the "
+        "run besides the server and locust.",
+        "",
+        "![soak: throughput, latency and memory per minute](soak.png)",
+        "",
+        "<details><summary>Per minute</summary>",
+        "",
+        "| minute | requests | answers/s | errors | p50 ms | p95 ms | p99 ms | RSS MB (mean / max) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in _soak_minutes(soak):
+        lines.append(
+            f"| {r['minute']} | {r['requests']:,} | {_f(r['answers_per_s'])} | {r['errors']} | {_f(r['p50_ms'], 0)} "
+            f"| {_f(r['p95_ms'], 0)} | {_f(r['p99_ms'], 0)} | {_f(r['rss_mb'], 0)} / {_f(r['rss_max_mb'], 0)} |"
+        )
+    return [*lines, "", "</details>", ""]
+
+
+def _soak_minutes(soak: dict[str, Any]) -> list[dict[str, Any]]:
+    """The whole minutes of the run (a last minute cut short by the stop is left out)."""
+    return [r for r in soak["per_minute"] if r["minute"] <= soak["minutes"]]
+
+
+def plot_soak(soak: dict[str, Any], path: Path) -> Path:
+    """Per-minute throughput, latency percentiles and resident memory of the soak run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = _soak_minutes(soak)
+    x = [r["minute"] for r in rows]
+    fig, (thr, lat, mem) = plt.subplots(1, 3, figsize=(15, 4.2))
+    thr.plot(x, [r["answers_per_s"] for r in rows], "-", color="tab:blue", label="answers/s")
+    thr.bar(x, [r["errors"] for r in rows], color="tab:red", label="errors per minute")
+    thr.set_title(f"Throughput ({soak['users']} users, no think time)")
+    thr.set_ylim(bottom=0)
+    for key, style in (("p50_ms", "-"), ("p95_ms", "--"), ("p99_ms", ":")):
+        lat.plot(x, [r[key] for r in rows], style, color="tab:blue", label=key.split("_")[0])
+    lat.set_title("Latency per minute (ms)")
+    lat.set_ylim(bottom=0)
+    mem.plot(x, [r["rss_mb"] for r in rows], "-", color="tab:green", label="mean RSS")
+    mem.plot(x, [r["rss_max_mb"] for r in rows], ":", color="tab:green", label="max RSS")
+    mem.axvline(soak["warmup_minutes"] + 0.5, color="gray", alpha=0.5, label="end of warm-up")
+    mem.set_title("Server memory (MB)")
+    top = max((r["rss_max_mb"] or 0) for r in rows)
+    mem.set_ylim(0, top * 1.15 if top else 1)
+    for ax in (thr, lat, mem):
+        ax.set_xlabel("minute")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle(
+        f"qa-bot soak — {_f(soak['distractor_passages'], 0)} distractor passages, {soak['minutes']:g} min, "
+        f"{soak['measured_at'][:10]}"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def plot(pipeline: dict[str, Any], path: Path) -> Path:

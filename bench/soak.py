@@ -78,7 +78,7 @@ def _slope_per_hour(times: list[float], values: list[float]) -> float | None:
 
 
 def minutes(requests: list[dict[str, Any]], rss: list[tuple[float, float]], start: float) -> list[dict[str, Any]]:
-    """Per-minute rows from the request log and the memory samples (minute 0 starts at `start`)."""
+    """Per-minute rows from the request log and the memory samples (minute 1 starts at `start`)."""
     by_minute: dict[int, list[dict[str, Any]]] = {}
     for r in requests:
         by_minute.setdefault(int((r["t"] - start) // 60), []).append(r)
@@ -86,8 +86,9 @@ def minutes(requests: list[dict[str, Any]], rss: list[tuple[float, float]], star
     for t, mb in rss:
         if t >= start:
             mem.setdefault(int((t - start) // 60), []).append(mb)
+    end = max((r["t"] for r in requests), default=start)
     rows = []
-    for m in range(max(by_minute, default=-1) + 1):
+    for m in range(int((end - start) // 60)):  # whole minutes only: the last, cut short by the stop, is left out
         got = by_minute.get(m, [])
         ok = [r["ms"] for r in got if r["error"] is None]
         errors = [r for r in got if r["error"] is not None]

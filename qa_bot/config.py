@@ -34,6 +34,7 @@ class Settings:
     root: Path = field(default_factory=Path.cwd)
     seeds_dir: Path | None = None
     index_dir: Path | None = None
+    lexical_dir: Path | None = None  # the saved lexical index (default: <index>/lexical; shared by replicas)
     data_dir: Path | None = None
     prompts_dir: Path = _PACKAGE_ROOT / "prompts"
     embeddings: str = "use-m3"
@@ -93,6 +94,11 @@ class Settings:
     def index_path(self) -> Path:
         return self.index_dir if self.index_dir is not None else self.root / "index"
 
+    @property
+    def lexical_path(self) -> Path:
+        """Where the writer saves the lexical index, one folder per store generation."""
+        return self.lexical_dir if self.lexical_dir is not None else self.index_path / "lexical"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then `QA_BOT_<FIELD>` variables, then non-None `overrides` (CLI flags)."""
@@ -103,7 +109,7 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _parse(f.name, raw, str(f.type))
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("root", "seeds_dir", "index_dir", "data_dir", "prompts_dir"):
+        for key in ("root", "seeds_dir", "index_dir", "lexical_dir", "data_dir", "prompts_dir"):
             if key in values:
                 values[key] = Path(values[key]).expanduser().resolve()
         return cls(**values)

@@ -36,8 +36,8 @@ from .errors import CorpusError, IndexStoreError
 from .health import StoreHealth
 from .ingest import INGEST_VERSION, corpus_files, load_corpus
 from .models import embeddings_id
-from .text import clauses
-from .types import Chunk, Sentence
+from .records import chunk_from, passage_metadata, records
+from .types import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +246,29 @@ class Index:
             return None
         return st.st_mtime_ns, st.st_ino
 
+    def generation(self) -> str | None:
+        """The store's generation now (a new one with every completed refresh); None when unknown.
+
+        It names the lexical index saved for exactly the passages the store holds.
+        """
+        if self.settings.chroma_url:
+            try:
+                metadata = self.store._client.get_collection(self.settings.collection).metadata or {}
+            except Exception:
+                log.debug("could not read the index generation", exc_info=True)
+                return None
+            value = metadata.get(GENERATION)
+            return str(value) if value else None
+        manifest = self.manifest() or {}
+        if not manifest.get("complete"):
+            return None
+        if manifest.get("generation"):
+            return str(manifest["generation"])
+        # written before generations were recorded: the corpus and the time of the build name it
+        return (
+            f"{str(manifest.get('corpus', ''))[:16]}-{manifest.get('built_at', '')}" if manifest.get("corpus") else None
+        )
+
     def _server_generation(self) -> str | None:
         now = time.monotonic()
         if now - self._generation_read < _GENERATION_EVERY:
@@ -369,7 +392,16 @@ class Index:
         )
         after = article_hashes(chunks)
         corpus = corpus_hash(self.settings)  # reads every article file: once
+        generation = f"{corpus[:16]}-{time.time():.3f}"
+        # The lexical index of exactly these passages, saved before the generation is published:
+        # a reader that sees the new generation finds its folder.
+        from .lexical import LexicalIndex
+
+        LexicalIndex.build([chunk_from(c.text, passage_metadata(c)) for c in chunks], generation).save(
+            self.settings.lexical_path
+        )
         self._write_manifest(
+            generation=generation,
             complete=True,
             embeddings=model,
             layout=STORE_LAYOUT,
@@ -381,7 +413,7 @@ class Index:
         )
         if self.settings.chroma_url:  # replicas elsewhere watch this to know the index changed
             try:
-                self.store._collection.modify(metadata={GENERATION: f"{corpus[:16]}-{time.time():.3f}"})
+                self.store._collection.modify(metadata={GENERATION: generation})
             except Exception:
                 log.debug("could not record the index generation on the server", exc_info=True)
         kept = len(chunks) - len(new) - updated
@@ -446,9 +478,9 @@ class Index:
 
     def _update_moved(self, kept: list[Chunk], stored: dict[str, tuple[str, dict[str, Any]]]) -> int:
         """Unchanged text whose place changed (offsets, section, order): fix metadata, keep vectors."""
-        moved = [c for c in kept if stored[c.id][1] != _passage_metadata(c)]
+        moved = [c for c in kept if stored[c.id][1] != passage_metadata(c)]
         for batch in _batches(moved, _WRITE_BATCH):
-            self.store._collection.update(ids=[c.id for c in batch], metadatas=[_passage_metadata(c) for c in batch])
+            self.store._collection.update(ids=[c.id for c in batch], metadatas=[passage_metadata(c) for c in batch])
         return len(moved)
 
     def _stored_passages(self) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -468,7 +500,7 @@ class Index:
         got = self.store.get(
             where={"$and": [{"kind": "passage"}, {"original": True}]}, include=["documents", "metadatas"]
         )
-        chunks = [_chunk_from(doc, meta) for doc, meta in zip(got["documents"], got["metadatas"], strict=True)]
+        chunks = [chunk_from(doc, meta) for doc, meta in zip(got["documents"], got["metadatas"], strict=True)]
         return sorted(chunks, key=lambda c: (c.source, c.position))
 
     def count(self) -> int:
@@ -477,7 +509,7 @@ class Index:
 
 def article_hashes(chunks: Sequence[Chunk]) -> dict[str, str]:
     """A digest per article of everything stored about its passages: equal digest = nothing to do."""
-    return _digests((c.text, _passage_metadata(c)) for c in chunks)
+    return _digests((c.text, passage_metadata(c)) for c in chunks)
 
 
 def _stored_article_hashes(stored: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]:
@@ -547,75 +579,6 @@ def _make_dir(path: Path) -> None:
         raise IndexStoreError(
             f"Cannot use {path} for the index ({exc.strerror}). Set QA_BOT_INDEX_DIR to a writable folder."
         ) from None
-
-
-def _passage_metadata(c: Chunk) -> dict[str, Any]:
-    """Everything needed to rebuild the Chunk, stored on its passage record."""
-    sentences = [[s.start, s.end, s.translation or ""] for s in c.sentences]
-    return {
-        "chunk_id": c.id,
-        "article_id": c.article_id,
-        "kind": "passage",
-        "original": True,
-        "title": c.title,
-        "source": c.source,
-        "start": c.start,
-        "end": c.end,
-        "section": c.section or "",
-        "position": c.position,
-        "translation": c.translation or "",
-        "sentences": json.dumps(sentences, ensure_ascii=False),
-        "date": c.date or "",
-        "url": c.url or "",
-    }
-
-
-def sentence_record_ids(c: Chunk) -> list[tuple[str, int]]:
-    """The ids of a passage's sentence and clause records, with the sentence each belongs to
-    (the ids `records` writes; fetching by id is a key lookup, unlike a metadata filter)."""
-    return [(rid, int(meta["idx"])) for _, meta, rid in records([c]) if meta["kind"] == "sentence"]
-
-
-def records(chunks: Sequence[Chunk]) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """(text, metadata, id) of every vector stored for `chunks`: passages, sentences, clauses, translations."""
-    for c in chunks:
-        base = {"chunk_id": c.id, "article_id": c.article_id}
-        yield c.text, _passage_metadata(c), c.id
-        if c.translation:
-            yield c.translation, {**base, "kind": "passage", "original": False}, f"{c.id}:tr"
-        for i, s in enumerate(c.sentences):
-            for original, text in ((True, s.text), (False, s.translation)):
-                if not text:
-                    continue
-                tag = "" if original else ":tr"
-                meta = {**base, "kind": "sentence", "original": original, "idx": i}
-                yield text, meta, f"{c.id}:s{i}{tag}"
-                # Long sentences are also embedded clause by clause: one embedding of a 60-word
-                # sentence blurs the clause a question is about.
-                for j, part in enumerate(clauses(text)):
-                    yield part, meta, f"{c.id}:s{i}:p{j}{tag}"
-
-
-def _chunk_from(text: str, meta: dict[str, Any]) -> Chunk:
-    start = int(meta["start"])
-    sentences = tuple(
-        Sentence(s, e, text[s - start : e - start], tr or None) for s, e, tr in json.loads(meta["sentences"])
-    )
-    return Chunk(
-        id=str(meta["chunk_id"]),
-        article_id=str(meta["article_id"]),
-        title=str(meta["title"]),
-        source=str(meta["source"]),
-        start=start,
-        end=int(meta["end"]),
-        text=text,
-        translation=str(meta["translation"]) or None,
-        section=str(meta["section"]) or None,
-        position=int(meta["position"]),
-        sentences=sentences,
-        date=str(meta.get("date") or "") or None,
-        url=str(meta.get("url") or "") or None,
-    )
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:

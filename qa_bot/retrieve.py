@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections import Counter
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from itertools import islice, pairwise
 from types import MappingProxyType
@@ -24,10 +24,14 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from .index import Index, records, sentence_record_ids
+from .index import Index
+from .lexical import LexicalIndex
 from .lexicon import english_to_arabic
+from .records import records
 from .text import synonym_lexicon, tokens
 from .types import Chunk
+
+log = logging.getLogger(__name__)
 
 RRF_K = 60
 _LOCAL_VECTORS = 20_000  # vectors kept while the store is away (about 40 MB with USE-m3)
@@ -77,7 +81,9 @@ class QueryTerms:
         alts = self.synonyms.get(term, frozenset())
         return alts | self.renderings.get(term, frozenset()) if crosslingual else alts
 
-    def coverage(self, found: set[str], nearby: frozenset[str] | None = None, crosslingual: bool = False) -> float:
+    def coverage(
+        self, found: AbstractSet[str], nearby: AbstractSet[str] | None = None, crosslingual: bool = False
+    ) -> float:
         """Weighted share of the terms in `found`.
 
         Partial credit: a term only in `nearby` (the rest of the passage and the passage before:
@@ -105,73 +111,12 @@ def _pairs(terms: list[str]) -> set[tuple[str, str]]:
     return set(pairwise(terms))
 
 
-def _partial(term: str, words: set[str]) -> bool:
+def _partial(term: str, words: AbstractSet[str]) -> bool:
     if len(term) < 3:
         return False
     if _ARABIC.match(term):
         return any(term in word for word in words)
     return len(term) >= 5 and any(len(w) >= 5 and (w.startswith(term) or term.startswith(w)) for w in words)
-
-
-@dataclass
-class _Lexical:
-    """The in-memory lexical side, built in one go and swapped in whole (safe under concurrent asks)."""
-
-    chunks: dict[str, Chunk] = field(default_factory=dict)
-    bm25: dict[bool, tuple[Any, list[str]]] = field(default_factory=dict)  # original? -> (index, chunk ids)
-    df: Counter[str] = field(default_factory=Counter)
-    chunk_terms: dict[str, set[str]] = field(default_factory=dict)
-    nearby_terms: dict[str, frozenset[str]] = field(default_factory=dict)
-    sentence_terms: dict[tuple[str, int], set[str]] = field(default_factory=dict)
-    sentence_pairs: dict[tuple[str, int], set[tuple[str, str]]] = field(default_factory=dict)
-    titles: dict[str, str] = field(default_factory=dict)  # article id -> title
-    article_chunks: dict[str, list[str]] = field(default_factory=dict)  # article id -> its passages' ids
-    _article_terms: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on first use
-    sentence_records: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # chunk -> (record id, idx)
-    records: int = 0  # vectors in the store when the snapshot was taken
-
-    @classmethod
-    def build(cls, chunks: list[Chunk]) -> _Lexical:
-        import bm25s
-
-        # bm25s sets its own logger to DEBUG on import; keep its chatter out of our output.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        lex = cls(chunks={c.id: c for c in chunks}, titles={c.article_id: c.title for c in chunks})
-        docs: dict[bool, list[list[str]]] = {True: [], False: []}
-        for c in chunks:
-            terms: set[str] = set()
-            passage: list[str] = []
-            translation: list[str] = []
-            for i, s in enumerate(c.sentences):
-                written, translated = tokens(s.text), tokens(s.translation or "")
-                passage += written
-                translation += translated
-                lex.sentence_terms[(c.id, i)] = set(written) | set(translated)
-                lex.sentence_pairs[(c.id, i)] = _pairs(written) | _pairs(translated)
-                terms |= lex.sentence_terms[(c.id, i)]
-            lex.chunk_terms[c.id] = terms
-            lex.article_chunks.setdefault(c.article_id, []).append(c.id)
-            lex.df.update(terms)
-            lex.sentence_records[c.id] = sentence_record_ids(c)
-            # A passage's tokens are its sentences' tokens (tokens never span a sentence end); a
-            # translation given for the passage as a whole is tokenised on its own.
-            docs[True].append(passage)
-            if c.translation:
-                aligned = all(s.translation for s in c.sentences)
-                docs[False].append(translation if aligned else tokens(c.translation))
-        for original in (True, False):
-            rows = [c.id for c in chunks if original or c.translation]
-            if rows:
-                bm25 = bm25s.BM25()
-                bm25.index(docs[original], show_progress=False)
-                lex.bm25[original] = (bm25, rows)
-        previous: Chunk | None = None
-        for c in chunks:
-            same_section = previous is not None and (previous.source, previous.section) == (c.source, c.section)
-            before = lex.chunk_terms[previous.id] if previous is not None and same_section else set()
-            lex.nearby_terms[c.id] = frozenset(lex.chunk_terms[c.id] | before)
-            previous = c
-        return lex
 
 
 class HybridRetriever(BaseRetriever):
@@ -187,7 +132,7 @@ class HybridRetriever(BaseRetriever):
     # calibrated on the single 23-passage article.
     unseen_share: float = 0.53
 
-    _lex: _Lexical = PrivateAttr(default_factory=_Lexical)
+    _lex: LexicalIndex = PrivateAttr(default_factory=LexicalIndex)
     # Vectors embedded here while the store is away (record id -> vector); bounded, see _local_vectors
     _local: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
 
@@ -196,13 +141,29 @@ class HybridRetriever(BaseRetriever):
         english_to_arabic()  # read the bilingual dictionary now, not on the first question
         self.swap(self.build())
 
-    def build(self) -> _Lexical:
-        """A lexical snapshot of what the store holds now (not yet in use)."""
-        lexical = _Lexical.build(self.index.chunks())
+    def build(self) -> LexicalIndex:
+        """A lexical snapshot of what the store holds now (not yet in use).
+
+        Loaded from the folder the writer saved for the store's current generation; rebuilt from
+        the store's passages only when that folder is missing or unreadable, and then saved there
+        (when the folder is writable) so that the next start loads it.
+        """
+        folder = self.index.settings.lexical_path
+        generation = self.index.generation()
+        lexical = LexicalIndex.load(folder, generation) if generation else None
+        if lexical is None:
+            log.info("Building the lexical index from the store (%s)", "no generation recorded" if not generation
+                     else f"nothing saved for generation {generation} in {folder}")  # fmt: skip
+            lexical = LexicalIndex.build(self.index.chunks(), generation)
+            if generation:
+                try:
+                    lexical.save(folder)
+                except OSError as exc:
+                    log.info("Could not save the lexical index in %s (%s); it is rebuilt at each start", folder, exc)
         lexical.records = self.index.count()
         return lexical
 
-    def swap(self, lexical: _Lexical) -> None:
+    def swap(self, lexical: LexicalIndex) -> None:
         self._lex = lexical
         self._local = {}
 
@@ -216,28 +177,23 @@ class HybridRetriever(BaseRetriever):
 
     def document_frequency(self, term: str) -> int:
         """How many passages use `term`."""
-        return self._lex.df.get(term, 0)
+        return self._lex.df(term)
 
     def sentence_terms(self, chunk_id: str, idx: int) -> set[str] | frozenset[str]:
         """The search terms of one sentence (and its translation)."""
-        return self._lex.sentence_terms.get((chunk_id, idx), frozenset())
+        return self._lex.sentence_terms(chunk_id, idx)
 
     def article_terms(self, article_id: str) -> frozenset[str]:
         """Every search term an article uses (empty for an unknown id); built on first use."""
-        lex = self._lex
-        terms = lex._article_terms.get(article_id)
-        if terms is None:
-            terms = frozenset().union(*(lex.chunk_terms[c] for c in lex.article_chunks.get(article_id, ())))
-            lex._article_terms[article_id] = terms
-        return terms
+        return self._lex.article_terms(article_id)
 
     def knows(self, term: str) -> bool:
         """True when a search term (or one of its synonyms) occurs in the corpus."""
         lex = self._lex
         alts = synonym_lexicon().get(term, frozenset()) | english_to_arabic().get(term, frozenset())
-        return term in lex.df or any(alt in lex.df for alt in alts)
+        return term in lex or any(alt in lex for alt in alts)
 
-    def query_terms(self, text: str, lex: _Lexical | None = None) -> QueryTerms:
+    def query_terms(self, text: str, lex: LexicalIndex | None = None) -> QueryTerms:
         """Question terms weighted by idf.
 
         A term the corpus never uses gets a modest weight, about half the idf of a term used once:
@@ -253,7 +209,7 @@ class HybridRetriever(BaseRetriever):
         lexicon, renderings = synonym_lexicon(), english_to_arabic()
         for term in tokens(text):
             # an English term over Arabic text weighs what its most common Arabic rendering does
-            df = lex.df.get(term, 0) or max((lex.df.get(alt, 0) for alt in renderings.get(term, ())), default=0)
+            df = lex.df(term) or max((lex.df(alt) for alt in renderings.get(term, ())), default=0)
             weights[term] = math.log(1 + (n + 1) / (df + 0.5)) if df else unseen
         return QueryTerms(
             weights,
@@ -341,7 +297,7 @@ class HybridRetriever(BaseRetriever):
                 fused[cid],
                 dense_best.get(cid, 0.0),
                 lexical.get(cid, 0.0),
-                qterms.coverage(lex.chunk_terms[cid], crosslingual=not lex.chunks[cid].translation),
+                qterms.coverage(lex.chunk_terms(cid), crosslingual=not lex.chunks[cid].translation),
             )
             for cid in top
         ]
@@ -361,11 +317,11 @@ class HybridRetriever(BaseRetriever):
                 i,
                 sims.get((c.chunk.id, i), 0.0),
                 qterms.coverage(
-                    lex.sentence_terms.get((c.chunk.id, i), set()),
-                    lex.nearby_terms.get(c.chunk.id),
+                    lex.sentence_terms(c.chunk.id, i),
+                    lex.nearby_terms(c.chunk.id),
                     crosslingual=not c.chunk.sentences[i].translation,
                 ),
-                len(pairs & lex.sentence_pairs.get((c.chunk.id, i), set())) / len(pairs) if pairs else 0.0,
+                len(pairs & lex.sentence_pairs(c.chunk.id, i)) / len(pairs) if pairs else 0.0,
             )
             for c in candidates
             for i in range(len(c.chunk.sentences))
@@ -373,7 +329,7 @@ class HybridRetriever(BaseRetriever):
 
     def _sentence_similarities(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[tuple[str, int], float]:
         """Best similarity of each sentence (or one of its clauses, in either language) to `vector`."""
-        wanted = {rid: (cid, idx) for cid in chunk_ids for rid, idx in self._lex.sentence_records.get(cid, ())}
+        wanted = {rid: (cid, idx) for cid in chunk_ids for rid, idx in self._lex.sentence_records(cid)}
         if not wanted:
             return {}
         got = self.index.health.call(

@@ -89,3 +89,41 @@ def test_an_unreachable_server_is_a_clear_error(project, tmp_path: Path) -> None
     settings = Settings(root=project, chroma_url=f"http://127.0.0.1:{free_port()}", index_dir=tmp_path)
     with pytest.raises(IndexStoreError, match="QA_BOT_CHROMA_URL"):
         Bot.from_settings(settings)
+
+
+def test_replicas_answer_from_the_shared_lexical_index_without_rebuilding_it(
+    chroma_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    import qa_bot.index
+
+    monkeypatch.setattr(qa_bot.index, "_GENERATION_EVERY", 0.0)
+    root = make_project(tmp_path / "shared")
+    settings = Settings(
+        root=root,
+        prompts_dir=REPO / "prompts",
+        chroma_url=chroma_url,
+        index_dir=tmp_path / "indexer",
+        lexical_dir=tmp_path / "shared-lexical",  # the folder every replica mounts (QA_BOT_LEXICAL_DIR)
+        collection="lexical",
+    )
+    indexer = Bot.from_settings(settings)
+    questions = ["What did Kerry say about a new constitution?", "أين جرت المباحثات بين بوتين وكيري؟"]
+    expected = [indexer.ask(q).to_dict() for q in questions]
+
+    def rebuild(self: qa_bot.index.Index) -> list:
+        raise AssertionError("a replica rebuilt the lexical index from the store")
+
+    monkeypatch.setattr(qa_bot.index.Index, "chunks", rebuild)
+    replicas = [Bot.from_settings(replace(settings, index_dir=tmp_path / f"r{i}"), refresh=False) for i in (1, 2)]
+    for replica in replicas:
+        assert [replica.ask(q).to_dict() for q in questions] == expected
+
+    # The indexer imports an article: both replicas follow the server's new generation to its folder.
+    (root / "seeds" / "harbour.txt").write_text(
+        "The new harbour bridge in Tunis opened on Monday. The bridge is 1.2 kilometres long.\n", encoding="utf-8"
+    )
+    assert indexer.index.refresh().articles_added == 1
+    for replica in replicas:
+        answer = replica.ask("How long is the new harbour bridge in Tunis?")
+        assert not answer.abstained and answer.citations[0].article_id == "harbour"
+        assert replica.retriever._lex.generation == indexer.index.generation()

@@ -7,8 +7,9 @@ import pytest
 from conftest import REPO, make_project
 from qa_bot.config import Settings
 from qa_bot.errors import ModelError
-from qa_bot.index import Index, records
+from qa_bot.index import Index
 from qa_bot.models import UseM3Embeddings, make_embeddings
+from qa_bot.records import records
 
 EMBEDDINGS = UseM3Embeddings(threads=1)
 

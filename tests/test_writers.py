@@ -17,8 +17,9 @@ from conftest import REPO, SEED, make_project, stopped_when, wait_for
 from qa_bot.bot import Bot
 from qa_bot.cli import main
 from qa_bot.config import Settings
-from qa_bot.index import LOCK, Index, records
+from qa_bot.index import LOCK, Index
 from qa_bot.ingest import load_corpus
+from qa_bot.records import records
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,292 @@
+"""The lexical index: BM25 over passages and translations, and every sentence's search terms.
+
+Built by the writer from the passages it has just stored and saved beside the store, one folder
+per store generation (`<lexical dir>/<generation>/`), so a reader can never pair the vectors of one
+refresh with the words of another: it loads the folder of the generation the store reports, in
+milliseconds (the BM25 matrices and the term arrays are memory-mapped), and rebuilds from the
+store only when that folder is missing or unreadable (and then saves it for the next start).
+
+Per-sentence data is compact: the terms of every sentence, in order, as one int32 array of term
+ids with offsets (written text, then -1, then its translation), not a Python set per sentence. The
+sets a question needs — the terms of a candidate's sentences, their word pairs, a passage's terms —
+are decoded from it on demand.
+
+Layout of a folder: `lexical.json` (layout, generation, the terms, BM25 row ids), `chunks.jsonl`
+(each passage as the store keeps it: text and metadata), `offsets.npy`, `tokens.npy`, `df.npy`,
+and one bm25s index per side (`bm25-original/`, `bm25-translated/`). No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .records import chunk_from, passage_metadata, sentence_record_ids
+from .text import tokens
+from .types import Chunk
+
+log = logging.getLogger(__name__)
+
+LAYOUT = 1  # bump when the folder's contents change: an old folder is then rebuilt, never misread
+META = "lexical.json"
+_SIDES = {True: "bm25-original", False: "bm25-translated"}
+_KEEP = 2  # generations kept: a replica still on the previous one can load it while it catches up
+_GAP = -1  # in a sentence row: between the written tokens and the translation's
+
+
+def _bm25s() -> Any:
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import; keep its chatter out of our output.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+@dataclass
+class LexicalIndex:
+    """Everything the retriever matches words against, for one generation of the store."""
+
+    chunks: dict[str, Chunk] = field(default_factory=dict)
+    bm25: dict[bool, tuple[Any, list[str]]] = field(default_factory=dict)  # original? -> (index, chunk ids)
+    terms: list[str] = field(default_factory=list)  # term id -> term
+    term_ids: dict[str, int] = field(default_factory=dict)
+    doc_freq: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages per term id
+    offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))  # sentence row bounds
+    tokens: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # rows of term ids
+    first_row: dict[str, int] = field(default_factory=dict)  # chunk id -> its first sentence's row
+    previous: dict[str, str] = field(default_factory=dict)  # chunk id -> the passage before, same section
+    titles: dict[str, str] = field(default_factory=dict)  # article id -> title
+    article_chunks: dict[str, list[str]] = field(default_factory=dict)  # article id -> its passages' ids
+    generation: str | None = None
+    records: int = 0  # vectors in the store when the snapshot was taken
+    _article_terms: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on first use
+    _sentence_records: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # filled on first use
+
+    # -- build ---------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, chunks: Iterable[Chunk], generation: str | None = None) -> LexicalIndex:
+        """Tokenise every sentence and translation once; index both sides with BM25."""
+        chunks = sorted(chunks, key=lambda c: (c.source, c.position))
+        lex = cls(generation=generation)
+        ids: dict[str, int] = {}
+        rows: list[int] = []
+        offsets = [0]
+        df: list[int] = []
+        docs: dict[bool, list[list[str]]] = {True: [], False: []}
+
+        def intern(words: list[str]) -> list[int]:
+            return [ids.setdefault(w, len(ids)) for w in words]
+
+        for c in chunks:
+            passage: list[str] = []
+            translation: list[str] = []
+            seen: set[int] = set()
+            for s in c.sentences:
+                written, translated = tokens(s.text), tokens(s.translation or "")
+                passage += written
+                translation += translated
+                row = [*intern(written), _GAP, *intern(translated)]
+                rows += row
+                offsets.append(len(rows))
+                seen.update(row)
+            seen.discard(_GAP)
+            df.extend([0] * (len(ids) - len(df)))
+            for t in seen:
+                df[t] += 1
+            # A passage's tokens are its sentences' tokens (tokens never span a sentence end); a
+            # translation given for the passage as a whole is tokenised on its own.
+            docs[True].append(passage)
+            if c.translation:
+                aligned = all(s.translation for s in c.sentences)
+                docs[False].append(translation if aligned else tokens(c.translation))
+        lex.terms = list(ids)
+        lex.term_ids = ids
+        lex.doc_freq = np.asarray(df, dtype=np.int32)
+        lex.offsets = np.asarray(offsets, dtype=np.int64)
+        lex.tokens = np.asarray(rows, dtype=np.int32)
+        bm25s = _bm25s()
+        for original in (True, False):
+            row_ids = [c.id for c in chunks if original or c.translation]
+            if row_ids:
+                bm25 = bm25s.BM25()
+                bm25.index(docs[original], show_progress=False)
+                lex.bm25[original] = (bm25, row_ids)
+        lex._link(chunks)
+        return lex
+
+    def _link(self, chunks: list[Chunk]) -> None:
+        """The maps over passages (in article order): by id, by article, the passage before."""
+        self.chunks = {c.id: c for c in chunks}
+        self.titles = {c.article_id: c.title for c in chunks}
+        previous: Chunk | None = None
+        for c in chunks:
+            self.article_chunks.setdefault(c.article_id, []).append(c.id)
+            if previous is not None and (previous.source, previous.section) == (c.source, c.section):
+                self.previous[c.id] = previous.id
+            previous = c
+        row = 0
+        for c in chunks:
+            self.first_row[c.id] = row
+            row += len(c.sentences)
+
+    # -- read ----------------------------------------------------------------------------------
+    def df(self, term: str) -> int:
+        """How many passages use `term`."""
+        i = self.term_ids.get(term)
+        return 0 if i is None else int(self.doc_freq[i])
+
+    def __contains__(self, term: object) -> bool:
+        return term in self.term_ids
+
+    def _row(self, chunk_id: str, idx: int) -> np.ndarray | None:
+        first = self.first_row.get(chunk_id)
+        if first is None or not 0 <= idx < len(self.chunks[chunk_id].sentences):
+            return None
+        row = first + idx
+        return self.tokens[int(self.offsets[row]) : int(self.offsets[row + 1])]
+
+    def sentence_terms(self, chunk_id: str, idx: int) -> frozenset[str]:
+        """The search terms of one sentence and its translation."""
+        row = self._row(chunk_id, idx)
+        if row is None:
+            return frozenset()
+        terms = self.terms
+        return frozenset(terms[t] for t in row.tolist() if t != _GAP)
+
+    def sentence_pairs(self, chunk_id: str, idx: int) -> set[tuple[str, str]]:
+        """Adjacent search terms of one sentence, and of its translation (never across the two)."""
+        row = self._row(chunk_id, idx)
+        if row is None:
+            return set()
+        terms = self.terms
+        return {(terms[a], terms[b]) for a, b in pairwise(row.tolist()) if a != _GAP and b != _GAP}
+
+    def chunk_terms(self, chunk_id: str) -> frozenset[str]:
+        """The search terms of every sentence of a passage."""
+        first = self.first_row.get(chunk_id)
+        if first is None:
+            return frozenset()
+        end = first + len(self.chunks[chunk_id].sentences)
+        ids = np.unique(self.tokens[int(self.offsets[first]) : int(self.offsets[end])])
+        terms = self.terms
+        return frozenset(terms[t] for t in ids.tolist() if t != _GAP)
+
+    def nearby_terms(self, chunk_id: str) -> frozenset[str]:
+        """A passage's terms with those of the passage before it in the same section."""
+        before = self.previous.get(chunk_id)
+        here = self.chunk_terms(chunk_id)
+        return here | self.chunk_terms(before) if before else here
+
+    def article_terms(self, article_id: str) -> frozenset[str]:
+        """Every search term an article uses (empty for an unknown id); built on first use."""
+        terms = self._article_terms.get(article_id)
+        if terms is None:
+            terms = frozenset().union(*(self.chunk_terms(c) for c in self.article_chunks.get(article_id, ())))
+            self._article_terms[article_id] = terms
+        return terms
+
+    def sentence_records(self, chunk_id: str) -> list[tuple[str, int]]:
+        """The ids of a passage's sentence and clause records, with each one's sentence."""
+        got = self._sentence_records.get(chunk_id)
+        if got is None:
+            chunk = self.chunks.get(chunk_id)
+            got = sentence_record_ids(chunk) if chunk is not None else []
+            self._sentence_records[chunk_id] = got
+        return got
+
+    # -- persist -------------------------------------------------------------------------------
+    def save(self, folder: Path) -> Path:
+        """Write this generation's folder under `folder` (atomically: a reader sees all or nothing);
+        older generations beyond the last few are removed. Returns the generation's folder."""
+        if not self.generation:
+            raise ValueError("only a lexical index of a known store generation can be saved")
+        target = folder / self.generation
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.generation}.", dir=folder))
+        try:
+            sides = {}
+            for original, (bm25, row_ids) in self.bm25.items():
+                bm25.save(str(tmp / _SIDES[original]), show_progress=False)
+                sides[_SIDES[original]] = row_ids
+            np.save(tmp / "offsets.npy", self.offsets)
+            np.save(tmp / "tokens.npy", self.tokens)
+            np.save(tmp / "df.npy", self.doc_freq)
+            with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as out:
+                for c in self.chunks.values():
+                    out.write(json.dumps([c.text, passage_metadata(c)], ensure_ascii=False) + "\n")
+            meta = {"layout": LAYOUT, "generation": self.generation, "passages": len(self.chunks),
+                    "terms": self.terms, "sides": sides, "written_at": time.time()}  # fmt: skip
+            (tmp / META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+            try:
+                os.rename(tmp, target)
+            except OSError:  # another process saved the same generation first: theirs is as good
+                if not (target / META).exists():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        _prune(folder, keep=target)
+        return target
+
+    @classmethod
+    def load(cls, folder: Path, generation: str) -> LexicalIndex | None:
+        """The saved index of `generation`, or None when it is missing, of another layout or unreadable."""
+        path = folder / generation
+        try:
+            meta = json.loads((path / META).read_text(encoding="utf-8"))
+            if meta.get("layout") != LAYOUT or meta.get("generation") != generation:
+                return None
+            chunks = list(_read_chunks(path / "chunks.jsonl"))
+            lex = cls(generation=generation)
+            lex.terms = [str(t) for t in meta["terms"]]
+            lex.term_ids = {t: i for i, t in enumerate(lex.terms)}
+            lex.offsets = np.load(path / "offsets.npy", mmap_mode="r")
+            lex.tokens = np.load(path / "tokens.npy", mmap_mode="r")
+            lex.doc_freq = np.load(path / "df.npy", mmap_mode="r")
+            bm25s = _bm25s()
+            for original, side in _SIDES.items():
+                if side in meta["sides"]:
+                    bm25 = bm25s.BM25.load(str(path / side), mmap=True, show_progress=False)
+                    lex.bm25[original] = (bm25, [str(i) for i in meta["sides"][side]])
+            lex._link(chunks)
+            rows = sum(len(c.sentences) for c in chunks)
+            if len(chunks) != meta["passages"] or len(lex.offsets) != rows + 1 or len(lex.doc_freq) != len(lex.terms):
+                log.warning("The lexical index in %s does not match its own description; rebuilding it.", path)
+                return None
+            return lex
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("The lexical index in %s is unreadable (%s); rebuilding it from the store.", path, exc)
+            return None
+
+
+def _read_chunks(path: Path) -> Iterator[Chunk]:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            text, meta = json.loads(line)
+            yield chunk_from(text, meta)
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove all but the newest `_KEEP` generations (a reader that has mapped a removed one keeps
+    its files open: removal never pulls data from under an answer)."""
+    saved = []
+    for p in folder.iterdir():
+        if p.is_dir() and not p.name.startswith(".") and p != keep:
+            try:
+                saved.append((p.stat().st_mtime, p))
+            except OSError:
+                continue
+    for _, p in sorted(saved, reverse=True)[_KEEP - 1 :]:
+        shutil.rmtree(p, ignore_errors=True)

@@ -1,0 +1,140 @@
+"""The lexical index: built by the writer, saved per store generation, loaded by readers without a rebuild."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import replace
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO, make_project
+from qa_bot.bot import Bot
+from qa_bot.config import Settings
+from qa_bot.index import Index
+from qa_bot.ingest import load_corpus
+from qa_bot.lexical import META, LexicalIndex
+from qa_bot.text import tokens
+
+QUESTIONS = ["What did Kerry say about a new constitution?", "أين جرت المباحثات بين بوتين وكيري؟", "Minsk"]
+
+
+@pytest.fixture(scope="module")
+def chunks(tmp_path_factory: pytest.TempPathFactory) -> list:
+    root = make_project(tmp_path_factory.mktemp("lexical"))
+    return load_corpus(root / "seeds", root)
+
+
+def _same(a: LexicalIndex, b: LexicalIndex) -> None:
+    assert list(a.chunks) == list(b.chunks) and list(a.chunks.values()) == list(b.chunks.values())
+    assert a.terms == b.terms and [a.df(t) for t in a.terms] == [b.df(t) for t in b.terms]
+    for c in a.chunks.values():
+        assert a.chunk_terms(c.id) == b.chunk_terms(c.id) and a.nearby_terms(c.id) == b.nearby_terms(c.id)
+        for i in range(len(c.sentences)):
+            assert a.sentence_terms(c.id, i) == b.sentence_terms(c.id, i)
+            assert a.sentence_pairs(c.id, i) == b.sentence_pairs(c.id, i)
+    assert a.bm25.keys() == b.bm25.keys()
+    for side, (bm25, rows) in a.bm25.items():
+        other, other_rows = b.bm25[side]
+        assert rows == other_rows
+        for q in QUESTIONS:
+            known = [t for t in tokens(q) if t in bm25.vocab_dict]
+            if known:
+                assert np.allclose(bm25.get_scores(known), other.get_scores(known))
+
+
+def test_every_sentence_keeps_its_own_terms_and_pairs(chunks) -> None:
+    lex = LexicalIndex.build(chunks)
+    for c in chunks:
+        passage: set[str] = set()
+        for i, s in enumerate(c.sentences):
+            written, translated = tokens(s.text), tokens(s.translation or "")
+            assert lex.sentence_terms(c.id, i) == set(written) | set(translated)
+            assert lex.sentence_pairs(c.id, i) == set(pairwise(written)) | set(pairwise(translated))
+            passage |= set(written) | set(translated)
+        assert lex.chunk_terms(c.id) == passage
+    some = next(iter(lex.terms))
+    assert lex.df(some) == sum(1 for c in chunks if some in lex.chunk_terms(c.id)) > 0
+    assert lex.df("no-such-term") == 0 and "no-such-term" not in lex
+    assert lex.sentence_terms(chunks[0].id, len(chunks[0].sentences)) == frozenset()  # past the last sentence
+
+
+def test_a_saved_index_loads_memory_mapped_and_the_same(chunks, tmp_path: Path) -> None:
+    built = LexicalIndex.build(chunks, "g1")
+    folder = built.save(tmp_path)
+    assert folder == tmp_path / "g1" and (folder / META).is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
+    loaded = LexicalIndex.load(tmp_path, "g1")
+    assert loaded is not None and loaded.generation == "g1"
+    assert isinstance(loaded.tokens, np.memmap)
+    _same(built, loaded)
+    assert LexicalIndex.load(tmp_path, "g2") is None  # another generation: never the wrong words
+
+
+def test_a_damaged_or_foreign_folder_is_not_used(chunks, tmp_path: Path, caplog) -> None:
+    LexicalIndex.build(chunks, "g1").save(tmp_path)
+    (tmp_path / "g1" / "tokens.npy").write_bytes(b"\x93NUMPY damaged")
+    with caplog.at_level(logging.WARNING, logger="qa_bot.lexical"):
+        assert LexicalIndex.load(tmp_path, "g1") is None
+    assert "unreadable" in caplog.text
+
+    LexicalIndex.build(chunks, "g2").save(tmp_path)
+    meta = tmp_path / "g2" / META
+    meta.write_text(meta.read_text(encoding="utf-8").replace('"layout": 1', '"layout": 99'), encoding="utf-8")
+    assert LexicalIndex.load(tmp_path, "g2") is None
+
+
+def test_only_the_last_two_generations_are_kept(chunks, tmp_path: Path) -> None:
+    lex = LexicalIndex.build(chunks)
+    for n, generation in enumerate(("g1", "g2", "g3")):
+        lex.generation = generation
+        lex.save(tmp_path)
+        os.utime(tmp_path / generation, (n, n))  # saved in this order, whatever the clock's resolution
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g2", "g3"]
+    assert LexicalIndex.load(tmp_path, "g3") is not None
+
+
+def _no_rebuild(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: Index) -> list:
+        raise AssertionError("the lexical index was rebuilt from the store")
+
+    monkeypatch.setattr(Index, "chunks", refuse)
+
+
+def test_a_reader_loads_what_the_writer_saved_and_follows_a_refresh(tmp_path: Path, monkeypatch) -> None:
+    root = make_project(tmp_path / "project")
+    settings = Settings(root=root, prompts_dir=REPO / "prompts")
+    writer = Bot.from_settings(settings)
+    generation = writer.index.generation()
+    assert generation and (settings.lexical_path / generation / META).is_file()
+    expected = [writer.ask(q).to_dict() for q in QUESTIONS]
+
+    _no_rebuild(monkeypatch)
+    reader = Bot.from_settings(settings, refresh=False)
+    assert [reader.ask(q).to_dict() for q in QUESTIONS] == expected
+
+    (root / "seeds" / "harbour.txt").write_text(
+        "The new harbour bridge in Tunis opened on Monday. The bridge is 1.2 kilometres long.\n", encoding="utf-8"
+    )
+    writer.index.refresh()
+    assert writer.index.generation() != generation
+    answer = reader.ask("How long is the new harbour bridge in Tunis?")  # reloads from the new generation's folder
+    assert not answer.abstained and answer.citations[0].article_id == "harbour"
+
+
+def test_a_missing_folder_is_rebuilt_from_the_store_once(tmp_path: Path, monkeypatch) -> None:
+    root = make_project(tmp_path / "project")
+    settings = Settings(root=root, prompts_dir=REPO / "prompts")
+    writer = Bot.from_settings(settings)
+    expected = writer.ask(QUESTIONS[0]).to_dict()
+    # A replica reading its own (empty) copy of the lexical folder: it rebuilds and saves it there.
+    elsewhere = replace(settings, lexical_dir=tmp_path / "replica-lexical")
+    replica = Bot.from_settings(elsewhere, refresh=False)
+    assert replica.ask(QUESTIONS[0]).to_dict() == expected
+    assert (tmp_path / "replica-lexical" / str(writer.index.generation()) / META).is_file()
+    _no_rebuild(monkeypatch)
+    again = Bot.from_settings(elsewhere, refresh=False)
+    assert again.ask(QUESTIONS[0]).to_dict() == expected
