@@ -20,8 +20,10 @@ from .translit import skeleton
 
 Kind = Literal["number", "date", "name"]
 
+# An Arabic word runs on through its vowel marks and tatweel (كِرمان is one word, not ك + رمان).
 _WORD = re.compile(
-    r"\d+(?:[.,٫]\d+)*|[A-Za-z\u00C0-\u024F]+(?:['’-][A-Za-z\u00C0-\u024F]+)*|[\u0621-\u064a\u0671-\u06d3]+"
+    r"\d+(?:[.,٫]\d+)*|[A-Za-z\u00C0-\u024F]+(?:['’-][A-Za-z\u00C0-\u024F]+)*"
+    r"|[\u0621-\u064a\u0671-\u06d3][\u0621-\u065f\u0670-\u06d3\u0640]*"
 )
 _ARABIC = re.compile("[\u0621-\u064a\u0671-\u06d3]")
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")

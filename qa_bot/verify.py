@@ -29,6 +29,7 @@ from .facts import (
     negations,
     stem,
 )
+from .lexicon import english_to_arabic
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
 from .translit import foreign_spelling, skeleton, skeletons_match
 
@@ -180,11 +181,23 @@ def _latin_found(word: str, pool: _Pool, cross: bool) -> bool | None:
     shapes = {shape, skeleton(_DEMONYM.sub("", word))}
     if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
         return True
-    if cross and (common_english(key, strict=False) or word.isupper()):
-        return None  # "League", "National": translated, not transliterated; "ABC" is spelled out
+    if cross:
+        # a name with an established Arabic form, or a word translated rather than transliterated
+        # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
+        rendered = _renderings(key)
+        if rendered & pool.stems:
+            return True
+    if cross and (common_english(key, strict=False) or _bare(word).isupper()):
+        return None  # "League", "National": translated, not transliterated; "ABC('s)" is spelled out
     if len(shape) < 2:
         return None
     return False
+
+
+def _renderings(key: str) -> frozenset[str]:
+    """The Arabic search terms the bilingual dictionary gives for an English word."""
+    terms = tokens(key)
+    return english_to_arabic().get(terms[0], frozenset()) if len(terms) == 1 else frozenset()
 
 
 def _arabic_found(w: Word, pool: _Pool) -> bool:
