@@ -574,21 +574,27 @@ def _soak_section(soak: dict[str, Any] | None) -> list[str]:
         f"| {_f(mem['min'], 0)}–{_f(mem['max'], 0)} MB | {_f(mem['slope_mb_per_hour'])} MB/h |",
         "",
         f"Other processes used {soak.get('cpu', {}).get('other_busy', 0):.0%} of the machine's CPU during the "
-        "run besides the server and locust.",
+        "run besides the server and locust" + (f" ({soak['note']})" if soak.get("note") else "") + ".",
         "",
         "![soak: throughput, latency and memory per minute](soak.png)",
         "",
         "<details><summary>Per minute</summary>",
         "",
-        "| minute | requests | answers/s | errors | p50 ms | p95 ms | p99 ms | RSS MB (mean / max) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| minute | requests | answers/s | errors | p50 ms | p95 ms | p99 ms | RSS MB (mean / max) "
+        "| other processes' CPU |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in _soak_minutes(soak):
         lines.append(
             f"| {r['minute']} | {r['requests']:,} | {_f(r['answers_per_s'])} | {r['errors']} | {_f(r['p50_ms'], 0)} "
-            f"| {_f(r['p95_ms'], 0)} | {_f(r['p99_ms'], 0)} | {_f(r['rss_mb'], 0)} / {_f(r['rss_max_mb'], 0)} |"
+            f"| {_f(r['p95_ms'], 0)} | {_f(r['p99_ms'], 0)} | {_f(r['rss_mb'], 0)} / {_f(r['rss_max_mb'], 0)} "
+            f"| {_share(r.get('other_cpu'))} |"
         )
     return [*lines, "", "</details>", ""]
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
 
 
 def _soak_minutes(soak: dict[str, Any]) -> list[dict[str, Any]]:
@@ -610,6 +616,11 @@ def plot_soak(soak: dict[str, Any], path: Path) -> Path:
     thr.bar(x, [r["errors"] for r in rows], color="tab:red", label="errors per minute")
     thr.set_title(f"Throughput ({soak['users']} users, no think time)")
     thr.set_ylim(bottom=0)
+    if any(r.get("other_cpu") for r in rows):  # a neighbour on the cores shows as a grey band
+        other = thr.twinx()
+        other.fill_between(x, [100 * (r.get("other_cpu") or 0) for r in rows], color="gray", alpha=0.2, step="mid")
+        other.set_ylim(0, 100)
+        other.set_ylabel("other processes' CPU (%)", fontsize=8)
     for key, style in (("p50_ms", "-"), ("p95_ms", "--"), ("p99_ms", ":")):
         lat.plot(x, [r[key] for r in rows], style, color="tab:blue", label=key.split("_")[0])
     lat.set_title("Latency per minute (ms)")

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,47 @@ from .corpus import distractor_records, make_project, plan, write_distractors
 from .load import RATE_LIMIT, serving
 
 WARMUP_MIN = 5
+
+
+class _CpuTrace(threading.Thread):
+    """The machine's CPU ticks, busy ticks and those of the benchmark's own processes, every second:
+    per minute, how much of the machine *other* work took (a noisy neighbour shows in the figures)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.samples: list[tuple[float, int, int, int]] = []  # time, total, busy, ours
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+            idle = values[3] + (values[4] if len(values) > 4 else 0)
+            total = sum(values[:8])
+            ours = CpuWatch._ticks("self") + sum(CpuWatch._ticks(p) for p in self.pids)
+            self.samples.append((time.time(), total, total - idle, ours))
+            self._halt.wait(1.0)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+    def other_busy(self, start: float) -> dict[int, float]:
+        """Minute index (from `start`) → share of the machine's CPU used by other processes."""
+        first: dict[int, tuple[float, int, int, int]] = {}
+        last: dict[int, tuple[float, int, int, int]] = {}
+        for sample in self.samples:
+            if sample[0] >= start:
+                m = int((sample[0] - start) // 60)
+                first.setdefault(m, sample)
+                last[m] = sample
+        out = {}
+        for m in first:
+            _, t0, b0, o0 = first[m]
+            _, t1, b1, o1 = last[m]
+            if t1 > t0:
+                out[m] = round(max(0, (b1 - b0) - (o1 - o0)) / (t1 - t0), 3)
+        return out
 
 
 def build_project(root: Path, passages: int) -> dict[str, Any]:
@@ -153,7 +195,7 @@ def run_soak(minutes_: float, passages: int, users: int, eval_path: Path, comman
             log(f"soak: {users} users, no think time, {minutes_:g} min against {served.url}")
             start = time.time()
             with (served.work / "locust.log").open("wb") as locust_log:
-                locust = subprocess.run(
+                locust = subprocess.Popen(
                     [
                         str(VENV_BIN / "locust"), "-f", str(BENCH_DIR / "locustfile.py"), "--headless",
                         "-u", str(users), "-r", str(users), "-t", f"{round(minutes_ * 60)}s", "--host", served.url,
@@ -162,14 +204,22 @@ def run_soak(minutes_: float, passages: int, users: int, eval_path: Path, comman
                     env=quiet_env(BENCH_EVAL=str(eval_path), BENCH_REQUEST_LOG=str(request_log)),
                     stdout=subprocess.DEVNULL,
                     stderr=locust_log,
-                    check=False,
                 )  # fmt: skip
+                trace = _CpuTrace([served.server.pid, locust.pid])
+                trace.start()
+                try:
+                    locust.wait()
+                finally:
+                    trace.stop()
             cpu = watch.stop()
             requests = [json.loads(line) for line in request_log.read_text(encoding="utf-8").splitlines() if line]
             rss = list(zip(served.sampler.times, served.sampler.samples, strict=True))
             health = served.health
             server_log_tail = (served.work / "server.log").read_text(errors="replace").splitlines()[-5:]
     rows = minutes(requests, rss, start)
+    busy = trace.other_busy(start)
+    for row in rows:
+        row["other_cpu"] = busy.get(row["minute"] - 1)
     total = summary(rows, requests, rss, start)
     mem = total["rss_after_warmup_mb"]
     log(
@@ -207,10 +257,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20, help="locust users, no think time (default: %(default)s)")
     parser.add_argument("--eval", type=Path, default=BENCH_DIR.parent.parent / "shared" / "eval" / "dev.json")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="folder for soak.json")
+    parser.add_argument("--note", help="a remark for the report (e.g. what else ran on the machine)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     command = " ".join(["python -m bench.soak", *(sys.argv[1:] if argv is None else argv)])
     data = run_soak(args.minutes, args.passages, args.users, args.eval.resolve(), command)
+    if args.note:
+        data["note"] = args.note
     log(f"wrote {write_result('soak', data, args.out)}")
     return 0 if data["locust_exit"] in (0, 1) and data["requests"] else 1
 

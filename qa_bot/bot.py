@@ -15,7 +15,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answer import ExtractiveAnswerer, FollowUp
 from .config import Settings
-from .errors import InputError
+from .errors import IndexStoreError, InputError
 from .health import noting
 from .index import Index, RefreshReport
 from .llm import LlmAnswerer, Turn, static_events
@@ -131,9 +131,18 @@ class Bot:
         warm_up(embeddings)
         index = Index(settings, embeddings)
         bot = cls(settings, embeddings, index)
-        if refresh:
-            bot.last_refresh = index.ensure()
-        bot.retriever.load()
+        try:
+            if refresh:
+                bot.last_refresh = index.ensure()
+            bot.retriever.load()
+        except IndexStoreError as exc:
+            # A replica of a Chroma server that is away starts from the lexical index saved last (in
+            # QA_BOT_LEXICAL_DIR), answering degraded; it reloads when the server is back.
+            generation = bot.retriever.load_saved() if settings.chroma_url else None
+            if generation is None:
+                raise
+            index.health.failed(exc)
+            log.warning("started without the vector store, from the lexical index of generation %s", generation)
         bot._seen_manifest = index.manifest_stamp()
         if chosen is not None:
             bot.llm = LlmAnswerer(chosen[0], chosen[1], bot.retriever, bot.answerer, settings.prompts_dir)

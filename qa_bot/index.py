@@ -302,11 +302,24 @@ class Index:
             return "the articles in seeds/ changed"
         try:
             stored = len(self._passage_ids())
-        except Exception:  # noqa: BLE001 - any failure to read means: rebuild
+        except Exception as exc:  # noqa: BLE001 - any failure to read a local store means: rebuild
+            self._unreachable(exc)
             return "the stored index is unreadable"
         if stored != manifest.get("passages"):
             return f"the stored index holds {stored} passages, its manifest {manifest.get('passages')}"
         return None
+
+    def _unreachable(self, exc: BaseException) -> None:
+        """With a Chroma server, a failed read is the server's, not the index's: one clear line."""
+        if not self.settings.chroma_url:
+            return
+        if isinstance(exc, IndexStoreError):
+            raise exc
+        raise IndexStoreError(
+            f"Cannot read the index from the Chroma server at {self.settings.chroma_url} (QA_BOT_CHROMA_URL): "
+            f"{type(exc).__name__}. Nothing was changed; check that the server is up (raise "
+            "QA_BOT_STORE_TIMEOUT for a slow one) and try again"
+        ) from None
 
     # -- build -------------------------------------------------------------------------------
     def ensure(self, progress: bool = False) -> RefreshReport | None:
@@ -366,7 +379,10 @@ class Index:
             self._reset()
         try:
             stored = self._stored_passages()
-        except Exception:  # noqa: BLE001 - unreadable store: start over
+        except Exception as exc:  # noqa: BLE001 - an unreadable local store: start over
+            # A server that does not answer (down, timed out, 5xx) is not a damaged index: never drop
+            # a collection every replica shares because one read failed.
+            self._unreachable(exc)
             log.warning("The index in %s is unreadable; rebuilding it.", self.path)
             self._reset()
             stored, rebuilt = {}, True

@@ -271,6 +271,23 @@ class LexicalIndex:
             return None
 
 
+def newest(folder: Path) -> LexicalIndex | None:
+    """The most recently saved generation in `folder` that loads (for a start while the store,
+    which names the current generation, cannot be reached)."""
+    try:
+        saved = sorted(
+            ((p.stat().st_mtime, p.name) for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+            reverse=True,
+        )
+    except OSError:
+        return None
+    for _, generation in saved:
+        lexical = LexicalIndex.load(folder, generation)
+        if lexical is not None:
+            return lexical
+    return None
+
+
 def _read_chunks(path: Path) -> Iterator[Chunk]:
     with path.open(encoding="utf-8") as lines:
         for line in lines:

@@ -25,7 +25,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from .index import Index
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, newest
 from .lexicon import english_to_arabic
 from .records import records
 from .text import synonym_lexicon, tokens
@@ -162,6 +162,18 @@ class HybridRetriever(BaseRetriever):
                     log.info("Could not save the lexical index in %s (%s); it is rebuilt at each start", folder, exc)
         lexical.records = self.index.count()
         return lexical
+
+    def load_saved(self) -> str | None:
+        """Swap in the newest saved lexical index without asking the store (which is away);
+        returns its generation, or None when nothing usable is saved."""
+        lexical = newest(self.index.settings.lexical_path)
+        if lexical is None:
+            return None
+        english_to_arabic()
+        # the store would say how many vectors it holds; as many as a dense search asks for gives the same results
+        lexical.records = max(len(lexical.chunks), self.dense_k)
+        self.swap(lexical)
+        return lexical.generation
 
     def swap(self, lexical: LexicalIndex) -> None:
         self._lex = lexical

@@ -127,3 +127,32 @@ def test_replicas_answer_from_the_shared_lexical_index_without_rebuilding_it(
         answer = replica.ask("How long is the new harbour bridge in Tunis?")
         assert not answer.abstained and answer.citations[0].article_id == "harbour"
         assert replica.retriever._lex.generation == indexer.index.generation()
+
+
+def test_a_failed_read_from_the_server_never_drops_the_shared_collection(
+    chroma_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    import httpx
+
+    import qa_bot.index
+
+    settings = Settings(
+        root=make_project(tmp_path / "p"), prompts_dir=REPO / "prompts", chroma_url=chroma_url,
+        index_dir=tmp_path / "a", collection="flaky",
+    )  # fmt: skip
+    indexer = Bot.from_settings(settings)
+    count = indexer.index.count()
+    question = "What did Kerry say about a new constitution?"
+    expected = indexer.ask(question).to_dict()
+
+    def timed_out(self: qa_bot.index.Index) -> None:
+        raise httpx.ReadTimeout("timed out")  # what a slow server's reply looks like to the client
+
+    # A new replica whose first read of the server times out (the delete that used to follow would not).
+    with monkeypatch.context() as m:
+        m.setattr(qa_bot.index.Index, "_stored_passages", timed_out)
+        m.setattr(qa_bot.index.Index, "_passage_ids", timed_out)
+        with pytest.raises(IndexStoreError, match="Nothing was changed"):
+            Bot.from_settings(replace(settings, index_dir=tmp_path / "b"))
+    assert indexer.index.count() == count
+    assert indexer.ask(question).to_dict() == expected

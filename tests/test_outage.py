@@ -192,3 +192,36 @@ def test_a_hung_store_counts_as_away_after_the_store_timeout(chroma: ChromaServe
         os.kill(chroma.proc.pid, signal.SIGCONT)
     wait_for(bot.store_answers, what="the store to answer again")
     assert bot.ask(KERRY).to_dict() == normal
+
+
+def test_a_replica_starts_while_the_store_is_down_from_the_saved_lexical_index(
+    chroma: ChromaServer, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from qa_bot.errors import IndexStoreError
+
+    settings = Settings(
+        root=make_project(tmp_path / "project"), prompts_dir=REPO / "prompts", chroma_url=chroma.url,
+        index_dir=tmp_path / "indexer", lexical_dir=tmp_path / "lexical", store_timeout=2.0,
+    )  # fmt: skip
+    indexer = Bot.from_settings(settings)
+    normal = {q: indexer.ask(q).to_dict() for q in (KERRY, KREMLIN)}
+    chroma.kill()
+
+    # Without a saved lexical index there is nothing to answer from: one clear error.
+    with pytest.raises(IndexStoreError, match="QA_BOT_CHROMA_URL"):
+        Bot.from_settings(replace(settings, index_dir=tmp_path / "r0", lexical_dir=tmp_path / "empty"))
+
+    replica = Bot.from_settings(replace(settings, index_dir=tmp_path / "r1"))  # the shared lexical folder
+    assert replica.index.health.down
+    for q in (KERRY, KREMLIN):
+        answer = replica.ask(q)
+        assert answer.degraded == UNREACHABLE and not answer.abstained
+        first, usual = answer.citations[0], normal[q]["citations"][0]
+        assert (first.source, first.start, first.end) == (usual["source"], usual["start"], usual["end"])
+    assert replica.ask(NOT_IN_ARTICLE).abstained
+
+    chroma.start()
+    wait_for(lambda: replica.ask(KERRY).degraded is None, what="normal answers once the store is back")
+    assert {q: replica.ask(q).to_dict() for q in (KERRY, KREMLIN)} == normal
