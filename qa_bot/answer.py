@@ -276,7 +276,8 @@ class FollowUp:
 
     question: str
     context: list[ScoredSentence]
-    terse: bool = False
+    terse: bool = False  # at most one word of its own ("By when?", "وما المدن التي ذكرها؟")
+    bare: bool = False  # no word of its own ("وأين؟", "When?"): about the same statement
 
 
 REGION_SPAN = 2  # passages either side that count as "the same part" of an article without headings
@@ -358,7 +359,8 @@ class ExtractiveAnswerer:
         A sentence's score is the selector's ranker score (differences are log-odds). For a
         follow-up, the earlier question only says *where* in the article to look: every sentence
         of the region (section) its best evidence lies in gets the same pull, and the follow-up's
-        own words choose among them ("By when?", "Which cities did he name?").
+        own words choose among them ("By when?", "Which cities did he name?"). A follow-up without a
+        word of its own ("وأين؟") asks about the same statement: each sentence keeps its own pull.
         """
         needs = answer_needs(question)
         rows = features(self.retriever, question, language, candidates, primary, needs, _provides)
@@ -374,7 +376,13 @@ class ExtractiveAnswerer:
             earlier_scores = self.selector.scores(earlier)
             context = list(zip(earlier_scores, follow_up.context, strict=True))
             floor = min((value for value, _ in context), default=0.0)
-            pulls = [max((value for value, c in context if _same_region(s, c)), default=floor) for s in primary]
+            if follow_up.bare:
+                # "وأين؟", "When?": another detail of the same statement, so each sentence keeps its
+                # own pull; a follow-up without a word of its own cannot choose within a region
+                at = {(c.chunk.id, c.idx): value for value, c in context}
+                pulls = [at.get((s.chunk.id, s.idx), floor) for s in primary]
+            else:
+                pulls = [max((value for value, c in context if _same_region(s, c)), default=floor) for s in primary]
             scores = (scores + lam * np.asarray(pulls)) / (1 + lam)
             # Whether to answer is judged on the earlier question, which chose the region ("وما المدن
             # التي ذكرها؟" after "ماذا قال كيري لقناة روسيا-24؟"): the follow-up's few words cannot

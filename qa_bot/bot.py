@@ -272,6 +272,7 @@ class Bot:
                 retriever.score_sentences(candidates, context),
                 # "By when?" leans on the earlier question; "And what about NATO?" only borrows its frame.
                 terse=len(tokens(question)) < 2 and not _TOPIC_SHIFT.search(question),
+                bare=not tokens(question) and not _TOPIC_SHIFT.search(question),
             )
         shown = query if context else None
         extractive = self.answerer.answer(question, state["language"], candidates, primary, follow_up, shown)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Literal
 
@@ -376,3 +376,16 @@ def calendar_rows() -> dict[str, list[str]]:
         key, _, rest = line.partition(" ")
         rows[key] = [n.strip() for n in rest.split(",") if n.strip()]
     return rows
+
+
+@lru_cache(maxsize=1 << 16)
+def word_shapes(text: str) -> frozenset[str]:
+    """Consonant skeletons of a text's words (Arabic words also without their clitics): what a name
+    written in the other script is matched against."""
+    out: set[str] = set()
+    for w in words(text):
+        for variant in arabic_variants(w.key) if w.arabic else [w.key]:
+            shape = skeleton(variant)
+            if len(shape) >= 2:
+                out.add(shape)
+    return frozenset(out)

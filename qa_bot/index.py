@@ -1,9 +1,11 @@
 """Index: passages and their sentences, in both languages, in a persistent Chroma collection.
 
-Record kinds in the one collection (metadata `kind`, `original`):
-- passage, original: the passage as written; its metadata carries the whole `Chunk`;
-- passage, translation: the aligned English passage;
-- sentence, original / translation: each sentence, for precise evidence selection.
+Records in the one collection (metadata `kind` "passage", `original`):
+- original: the passage as written; its metadata carries the whole `Chunk`;
+- translation: its English translation, when it has one.
+Each record's vector is the mean of its sentences' vectors: every sentence (and sentence
+translation) is embedded once, and its own vector is kept beside the lexical index (`vectors`),
+where answers read the rows of their candidate passages.
 
 A manifest (`manifest.json`) records the embedding model, the corpus hash and the ingest version;
 when any differs, the index is stale and `ensure()` refreshes it. Refreshing upserts by
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .config import Settings
@@ -38,6 +41,7 @@ from .ingest import INGEST_VERSION, corpus_files, load_corpus
 from .models import embeddings_id
 from .records import chunk_from, passage_metadata, records
 from .types import Chunk
+from .vectors import Pending, aligned, passage_vectors, row_counts, row_maker
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,7 @@ _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 _WRITE_BATCH = 256
 _EMBED_GROUP = 64  # passages embedded and written together; the passage record goes last (it marks "done")
 # How the store is laid out (record kinds, HNSW settings): a different layout is rebuilt from seeds/.
-STORE_LAYOUT = "2"
+STORE_LAYOUT = "3"
 # HNSW built by one thread is the same graph for the same inserts, so identical runs give identical
 # neighbours; a wide search beam makes the search exact on collections of a few hundred records.
 _HNSW_BEAM = 200
@@ -108,6 +112,11 @@ class Index:
         self._generation_read = -_GENERATION_EVERY
         self.health = StoreHealth()  # whether the store answers, as answers see it
 
+    @property
+    def pending_path(self) -> Path:
+        """Sentence vectors embedded by a run that has not yet published them (see `vectors.Pending`)."""
+        return self.path / "pending"
+
     # -- the store ---------------------------------------------------------------------------
     @property
     def store(self) -> Any:
@@ -164,6 +173,7 @@ class Index:
                 log.debug("no collection to delete", exc_info=True)
             self._store = None
             (self.path / MANIFEST).unlink(missing_ok=True)
+            shutil.rmtree(self.pending_path, ignore_errors=True)
             return
         self._store = None
         _clear_client_cache()  # Chroma caches one client per path; a deleted store must not be served from it
@@ -175,6 +185,7 @@ class Index:
                 shutil.rmtree(child)
             elif child.is_file() and (child.name.startswith("chroma.sqlite3") or child.name.startswith(MANIFEST)):
                 child.unlink()
+        shutil.rmtree(self.pending_path, ignore_errors=True)
 
     def heartbeat(self) -> None:
         """Ask the store whether it answers (raises when it does not)."""
@@ -411,10 +422,12 @@ class Index:
         generation = f"{corpus[:16]}-{time.time():.3f}"
         # The lexical index of exactly these passages, saved before the generation is published:
         # a reader that sees the new generation finds its folder.
-        from .lexical import LexicalIndex
+        from .lexical import LexicalIndex, saved_lookups
 
+        folder = self.settings.lexical_path
+        pending = Pending(self.pending_path, model)
         LexicalIndex.build([chunk_from(c.text, passage_metadata(c)) for c in chunks], generation).save(
-            self.settings.lexical_path
+            folder, [pending.lookup(), *saved_lookups(folder, model)], row_maker(self.embeddings), model
         )
         self._write_manifest(
             generation=generation,
@@ -432,6 +445,7 @@ class Index:
                 self.store._collection.modify(metadata={GENERATION: generation})
             except Exception:
                 log.debug("could not record the index generation on the server", exc_info=True)
+        pending.clear()  # published: the snapshot holds every row now
         kept = len(chunks) - len(new) - updated
         return RefreshReport(
             added=len(new),
@@ -447,10 +461,12 @@ class Index:
         )
 
     def _embed(self, chunks: list[Chunk], progress: bool, done: Callable[[int], None]) -> None:
-        """Embed and store `chunks`' records, each distinct text once, a group of passages at a time.
+        """Embed `chunks`' sentences (each distinct text once) and store their passages, a group at a time.
 
-        `done(n)` is called after each group with the passages stored so far (the manifest records
-        it, so anyone can see how far a run got).
+        A passage's vector is the mean of its sentences' (its translation's, of theirs): nothing is
+        embedded twice. The sentences' rows go to `pending/` before the group's records are written,
+        so whatever the store holds has its rows saved. `done(n)` is called after each group with
+        the passages stored so far (the manifest records it, so anyone can see how far a run got).
         """
         from tqdm import tqdm
 
@@ -462,22 +478,35 @@ class Index:
             dynamic_ncols=True,
         )
         collection = self.store._collection
+        pending = Pending(self.pending_path, embeddings_id(self.embeddings))
+        make_rows = row_maker(self.embeddings)
         stored = 0
         with bar:
             for group in _batches(chunks, _EMBED_GROUP):
-                rows = list(records(group))
-                texts = list(dict.fromkeys(text for text, _, _ in rows))
-                vectors = dict(zip(texts, self.embeddings.embed_documents(texts), strict=True))
+                rows = make_rows(group)
+                # a free translation of a whole passage (not made of its sentences') is embedded on its own
+                free = list(dict.fromkeys(c.translation for c in group if c.translation and not aligned(c)))
+                made = dict(zip(free, self.embeddings.embed_documents(free), strict=True)) if free else {}
+                pending.add(group, rows)
+                out: list[tuple[str, np.ndarray, dict[str, Any], str]] = []
+                at = 0
+                for c in group:
+                    size = sum(row_counts(c))
+                    own, translated = passage_vectors(c, rows[at : at + size])
+                    at += size
+                    vector = {c.id: own}
+                    if c.translation:
+                        vector[f"{c.id}:tr"] = translated if translated is not None else np.asarray(made[c.translation])
+                    out += [(rid, vector[rid], meta, text) for text, meta, rid in records([c])]
                 # Passage records last: a passage is "indexed" once its own record exists, so a run
                 # killed half-way through a group re-embeds that group instead of trusting it.
-                rows.sort(key=lambda r: r[1]["kind"] == "passage" and r[1]["original"] is True)
-                for batch in _batches(rows, _WRITE_BATCH):
-                    collection.upsert(
-                        ids=[rid for _, _, rid in batch],
-                        embeddings=[vectors[text] for text, _, _ in batch],
-                        metadatas=[meta for _, meta, _ in batch],
-                        documents=[text for text, _, _ in batch],
-                    )
+                out.sort(key=lambda r: r[2]["original"] is True)
+                collection.upsert(
+                    ids=[r[0] for r in out],
+                    embeddings=[np.asarray(r[1], dtype=np.float32) for r in out],
+                    metadatas=[r[2] for r in out],
+                    documents=[r[3] for r in out],
+                )
                 bar.update(len(group))
                 stored += len(group)  # (a disabled bar counts nothing)
                 done(stored)

@@ -11,9 +11,13 @@ ids with offsets (written text, then -1, then its translation), not a Python set
 sets a question needs — the terms of a candidate's sentences, their word pairs, a passage's terms —
 are decoded from it on demand.
 
-Layout of a folder: `lexical.json` (layout, generation, the terms, BM25 row ids), `chunks.jsonl`
-(each passage as the store keeps it: text and metadata), `offsets.npy`, `tokens.npy`, `df.npy`,
-and one bm25s index per side (`bm25-original/`, `bm25-translated/`). No pickle anywhere.
+The folder also holds the sentence vectors of the same passages (`vectors`): the store keeps one
+vector per passage, and the rows a question's candidates need are read from here.
+
+Layout of a folder: `lexical.json` (layout, generation, model, the terms, BM25 row ids),
+`chunks.jsonl` (each passage as the store keeps it: text and metadata), `offsets.npy`,
+`tokens.npy`, `df.npy`, one bm25s index per side (`bm25-original/`, `bm25-translated/`), and
+`vectors.npy` with `vector-offsets.npy`. No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -32,13 +36,15 @@ from typing import Any
 
 import numpy as np
 
-from .records import chunk_from, passage_metadata, sentence_record_ids
+from .facts import word_shapes
+from .records import chunk_from, passage_metadata
 from .text import tokens
 from .types import Chunk
+from .vectors import Lookup, Rows, SentenceVectors, assemble, snapshot_lookup
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 1  # bump when the folder's contents change: an old folder is then rebuilt, never misread
+LAYOUT = 2  # bump when the folder's contents change: an old folder is then rebuilt, never misread
 META = "lexical.json"
 _SIDES = {True: "bm25-original", False: "bm25-translated"}
 _KEEP = 2  # generations kept: a replica still on the previous one can load it while it catches up
@@ -70,8 +76,9 @@ class LexicalIndex:
     article_chunks: dict[str, list[str]] = field(default_factory=dict)  # article id -> its passages' ids
     generation: str | None = None
     records: int = 0  # vectors in the store when the snapshot was taken
+    vectors: SentenceVectors | None = None  # every sentence's rows, in sentence order
     _article_terms: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on first use
-    _sentence_records: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # filled on first use
+    _article_shapes: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on first use
 
     # -- build ---------------------------------------------------------------------------------
     @classmethod
@@ -196,19 +203,42 @@ class LexicalIndex:
             self._article_terms[article_id] = terms
         return terms
 
-    def sentence_records(self, chunk_id: str) -> list[tuple[str, int]]:
-        """The ids of a passage's sentence and clause records, with each one's sentence."""
-        got = self._sentence_records.get(chunk_id)
-        if got is None:
-            chunk = self.chunks.get(chunk_id)
-            got = sentence_record_ids(chunk) if chunk is not None else []
-            self._sentence_records[chunk_id] = got
-        return got
+    def article_shapes(self, article_id: str) -> frozenset[str]:
+        """The consonant skeletons of every word of an article (names across scripts); built on first use."""
+        shapes = self._article_shapes.get(article_id)
+        if shapes is None:
+            shapes = frozenset().union(
+                *(word_shapes(self.chunks[c].text) for c in self.article_chunks.get(article_id, ()))
+            )
+            self._article_shapes[article_id] = shapes
+        return shapes
+
+    def sentence_similarities(self, chunk_id: str, query: np.ndarray) -> np.ndarray:
+        """Each sentence of a passage: its best similarity to `query` (as written or translated)."""
+        first = self.first_row.get(chunk_id)
+        if first is None or self.vectors is None:
+            return np.zeros(0, dtype=np.float32)
+        return self.vectors.best(first, len(self.chunks[chunk_id].sentences), query)
+
+    def passage_rows(self, chunk_id: str) -> np.ndarray:
+        """A passage's sentence rows (what its vectors in the store are made from)."""
+        first = self.first_row.get(chunk_id)
+        if first is None or self.vectors is None:
+            return np.zeros((0, 0), dtype=np.float32)
+        return self.vectors.rows(first, len(self.chunks[chunk_id].sentences))
+
+    def attach_vectors(self, known: Sequence[Lookup], embed: Rows | None) -> None:
+        """Sentence vectors held in memory (for a snapshot that cannot be saved)."""
+        self.vectors = assemble(list(self.chunks.values()), known, embed)
 
     # -- persist -------------------------------------------------------------------------------
-    def save(self, folder: Path) -> Path:
+    def save(self, folder: Path, known: Sequence[Lookup] = (), embed: Rows | None = None, model: str = "") -> Path:
         """Write this generation's folder under `folder` (atomically: a reader sees all or nothing);
-        older generations beyond the last few are removed. Returns the generation's folder."""
+        older generations beyond the last few are removed. Returns the generation's folder.
+
+        The sentence vectors are taken from the first of `known` that has a passage's rows, or made
+        with `embed`; `model` names the embedding model they come from.
+        """
         if not self.generation:
             raise ValueError("only a lexical index of a known store generation can be saved")
         target = folder / self.generation
@@ -219,13 +249,14 @@ class LexicalIndex:
             for original, (bm25, row_ids) in self.bm25.items():
                 bm25.save(str(tmp / _SIDES[original]), show_progress=False)
                 sides[_SIDES[original]] = row_ids
+            vectors = assemble(list(self.chunks.values()), known, embed, tmp)
             np.save(tmp / "offsets.npy", self.offsets)
             np.save(tmp / "tokens.npy", self.tokens)
             np.save(tmp / "df.npy", self.doc_freq)
             with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as out:
                 for c in self.chunks.values():
                     out.write(json.dumps([c.text, passage_metadata(c)], ensure_ascii=False) + "\n")
-            meta = {"layout": LAYOUT, "generation": self.generation, "passages": len(self.chunks),
+            meta = {"layout": LAYOUT, "generation": self.generation, "model": model, "passages": len(self.chunks),
                     "terms": self.terms, "sides": sides, "written_at": time.time()}  # fmt: skip
             (tmp / META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             try:
@@ -235,6 +266,7 @@ class LexicalIndex:
                     raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        self.vectors = vectors  # (mapped before the rename: the same file)
         _prune(folder, keep=target)
         return target
 
@@ -260,7 +292,13 @@ class LexicalIndex:
                     lex.bm25[original] = (bm25, [str(i) for i in meta["sides"][side]])
             lex._link(chunks)
             rows = sum(len(c.sentences) for c in chunks)
-            if len(chunks) != meta["passages"] or len(lex.offsets) != rows + 1 or len(lex.doc_freq) != len(lex.terms):
+            lex.vectors = SentenceVectors.load(path, rows)
+            if (
+                len(chunks) != meta["passages"]
+                or len(lex.offsets) != rows + 1
+                or len(lex.doc_freq) != len(lex.terms)
+                or lex.vectors is None
+            ):
                 log.warning("The lexical index in %s does not match its own description; rebuilding it.", path)
                 return None
             return lex
@@ -286,6 +324,31 @@ def newest(folder: Path) -> LexicalIndex | None:
         if lexical is not None:
             return lexical
     return None
+
+
+def saved_lookups(folder: Path, model: str) -> list[Lookup]:
+    """Sentence rows by passage from the generations saved in `folder` with `model`, newest first
+    (what a new snapshot reuses instead of embedding again)."""
+    found = []
+    try:
+        saved = sorted(
+            ((p.stat().st_mtime, p) for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+            reverse=True,
+        )
+    except OSError:
+        return []
+    for _, path in saved:
+        try:
+            meta = json.loads((path / META).read_text(encoding="utf-8"))
+            if meta.get("layout") != LAYOUT or meta.get("model") != model:
+                continue
+            chunks = list(_read_chunks(path / "chunks.jsonl"))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        vectors = SentenceVectors.load(path, sum(len(c.sentences) for c in chunks))
+        if vectors is not None:
+            found.append(snapshot_lookup(chunks, vectors))
+    return found
 
 
 def _read_chunks(path: Path) -> Iterator[Chunk]:

