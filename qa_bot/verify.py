@@ -11,30 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .facts import (
-    Fact,
-    Facts,
-    Word,
-    _names_lists,
-    arabic_variants,
-    common_english,
-    facts,
-    negations,
-    stem,
-)
-from .lexicon import english_to_arabic
-from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
+from .facts import Fact, Facts, Word, _names_lists, negations, stem
+from .pool import Pool, arabic_found, bare, build_pool, facts_of, latin_found
+from .text import detect_language, is_stopword, synonym_lexicon, tokens
 from .translit import foreign_spelling, skeleton, skeletons_match
 
 SUPPORTED = 0.45  # similarity score a claim needs besides its facts (overlap and embedding similarity)
-_DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
 _UNDONE = re.compile(r"\b(?:un|non-?)[a-z]{3,}|\b[a-z]{3,}less\b", re.I)  # "unaided", "useless": دون، غير
 CROSS_SUPPORTED = 0.2  # the same across scripts, where it is embedding similarity alone
 
@@ -61,66 +49,6 @@ class Verdict:
     reason: str | None = None
 
 
-@dataclass
-class _Pool:
-    """Everything the cited sources state, in forms a claim's facts are looked up by."""
-
-    label: str
-    values: set[str] = field(default_factory=set)
-    dates: set[str] = field(default_factory=set)
-    keys: set[str] = field(default_factory=set)  # normalised words and their clitic-free forms
-    stems: set[str] = field(default_factory=set)
-    cores: set[str] = field(default_factory=set)  # Arabic stems without verb affixes
-    arabic_skeletons: set[str] = field(default_factory=set)
-    latin_skeletons: set[str] = field(default_factory=set)
-    has_arabic: bool = False
-    has_latin: bool = False
-    sentences: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is Arabic)
-
-
-@lru_cache(maxsize=4096)
-def _facts(text: str) -> Facts:
-    return facts(text)
-
-
-def _pool(sources: Sequence[Evidence]) -> _Pool:
-    pool = _Pool("".join(f"[{s.n}]" for s in sources))
-    for source in sources:
-        for text in source.texts:
-            found = _facts(text)
-            pool.values.update(f.key for f in found.numbers)
-            pool.dates.update(f.key for f in found.dates)
-            for w in found.words:
-                pool.stems.add(stem(w))
-                if w.arabic:
-                    variants = arabic_variants(w.key)
-                    pool.keys.update(variants)
-                    pool.stems.update(stem(Word(v, 0, v, True)) for v in variants)
-                    pool.cores.update(_core(v) for v in variants)
-                    if len(w.key) >= 3 and not is_stopword(w.surface):
-                        # a two-consonant skeleton names only a word with a written vowel
-                        # (كيري Kerry, not عبر): foreign names are spelled with them
-                        shapes = {skeleton(v) for v in variants}
-                        voweled = any(c in "اوي" for c in w.key.removeprefix("ال")[1:])
-                        pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3 or voweled)
-                else:
-                    pool.keys.add(_bare(w.key))
-                    if w.surface[:1].isupper():
-                        pool.latin_skeletons.add(skeleton(w.surface))
-            if detect_language(text) == "ar":
-                pool.has_arabic = True
-            else:
-                pool.has_latin = True
-            for start, end in sentence_spans(text):
-                sentence = text[start:end]
-                pool.sentences.append((sentence, detect_language(sentence) == "ar"))
-    return pool
-
-
-def _bare(key: str) -> str:
-    return key.split("'")[0].split("’")[0].removeprefix("al-")
-
-
 Nearest = Callable[[str, Sequence[str]], int]
 
 
@@ -142,12 +70,12 @@ def check_claim(
     """
     if not sources:
         return Verdict(False, support, "no citation")
-    pool = _pool(sources)
-    claimed = _facts(claim)
+    pool = build_pool("".join(f"[{s.n}]" for s in sources), [t for s in sources for t in s.texts])
+    claimed = facts_of(claim)
     arabic = detect_language(claim) == "ar"
     cross = not (pool.has_arabic if arabic else pool.has_latin)  # no cited text in the claim's script
     reason = (
-        _missing_facts(claimed, pool, cross)
+        _missingfacts_of(claimed, pool, cross)
         or _missing_names(claim, claimed, pool, arabic, cross)
         or _polarity(claim, pool, arabic, cross, nearest)
         or _swapped(claim, claimed, pool, arabic, cross)
@@ -159,7 +87,7 @@ def check_claim(
     return Verdict(reason is None, support, reason)
 
 
-def _missing_facts(claimed: Facts, pool: _Pool, cross: bool) -> str | None:
+def _missingfacts_of(claimed: Facts, pool: Pool, cross: bool) -> str | None:
     for f in claimed.numbers:
         if f.key not in pool.values and not (cross and f.key in ("1", "2")):  # duals have no number word
             return f"number '{f.surface}' not in source {pool.label}"
@@ -169,56 +97,11 @@ def _missing_facts(claimed: Facts, pool: _Pool, cross: bool) -> str | None:
     return None
 
 
-def _latin_found(word: str, pool: _Pool, cross: bool) -> bool | None:
-    """Is one capitalised word of a name in the sources? None when it cannot be checked."""
-    key = _bare(word.lower())
-    if key in pool.keys or key in pool.stems or (tokens(key) and tokens(key)[0] in pool.stems):
-        return True
-    shape = skeleton(word)
-    if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
-        return True
-    # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
-    shapes = {shape, skeleton(_DEMONYM.sub("", word))}
-    if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
-        return True
-    if cross:
-        # a name with an established Arabic form, or a word translated rather than transliterated
-        # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
-        rendered = _renderings(key)
-        if rendered & pool.stems:
-            return True
-    if cross and (common_english(key, strict=False) or _bare(word).isupper()):
-        return None  # "League", "National": translated, not transliterated; "ABC('s)" is spelled out
-    if len(shape) < 2:
-        return None
-    return False
-
-
-def _renderings(key: str) -> frozenset[str]:
-    """The Arabic search terms the bilingual dictionary gives for an English word."""
-    terms = tokens(key)
-    return english_to_arabic().get(terms[0], frozenset()) if len(terms) == 1 else frozenset()
-
-
-def _arabic_found(w: Word, pool: _Pool) -> bool:
-    variants = arabic_variants(w.key)
-    if any(v in pool.keys for v in variants):
-        return True
-    stems = {s for v in variants if len(s := stem(Word(v, 0, v, True))) >= 3}
-    if stems & pool.stems or ({_core(v) for v in variants} - {""}) & pool.cores:
-        return True
-    lexicon = synonym_lexicon()
-    if any(lexicon.get(s, frozenset()) & pool.stems for s in stems):
-        return True
-    shapes = {skeleton(v) for v in variants}
-    return any(skeletons_match(a, b, prefix=True) for a in shapes for b in pool.latin_skeletons)
-
-
-def _missing_names(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool) -> str | None:
+def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) -> str | None:
     if not arabic:
         for f in claimed.names:
             for word in re.split(r"[\s-]+", f.surface):
-                if _latin_found(word, pool, cross) is False:
+                if latin_found(word, pool, cross) is False:
                     return f"name '{f.surface}' not in source {pool.label}"
         return None
     taken = {f.position for f in claimed.numbers + claimed.dates}
@@ -226,22 +109,9 @@ def _missing_names(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross:
     for i, w in enumerate(ws):
         if not w.arabic or i in taken or is_stopword(w.surface):
             continue
-        if (_name_like(ws, i) or any(f.position == i for f in claimed.names)) and not _arabic_found(w, pool):
+        if (_name_like(ws, i) or any(f.position == i for f in claimed.names)) and not arabic_found(w, pool):
             return f"name '{w.surface}' not in source {pool.label}"
     return None
-
-
-def _core(key: str) -> str:
-    """An Arabic word without its light-stem affixes and a verb's person prefix and suffix, so
-    "توصلتا" and "تتوصلا" (they reached / did not reach) compare equal."""
-    core = stem(Word(key, 0, key, True))
-    if len(core) > 4 and core[0] in "يتنا":
-        core = core[1:]
-    for end in ("تا", "وا", "ت", "ا", "ن"):
-        if len(core) > 3 and core.endswith(end):
-            core = core[: -len(end)]
-            break
-    return core if len(core) >= 3 else ""
 
 
 def _name_like(ws: Sequence[Word], i: int) -> bool:
@@ -251,11 +121,11 @@ def _name_like(ws: Sequence[Word], i: int) -> bool:
 
     w = ws[i]
     if not w.arabic:
-        return w.surface[:1].isupper() and i > 0 and _bare(w.key) not in _names_lists()["not-names"]
+        return w.surface[:1].isupper() and i > 0 and bare(w.key) not in _names_lists()["not-names"]
     return _is_arabic_name(list(ws), i) or foreign_spelling(w.surface)
 
 
-def _best(claim: str, pool: _Pool, arabic: bool) -> tuple[str, float] | None:
+def _best(claim: str, pool: Pool, arabic: bool) -> tuple[str, float] | None:
     """The cited sentence in the claim's script that shares most words with the claim."""
     wanted = set(tokens(claim))
     if not wanted:
@@ -267,7 +137,7 @@ def _best(claim: str, pool: _Pool, arabic: bool) -> tuple[str, float] | None:
     return sentence, score
 
 
-def _swapped(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool) -> str | None:
+def _swapped(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) -> str | None:
     """A name, number or date put in the place of another one of the restated source sentence
     (which the presence check misses when the new one occurs elsewhere in the passage)."""
     if cross:
@@ -275,7 +145,7 @@ def _swapped(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool)
     best = _best(claim, pool, arabic)
     if best is None or best[1] < 0.5:
         return None
-    source = _facts(best[0])
+    source = facts_of(best[0])
     a = [w for w in source.words if not is_stopword(w.surface)]
     b = [w for w in claimed.words if not is_stopword(w.surface)]
     matcher = SequenceMatcher(None, [stem(w) for w in a], [stem(w) for w in b], autojunk=False)
@@ -292,7 +162,7 @@ def _swapped(claim: str, claimed: Facts, pool: _Pool, arabic: bool, cross: bool)
         if arabic and len(old) <= 2 and len(new) <= 2 and best[1] >= 0.6:
             # Arabic writes no capitals: in a restated sentence, a word put in the place of another
             # that neither the source nor the synonym list has is read as a changed fact
-            novel = [w for w in new if not _arabic_found(w, pool)]
+            novel = [w for w in new if not arabic_found(w, pool)]
             if novel and not any(_same_name(x, y) for x in old for y in novel):
                 return f"'{novel[0].surface}' where source {pool.label} has '{old_text}'"
         gone = [w for w in old if stem(w) not in claim_stems]  # removed, not moved
@@ -327,7 +197,7 @@ def _same_name(x: Word, y: Word) -> bool:
     return sx == sy or sy in lexicon.get(sx, frozenset()) or skeletons_match(skeleton(x.surface), skeleton(y.surface))
 
 
-def _polarity(claim: str, pool: _Pool, arabic: bool, cross: bool, nearest: Nearest | None) -> str | None:
+def _polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest | None) -> str | None:
     """Negation added or dropped relative to the source sentence the claim restates."""
     mine = negations(claim, strong=cross)
     if cross:
@@ -371,7 +241,7 @@ def _negated_there(scope: list[frozenset[str]], text: str, cues: Sequence[tuple[
 
 
 def _negation_words(text: str) -> tuple[Word, ...]:
-    return _facts(text.replace("n't", " n't").replace("n’t", " n't")).words
+    return facts_of(text.replace("n't", " n't").replace("n’t", " n't")).words
 
 
 def _scope(sentence: str, i: int, width: int = 3) -> list[frozenset[str]]:

@@ -1,0 +1,142 @@
+"""What cited sources state, in the forms a claim's facts and names are looked up by.
+
+`build_pool(label, texts)` gathers a source's numbers, dates, words (keys, stems, Arabic cores) and
+name skeletons in both scripts; `latin_found` and `arabic_found` say whether one word of a claim's
+name is among them (`verify.check_claim` uses both).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .facts import Facts, Word, arabic_variants, common_english, facts, stem
+from .lexicon import english_to_arabic
+from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
+from .translit import skeleton, skeletons_match
+
+_DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
+
+
+@dataclass
+class Pool:
+    """Everything the cited sources state, in forms a claim's facts are looked up by."""
+
+    label: str
+    values: set[str] = field(default_factory=set)
+    dates: set[str] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)  # normalised words and their clitic-free forms
+    stems: set[str] = field(default_factory=set)
+    cores: set[str] = field(default_factory=set)  # Arabic stems without verb affixes
+    arabic_skeletons: set[str] = field(default_factory=set)
+    latin_skeletons: set[str] = field(default_factory=set)
+    has_arabic: bool = False
+    has_latin: bool = False
+    sentences: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is Arabic)
+
+
+@lru_cache(maxsize=4096)
+def facts_of(text: str) -> Facts:
+    """`facts(text)`, cached: a source is read for every claim that cites it."""
+    return facts(text)
+
+
+def build_pool(label: str, texts: Iterable[str]) -> Pool:
+    """The pool of the cited texts (passages and translations); `label` names them ("[1][2]")."""
+    pool = Pool(label)
+    for text in texts:
+        found = facts_of(text)
+        pool.values.update(f.key for f in found.numbers)
+        pool.dates.update(f.key for f in found.dates)
+        for w in found.words:
+            pool.stems.add(stem(w))
+            if w.arabic:
+                variants = arabic_variants(w.key)
+                pool.keys.update(variants)
+                pool.stems.update(stem(Word(v, 0, v, True)) for v in variants)
+                pool.cores.update(core(v) for v in variants)
+                if len(w.key) >= 3 and not is_stopword(w.surface):
+                    # a two-consonant skeleton names only a word with a written vowel
+                    # (كيري Kerry, not عبر): foreign names are spelled with them
+                    shapes = {skeleton(v) for v in variants}
+                    voweled = any(c in "اوي" for c in w.key.removeprefix("ال")[1:])
+                    pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3 or voweled)
+            else:
+                pool.keys.add(bare(w.key))
+                if w.surface[:1].isupper():
+                    pool.latin_skeletons.add(skeleton(w.surface))
+        if detect_language(text) == "ar":
+            pool.has_arabic = True
+        else:
+            pool.has_latin = True
+        for start, end in sentence_spans(text):
+            sentence = text[start:end]
+            pool.sentences.append((sentence, detect_language(sentence) == "ar"))
+    return pool
+
+
+def bare(key: str) -> str:
+    """An English key without a possessive or an "al-" prefix."""
+    return key.split("'")[0].split("’")[0].removeprefix("al-")
+
+
+def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
+    """Is one capitalised word of a name in the sources? None when it cannot be checked."""
+    key = bare(word.lower())
+    if key in pool.keys or key in pool.stems or (tokens(key) and tokens(key)[0] in pool.stems):
+        return True
+    shape = skeleton(word)
+    if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
+        return True
+    # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
+    shapes = {shape, skeleton(_DEMONYM.sub("", word))}
+    if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
+        return True
+    if cross:
+        # a name with an established Arabic form, or a word translated rather than transliterated
+        # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
+        rendered = renderings(key)
+        if rendered & pool.stems:
+            return True
+    if cross and (common_english(key, strict=False) or bare(word).isupper()):
+        return None  # "League", "National": translated, not transliterated; "ABC('s)" is spelled out
+    if len(shape) < 2:
+        return None
+    return False
+
+
+def renderings(key: str) -> frozenset[str]:
+    """The Arabic search terms the bilingual dictionary gives for an English word."""
+    terms = tokens(key)
+    return english_to_arabic().get(terms[0], frozenset()) if len(terms) == 1 else frozenset()
+
+
+def arabic_found(w: Word, pool: Pool) -> bool:
+    """Is an Arabic word of a claim in the sources: as written, by stem, core or synonym, or as a
+    name of the translation ("كيري" Kerry)?"""
+    variants = arabic_variants(w.key)
+    if any(v in pool.keys for v in variants):
+        return True
+    stems = {s for v in variants if len(s := stem(Word(v, 0, v, True))) >= 3}
+    if stems & pool.stems or ({core(v) for v in variants} - {""}) & pool.cores:
+        return True
+    lexicon = synonym_lexicon()
+    if any(lexicon.get(s, frozenset()) & pool.stems for s in stems):
+        return True
+    shapes = {skeleton(v) for v in variants}
+    return any(skeletons_match(a, b, prefix=True) for a in shapes for b in pool.latin_skeletons)
+
+
+def core(key: str) -> str:
+    """An Arabic word without its light-stem affixes and a verb's person prefix and suffix, so
+    "توصلتا" and "تتوصلا" (they reached / did not reach) compare equal."""
+    out = stem(Word(key, 0, key, True))
+    if len(out) > 4 and out[0] in "يتنا":
+        out = out[1:]
+    for end in ("تا", "وا", "ت", "ا", "ن"):
+        if len(out) > 3 and out.endswith(end):
+            out = out[: -len(end)]
+            break
+    return out if len(out) >= 3 else ""
