@@ -91,7 +91,9 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
         return True
     # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
-    shapes = {shape, skeleton(_DEMONYM.sub("", word))}
+    shapes = {shape}
+    if len(adjective := _DEMONYM.sub("", word)) >= 4:  # not "Chris" → "Chr"
+        shapes.add(skeleton(adjective))
     if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
         return True
     if cross:
@@ -125,7 +127,8 @@ def arabic_found(w: Word, pool: Pool) -> bool:
     lexicon = synonym_lexicon()
     if any(lexicon.get(s, frozenset()) & pool.stems for s in stems):
         return True
-    shapes = {skeleton(v) for v in variants}
+    # a word without a clitic only by a longer skeleton: "بشار" is not ب + "شار" (SR, Syria)
+    shapes = {x for v in variants if len(x := skeleton(v)) >= 3 or v == w.key}
     return any(skeletons_match(a, b, prefix=True) for a in shapes for b in pool.latin_skeletons)
 
 

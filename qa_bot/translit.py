@@ -55,12 +55,13 @@ def skeleton(word: str) -> str:
 
 def skeletons_match(a: str, b: str, *, prefix: bool = False) -> bool:
     """Two skeletons are the same name: equal, or one edit apart from 4 letters on (two from 7).
-    `prefix`: one may also start the other (an Arabic adjective "أمريكي" for "American")."""
+    `prefix`: one may also start the other and be at most two letters longer (an Arabic adjective
+    "أمريكي" for "American", not "مناسب" for "Immunosuppressive")."""
     if not a or not b:
         return False
     if a == b:
         return len(a) >= 2
-    if prefix and min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
+    if prefix and min(len(a), len(b)) >= 3 and abs(len(a) - len(b)) <= 2 and (a.startswith(b) or b.startswith(a)):
         return True
     if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 2:
         return False

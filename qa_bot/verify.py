@@ -10,6 +10,7 @@ embedding similarity) to reach `SUPPORTED`. An unsupported verdict always names 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -149,8 +150,9 @@ def _swapped(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) 
     a = [w for w in source.words if not is_stopword(w.surface)]
     b = [w for w in claimed.words if not is_stopword(w.surface)]
     matcher = SequenceMatcher(None, [stem(w) for w in a], [stem(w) for w in b], autojunk=False)
-    claim_stems = {stem(w) for w in b}
-    source_stems = {stem(w) for w in a}
+    # English by the word as written ("Syrian" is not "Syria") and counted: a name of the sentence
+    # put in the place of another is one more of it ("Putin's secretary" … "with Putin")
+    claim_count, source_count = Counter(_swap_key(w) for w in b), Counter(_swap_key(w) for w in a)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
             continue
@@ -165,8 +167,8 @@ def _swapped(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) 
             novel = [w for w in new if not arabic_found(w, pool)]
             if novel and not any(_same_name(x, y) for x in old for y in novel):
                 return f"'{novel[0].surface}' where source {pool.label} has '{old_text}'"
-        gone = [w for w in old if stem(w) not in claim_stems]  # removed, not moved
-        came = [w for w in new if stem(w) not in source_stems]  # new here, not moved within the sentence
+        gone = [w for w in old if source_count[_swap_key(w)] > claim_count[_swap_key(w)]]  # removed, not moved
+        came = [w for w in new if claim_count[_swap_key(w)] > source_count[_swap_key(w)]]  # new, not moved
         if not gone or not came or any(_same_name(x, y) for x in gone for y in came):
             continue
         if _is_name(gone, source) and (arabic or _is_name(came, claimed)):
@@ -174,6 +176,10 @@ def _swapped(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) 
         if arabic and len(old) == len(new) == 1 and best[1] >= 0.6 and stem(came[0]) in pool.stems:
             return f"'{new_text}' where source {pool.label} has '{old_text}'"  # another word of the passage
     return None
+
+
+def _swap_key(w: Word) -> str:
+    return stem(w) if w.arabic else bare(w.key)
 
 
 def _kinds(segment: Sequence[Word], found: Facts) -> set[str]:
@@ -222,11 +228,29 @@ def _polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Neares
     source = best[0]
     theirs = negations(source)
     for i, cue in theirs:  # a negation of the source whose words the claim states unnegated
-        if not _negated_there(_scope(source, i), claim, mine):
+        there = _aligned_negated(source, i, claim, mine)
+        if not (_negated_there(_scope(source, i), claim, mine) if there is None else there):
             return f"source {pool.label} says '{cue}' ({_quote(source, i)}); the claim drops the negation"
     for j, cue in mine:  # a negation of the claim over words the source states unnegated
-        if not theirs or not _negated_there(_scope(claim, j), source, theirs):
+        there = _aligned_negated(claim, j, source, theirs)
+        if not theirs or not (_negated_there(_scope(claim, j), source, theirs) if there is None else there):
             return f"negation '{cue}' not in source {pool.label}"
+    return None
+
+
+def _aligned_negated(text: str, i: int, other: str, cues: Sequence[tuple[int, str]]) -> bool | None:
+    """Whether the word a negation of `text` (at word `i`) governs is negated where `other` states
+    it, the two sentences aligned word by word (so a second "زوجة" negated further on does not
+    count for the first); None when that word has no counterpart in `other`."""
+    ws, os_ = _negation_words(text), _negation_words(other)
+    head = next((k for k in range(i + 1, len(ws)) if not is_stopword(ws[k].surface)), None)
+    if head is None:
+        return None
+    matcher = SequenceMatcher(None, [stem(w) for w in ws], [stem(w) for w in os_], autojunk=False)
+    for a, b, size in matcher.get_matching_blocks():
+        if a <= head < a + size and size >= 2:
+            j = b + head - a
+            return any(j - 4 <= c < j for c, _ in cues)
     return None
 
 

@@ -1,0 +1,138 @@
+"""The claim check's rules one by one, Arabic and English side by side (no models): names across
+scripts, swaps within the restated sentence, the scope of a negation."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_bot.facts import Word, normalise
+from qa_bot.pool import arabic_found, build_pool, latin_found
+from qa_bot.translit import skeleton, skeletons_match
+from qa_bot.verify import Evidence, check_claim
+
+KREMLIN = Evidence(
+    1,
+    "وأتى هذا الإعلان إثر مباحثات استمرت أكثر من أربع ساعات في الكرملين بين الرئيس الروسي فلاديمير بوتين.",
+    "The announcement came after more than four hours of talks in the Kremlin with Russian President"
+    " Vladimir Putin, during the truce in Syria.",
+)
+AGREED_WITH = Evidence(
+    1,
+    "من جهته، قال الوزير الأمريكي إنه اتفق مع بوتين ولافروف على وجوب إعداد مشروع دستور جديد في سوريا بحلول شهر آب.",
+    "For his part, the American secretary said he had agreed with Putin and Lavrov on the need to prepare a draft"
+    " of a new constitution in Syria by next August.",
+)
+CITIZENS = Evidence(
+    1,
+    "وتابع كيري أن الأحداث في سوريا تمثل خطرا على روسيا، نظرا لوجود آلاف المواطنين الروس في صفوف التنظيمات.",
+    "Kerry said that the events in Syria pose a danger to Russia, given that thousands of Russian citizens are in"
+    " the ranks of the organisations.",
+)
+LEDGER = Evidence(
+    1,
+    "وهي نظام يعمل دون مستودع مركزي، أي أنها تختلف عن العملات التقليدية بعدم وجود هيئة مركزية تقف خلفها.",
+    "It is a system that works without a central repository, unlike traditional currencies, with no central"
+    " authority behind it.",
+)
+
+
+def _word(arabic: str) -> Word:
+    return Word(arabic, 0, normalise(arabic), True)
+
+
+@pytest.mark.parametrize(
+    ("word", "text", "found"),
+    [
+        ("Syrian", "زار الوفد سوريا الأسبوع الماضي", True),  # the adjective without its ending
+        ("Chris", "زار الوفد سوريا الأسبوع الماضي", False),  # not "Chr" + "is"
+        ("American", "قال الوزير الأمريكي", True),
+        ("Immunosuppressive", "وهو الدواء المناسب", False),  # "مناسب" only starts its skeleton
+    ],
+)
+def test_an_english_name_over_arabic_text(word: str, text: str, found: bool) -> None:
+    assert latin_found(word, build_pool("[1]", [text]), cross=True) is found
+
+
+@pytest.mark.parametrize(
+    ("arabic", "english", "found"),
+    [
+        ("كيري", "Kerry met the minister.", True),
+        ("بشار", "The truce in Syria held.", False),  # not ب + "شار" (SR, the skeleton of Syria)
+        ("بوتين", "The truce in Syria held.", False),
+    ],
+)
+def test_an_arabic_name_over_its_translation(arabic: str, english: str, found: bool) -> None:
+    assert arabic_found(_word(arabic), build_pool("[1]", [english])) is found
+
+
+def test_a_prefix_match_allows_an_ending_not_a_longer_word() -> None:
+    assert skeletons_match(skeleton("American"), skeleton("أمريكي"), prefix=True)
+    assert not skeletons_match(skeleton("Immunosuppressive"), skeleton("مناسب"), prefix=True)
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "reason"),
+    [
+        (
+            "وأتى هذا الإعلان إثر مباحثات استمرت أكثر من أربع ساعات في بشار بين الرئيس الروسي فلاديمير بوتين.",
+            KREMLIN,
+            "'بشار' where source [1] has 'الكرملين'",
+        ),
+        (
+            "The announcement came after more than four hours of talks in Damascus with Russian President"
+            " Vladimir Putin, during the truce in Syria.",
+            KREMLIN,
+            "name 'Damascus' not in source [1]",
+        ),
+        # a name of the same sentence put in the place of another (counted, not just looked up)
+        (
+            "من جهته، قال الوزير بوتين إنه اتفق مع بوتين ولافروف على وجوب إعداد مشروع دستور جديد في سوريا بحلول شهر آب.",  # noqa: E501
+            AGREED_WITH,
+            "'بوتين' where source [1] has 'الأمريكي'",
+        ),
+        (
+            "For his part, the Putin's secretary said he had agreed with Putin and Lavrov on the need to prepare a"
+            " draft of a new constitution in Syria by next August.",
+            AGREED_WITH,
+            "name 'Putin's' where source [1] has 'American'",
+        ),
+        (  # "Syrian" is not "Syria", which the sentence also has
+            "Kerry said that the events in Syria pose a danger to Russia, given that thousands of Syrian citizens"
+            " are in the ranks of the organisations.",
+            CITIZENS,
+            "name 'Syrian' where source [1] has 'Russian'",
+        ),
+    ],
+)
+def test_a_swapped_name_is_rejected(claim: str, source: Evidence, reason: str) -> None:
+    verdict = check_claim(claim, [source], support=0.9)
+    assert not verdict.supported and verdict.reason is not None and reason in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        # the negation dropped before "مستودع"/"central": the one further on governs other words
+        "وهي نظام يعمل مستودع مركزي، أي أنها تختلف عن العملات التقليدية بعدم وجود هيئة مركزية تقف خلفها.",
+        "It is a system that works with a central repository, unlike traditional currencies, with no central"
+        " authority behind it.",
+    ],
+)
+def test_a_negation_dropped_where_another_follows_is_rejected(claim: str) -> None:
+    verdict = check_claim(claim, [LEDGER], support=0.9)
+    assert not verdict.supported and verdict.reason is not None and "drops the negation" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("وهي نظام يعمل دون مستودع مركزي، أي أنها تختلف عن العملات التقليدية بعدم وجود هيئة مركزية.", LEDGER),
+        ("It is a system that works without a central repository, with no central authority behind it.", LEDGER),
+        ("قال الوزير الأمريكي إنه اتفق مع بوتين ولافروف على مشروع دستور جديد في سوريا.", AGREED_WITH),
+        ("The American secretary said he agreed with Putin and Lavrov on a new constitution in Syria.", AGREED_WITH),
+        ("Thousands of Russian citizens are in the ranks of the organisations, Kerry said.", CITIZENS),
+    ],
+)
+def test_the_faithful_restatement_is_kept(claim: str, source: Evidence) -> None:
+    verdict = check_claim(claim, [source], support=0.9)
+    assert verdict.supported and verdict.reason is None, verdict.reason
