@@ -94,20 +94,23 @@ def number_words() -> tuple[dict[str, float], dict[str, float]]:
     """(word → value, multiplier word → factor), keys normalised."""
     values: dict[str, float] = {}
     multipliers: dict[str, float] = {}
-    for spelling, (value, multiplier) in number_spellings().items():
+    for spelling, (value, multiplier) in number_spellings(ordinals=True).items():
         (multipliers if multiplier else values)[normalise(spelling)] = value
     return values, multipliers
 
 
 @cache
-def number_spellings() -> dict[str, tuple[float, bool]]:
-    """Each number word as written in `facts_numbers.txt` → (value, is a multiplier)."""
+def number_spellings(*, ordinals: bool = False) -> dict[str, tuple[float, bool]]:
+    """Each number word as written in `facts_numbers.txt` → (value, is a multiplier); `ordinals`:
+    also the Arabic ordinals (lines starting with "o": السابع = 7)."""
     out = {}
     for line in _lines("facts_numbers.txt"):
         head, _, rest = line.partition(" ")
+        if head.startswith("o") and not ordinals:
+            continue
         for spelling in rest.split(","):
             if spelling.strip():
-                out[spelling.strip()] = (float(head.lstrip("x")), head.startswith("x"))
+                out[spelling.strip()] = (float(head.lstrip("xo")), head.startswith("x"))
     return out
 
 
@@ -133,6 +136,18 @@ def calendar() -> tuple[dict[str, str], int]:
 def negation() -> dict[str, frozenset[str]]:
     """Sections of `facts_negation.txt`: en, ar, strong, not-negation (all normalised)."""
     return {k: frozenset(normalise(v) for v in vs) for k, vs in _sections("facts_negation.txt").items()}
+
+
+@cache
+def letter_names() -> dict[str, frozenset[str]]:
+    """An Arabic letter name (normalised) → the Latin letters it spells (`facts_letters.txt`)."""
+    out: dict[str, set[str]] = {}
+    for line in _lines("facts_letters.txt"):
+        letter, _, rest = line.partition(" ")
+        for name in rest.split(","):
+            if name.strip():
+                out.setdefault(normalise(name.strip()), set()).add(letter)
+    return {name: frozenset(letters) for name, letters in out.items()}
 
 
 @cache
@@ -187,10 +202,17 @@ def _word_number(w: Word) -> tuple[float, bool] | None:
             return values[c], False
         if c in multipliers:
             return multipliers[c], True
+    for c in candidates if w.arabic else []:  # a decade: السبعينيات, سبعينات (the 1970s)
+        tens = next((values.get(c[: -len(end)]) for end in ("يات", "ات") if c.endswith(end)), None)
+        if tens is not None and 20 <= tens <= 90 and tens % 10 == 0:
+            return 1900 + tens, False
     return None
 
 
-def _numbers(ws: list[Word]) -> list[Fact]:
+_RANGE = re.compile(r"\s*[-–—/]\s*")
+
+
+def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
     out: list[Fact] = []
     i = 0
     while i < len(ws):
@@ -210,6 +232,10 @@ def _numbers(ws: list[Word]) -> list[Fact]:
             i += 1
             continue
         j = i + 1
+        if w.arabic and j < len(ws) and ws[j].key in ("عشر", "عشره") and 1 <= value < 10:
+            value, j = value + 10, j + 1  # "خمسة عشر" 15, "السابع عشر" 17th
+        if out and len(w.key) == 2 and w.key.isdigit() and _year_range(text, ws[i - 1], w, out[-1]):
+            value = float(int(out[-1].key) // 100 * 100 + int(w.key))  # "1998–99": 1999
         # "أربعة وعشرون" = 4 + 20; "2 million" / "ثلاثة آلاف" multiply
         if j < len(ws) and ws[j].arabic and ws[j].key.startswith("و"):
             nxt = _word_number(Word(ws[j].surface[1:], 0, ws[j].key[1:], True))
@@ -223,6 +249,13 @@ def _numbers(ws: list[Word]) -> list[Fact]:
         out.append(Fact("number", surface, _format(value), i))
         i = j
     return out
+
+
+def _year_range(text: str, prev: Word, w: Word, fact: Fact) -> bool:
+    """Whether two digits close a range of years begun by the word before ("1998–99")."""
+    year = fact.key.isdigit() and len(fact.key) == 4 and prev.surface == fact.surface
+    between = text[prev.start + len(prev.surface) : w.start]
+    return year and bool(_RANGE.fullmatch(between)) and int(w.key) > int(fact.key) % 100
 
 
 _EN_MAY = re.compile(r"\b(?:in|of|on|since|until|till|by|from|early|late|mid|last|next|this|\d+)\s+May\b|\bMay\s+\d")
@@ -330,11 +363,10 @@ def facts(text: str) -> Facts:
     ['4', 'g8', 'KR']
     """
     ws = words(text)
-    numbers = _numbers(ws)
     dates = _dates(text, ws)
-    taken = {f.position for f in dates} | {f.position for f in numbers}
-    for f in dates:
-        taken.update(range(f.position, f.position + len(f.surface.split())))
+    in_dates = {k for f in dates for k in range(f.position, f.position + len(f.surface.split()))}
+    numbers = [f for f in _numbers(ws, text) if f.position not in in_dates]  # not "كانون الثاني"
+    taken = in_dates | {f.position for f in numbers}
     return Facts(tuple(ws), tuple(numbers), tuple(dates), tuple(_names(text, ws, taken)))
 
 

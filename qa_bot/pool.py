@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .facts import Facts, Word, arabic_variants, common_english, facts, stem
+from .facts import Facts, Word, arabic_variants, common_english, facts, letter_names, stem
 from .lexicon import english_to_arabic
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
 from .translit import skeleton, skeletons_match
 
 _DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
+_ADJECTIVE = re.compile(r"(?<=\w{4})(?:ary|ical|ic|al|ian|an|ese|ish)$")
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Pool:
     cores: set[str] = field(default_factory=set)  # Arabic stems without verb affixes
     arabic_skeletons: set[str] = field(default_factory=set)
     latin_skeletons: set[str] = field(default_factory=set)
+    roots: set[str] = field(default_factory=set)  # Arabic stems reduced to their consonants
+    spelled: list[list[frozenset[str]]] = field(default_factory=list)  # Latin letters spelled out in Arabic
     has_arabic: bool = False
     has_latin: bool = False
     sentences: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is Arabic)
@@ -57,6 +60,7 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                 pool.keys.update(variants)
                 pool.stems.update(stem(Word(v, 0, v, True)) for v in variants)
                 pool.cores.update(core(v) for v in variants)
+                pool.roots.update(root(stem(Word(v, 0, v, True))) for v in variants)
                 if len(w.key) >= 3 and not is_stopword(w.surface):
                     # a two-consonant skeleton names only a word with a written vowel
                     # (كيري Kerry, not عبر): foreign names are spelled with them
@@ -67,6 +71,7 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                 pool.keys.add(bare(w.key))
                 if w.surface[:1].isupper():
                     pool.latin_skeletons.add(skeleton(w.surface))
+        pool.spelled.extend(_spelled_runs(found.words))
         if detect_language(text) == "ar":
             pool.has_arabic = True
         else:
@@ -87,6 +92,16 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     key = bare(word.lower())
     if key in pool.keys or key in pool.stems or (tokens(key) and tokens(key)[0] in pool.stems):
         return True
+    letters = initialism(bare(word))
+    if cross and letters is not None:
+        # "NBC" is spelled out (إن بي سي), "TV" translated (تلفاز), "NATO" read as a word (الناتو);
+        # a source that spells some initialisms out but not this one does not name it
+        shape = skeleton(letters)
+        if spelled_out(letters, pool) or translated(letters.lower(), pool):
+            return True
+        if set(letters) & set("AEIOU") and any(skeletons_match(shape, s) for s in pool.arabic_skeletons):
+            return True
+        return False if pool.spelled else None
     shape = skeleton(word)
     if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
         return True
@@ -96,17 +111,22 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
         shapes.add(skeleton(adjective))
     if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
         return True
-    if cross:
-        # a name with an established Arabic form, or a word translated rather than transliterated
-        # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
-        rendered = renderings(key)
-        if rendered & pool.stems:
-            return True
-    if cross and (common_english(key, strict=False) or bare(word).isupper()):
-        return None  # "League", "National": translated, not transliterated; "ABC('s)" is spelled out
+    # a name with an established Arabic form, or a word translated rather than transliterated
+    # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
+    if cross and translated(key, pool):
+        return True
+    if cross and common_english(key, strict=False):
+        return None  # "League", "National": translated, not transliterated
     if len(shape) < 2:
         return None
     return False
+
+
+def translated(key: str, pool: Pool) -> bool:
+    """Whether the sources have a dictionary rendering of an English word, as written or in another
+    form of its root ("Manufactures": مصنوعات for صناعة)."""
+    rendered = renderings(key) or renderings(_ADJECTIVE.sub("", key))  # "parliamentary": parliament
+    return bool(rendered & (pool.stems | pool.keys) or {root(r) for r in rendered} & pool.roots)
 
 
 def renderings(key: str) -> frozenset[str]:
@@ -143,3 +163,47 @@ def core(key: str) -> str:
             out = out[: -len(end)]
             break
     return out if len(out) >= 3 else ""
+
+
+def root(stemmed: str) -> str:
+    """An Arabic stem's consonants without a derivational prefix (م ت ي ن ا) or long vowels, so a
+    dictionary's rendering finds the source's form of the word: مصنوع, صناع and تصنيع → صنع."""
+    out = stemmed[1:] if len(stemmed) > 3 and stemmed[0] in "متينا" else stemmed
+    bare_ = out[:1] + "".join(c for c in out[1:] if c not in "اوي")
+    return bare_ if len(bare_) >= 3 else out
+
+
+def _spelled_runs(ws: Iterable[Word]) -> list[list[frozenset[str]]]:
+    """Runs of Arabic words that spell Latin letters ("إن بي سي"), each as the letters each word can
+    be; only runs of two words or more, two of them not also common words (إن, في, أو). A word
+    with a clitic ("وإن", "لأيه") starts a run."""
+    names = letter_names()
+    runs: list[list[tuple[Word, frozenset[str]]]] = [[]]
+    for w in ws:
+        if not w.arabic:
+            runs.append([])
+        elif w.key in names:
+            runs[-1].append((w, names[w.key]))
+        elif letters := next((names[x] for x in arabic_variants(w.key)[1:] if x in names), None):
+            runs.append([(w, letters)])
+        else:
+            runs.append([])
+    return [
+        [letters for _, letters in run]
+        for run in runs
+        if len(run) >= 2 and sum(not is_stopword(w.surface) for w, _ in run) >= 2
+    ]
+
+
+def initialism(word: str) -> str | None:
+    """The letters of an initialism ("ABC's" → ABC, "VLRs" → VLR), or None."""
+    letters = re.sub(r"(?:['’]s|s)$", "", word)
+    return letters if len(letters) >= 2 and letters.isupper() and letters.isalpha() else None
+
+
+def spelled_out(letters: str, pool: Pool) -> bool:
+    """Whether the sources spell the initialism out in Arabic letter names."""
+    n = len(letters)
+    return any(
+        all(letters[k] in run[start + k] for k in range(n)) for run in pool.spelled for start in range(len(run) - n + 1)
+    )

@@ -55,13 +55,14 @@ def skeleton(word: str) -> str:
 
 def skeletons_match(a: str, b: str, *, prefix: bool = False) -> bool:
     """Two skeletons are the same name: equal, or one edit apart from 4 letters on (two from 7).
-    `prefix`: one may also start the other and be at most two letters longer (an Arabic adjective
-    "أمريكي" for "American", not "مناسب" for "Immunosuppressive")."""
+    `prefix`: one may also be the other and an adjective's ending (-an, -ese, -ish: "أمريكي" for
+    "American"), not any longer word ("مناسب" does not name "Immunosuppressive")."""
     if not a or not b:
         return False
     if a == b:
         return len(a) >= 2
-    if prefix and min(len(a), len(b)) >= 3 and abs(len(a) - len(b)) <= 2 and (a.startswith(b) or b.startswith(a)):
+    short, long_ = sorted((a, b), key=len)
+    if prefix and len(short) >= 3 and long_.startswith(short) and long_[len(short) :] in ("N", "S"):
         return True
     if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 2:
         return False

@@ -52,6 +52,17 @@ LAST_MEETING = Evidence(
         ("during Ramadan, on Thursday", {"h9", "d4"}),
         ("أربعة وعشرون", {"24"}),
         ("twenty-four", {"24"}),
+        ("خمسة عشر عاما", {"15"}),  # the Arabic teens are one number, not 5 and 10
+        ("fifteen years", {"15"}),
+        ("سرير من منتصف القرن السابع عشر", {"17"}),  # ordinals
+        ("a bed from the mid-17th century", {"17"}),
+        ("في الحرب العالمية الثانية", {"2"}),
+        ("منذ السبعينيات", {"1970"}),  # decades
+        ("since the 1970s", {"1970"}),
+        ("منذ موسم 1998–1999", {"1998", "1999"}),  # a range of years, its end abbreviated
+        ("since the 1998–99 season", {"1998", "1999"}),
+        ("على الصفحات 212–219", {"212", "219"}),
+        ("في 15 كانون الثاني", {"15", "g1"}),  # الثاني of a month name is not a number
     ],
 )
 def test_numbers_and_dates_have_language_free_keys(text: str, keys: set[str]) -> None:

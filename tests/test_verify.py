@@ -65,6 +65,34 @@ def test_an_arabic_name_over_its_translation(arabic: str, english: str, found: b
     assert arabic_found(_word(arabic), build_pool("[1]", [english])) is found
 
 
+NETWORKS = Evidence(1, "بدأت أيه بي سي في السبعينيات باجتياز سي بي أس وإن بي سي في التصنيفات.", None)
+ANNOUNCED = Evidence(1, "أعلنت الشبكة الأمريكية عن برنامج جديد في السبعينيات.", None)
+MUSEUM = Evidence(
+    1, "يقع المتحف في سوق الجزارين قرب المحطة، وافتتح عام 1852 باسم متحف المصنوعات على موقع البرلمان.", None
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "reason"),
+    [
+        # initialisms: spelled out in Arabic letter names, so one the source does not spell is not there
+        ("In the 1970s ABC began to pass CBS and NBC in the ratings.", NETWORKS, None),
+        ("In the 1970s ABC began to pass UPT and NBC in the ratings.", NETWORKS, "name 'UPT' not in source [1]"),
+        ("In the 1970s the NBC network announced a new show.", ANNOUNCED, None),  # no initialism spelled: unchecked
+        # a name of dictionary words: translated, so one of its words at least must be in the source
+        ("The museum is in the Butcher Market near the station.", MUSEUM, None),
+        ("The museum is in the Central Library near the station.", MUSEUM, "name 'Central Library' not in source"),
+        ("It opened in 1852 as the Museum of Manufactures.", MUSEUM, None),  # مصنوعات, not the dictionary's صناعة
+        ("It opened in 1852 on the Parliamentary site.", MUSEUM, None),  # the adjective through "parliament"
+        ("The museum is in the Fish Market near the Central Library.", MUSEUM, "name 'Central Library'"),
+    ],
+)
+def test_names_across_scripts(claim: str, source: Evidence, reason: str | None) -> None:
+    verdict = check_claim(claim, [source], support=0.9)
+    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    assert verdict.supported is (reason is None)
+
+
 def test_a_prefix_match_allows_an_ending_not_a_longer_word() -> None:
     assert skeletons_match(skeleton("American"), skeleton("أمريكي"), prefix=True)
     assert not skeletons_match(skeleton("Immunosuppressive"), skeleton("مناسب"), prefix=True)
