@@ -207,3 +207,15 @@ def spelled_out(letters: str, pool: Pool) -> bool:
     return any(
         all(letters[k] in run[start + k] for k in range(n)) for run in pool.spelled for start in range(len(run) - n + 1)
     )
+
+
+def best_sentence(claim: str, pool: Pool, arabic: bool) -> tuple[str, float] | None:
+    """The cited sentence in the claim's script that shares most words with the claim."""
+    wanted = set(tokens(claim))
+    if not wanted:
+        return None
+    scored = [(len(wanted & set(tokens(s))) / len(wanted), s) for s, is_ar in pool.sentences if is_ar == arabic]
+    if not scored:
+        return None
+    score, sentence = max(scored)
+    return sentence, score

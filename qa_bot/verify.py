@@ -11,20 +11,30 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .facts import Fact, Facts, Word, _names_lists, negations, stem
-from .pool import Pool, arabic_found, bare, build_pool, facts_of, initialism, latin_found, renderings
+from .facts import Fact, Facts, Word, _names_lists, stem
+from .polarity import Nearest, polarity
+from .pool import (
+    Pool,
+    arabic_found,
+    bare,
+    best_sentence,
+    build_pool,
+    facts_of,
+    initialism,
+    latin_found,
+    renderings,
+)
 from .text import detect_language, is_stopword, synonym_lexicon, tokens
 from .translit import foreign_spelling, skeleton, skeletons_match
 
 SUPPORTED = 0.45  # similarity score a claim needs besides its facts (overlap and embedding similarity)
-_UNDONE = re.compile(r"\b(?:un|non-?)[a-z]{3,}|\b[a-z]{3,}less\b", re.I)  # "unaided", "useless": دون، غير
 CROSS_SUPPORTED = 0.2  # the same across scripts, where it is embedding similarity alone
 
 
@@ -48,9 +58,6 @@ class Verdict:
     supported: bool
     support: float
     reason: str | None = None
-
-
-Nearest = Callable[[str, Sequence[str]], int]
 
 
 def check_claim(
@@ -78,7 +85,7 @@ def check_claim(
     reason = (
         _missingfacts_of(claimed, pool, cross)
         or _missing_names(claim, claimed, pool, arabic, cross)
-        or _polarity(claim, pool, arabic, cross, nearest)
+        or polarity(claim, pool, arabic, cross, nearest)
         or _swapped(claim, claimed, pool, arabic, cross)
     )
     if cross:
@@ -130,24 +137,12 @@ def _name_like(ws: Sequence[Word], i: int) -> bool:
     return _is_arabic_name(list(ws), i) or foreign_spelling(w.surface)
 
 
-def _best(claim: str, pool: Pool, arabic: bool) -> tuple[str, float] | None:
-    """The cited sentence in the claim's script that shares most words with the claim."""
-    wanted = set(tokens(claim))
-    if not wanted:
-        return None
-    scored = [(len(wanted & set(tokens(s))) / len(wanted), s) for s, is_ar in pool.sentences if is_ar == arabic]
-    if not scored:
-        return None
-    score, sentence = max(scored)
-    return sentence, score
-
-
 def _swapped(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) -> str | None:
     """A name, number or date put in the place of another one of the restated source sentence
     (which the presence check misses when the new one occurs elsewhere in the passage)."""
     if cross:
         return None
-    best = _best(claim, pool, arabic)
+    best = best_sentence(claim, pool, arabic)
     if best is None or best[1] < 0.5:
         return None
     source = facts_of(best[0])
@@ -205,91 +200,6 @@ def _same_name(x: Word, y: Word) -> bool:
     lexicon = synonym_lexicon()
     sx, sy = stem(x), stem(y)
     return sx == sy or sy in lexicon.get(sx, frozenset()) or skeletons_match(skeleton(x.surface), skeleton(y.surface))
-
-
-def _polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest | None) -> str | None:
-    """Negation added or dropped relative to the source sentence the claim restates."""
-    mine = negations(claim, strong=cross)
-    if cross:
-        sentences = [s for s, _ in pool.sentences]
-        if nearest is not None and sentences:
-            nearest_sentence = sentences[nearest(claim, sentences)]
-            if mine and not negations(nearest_sentence):
-                return f"negation '{mine[0][1]}' not in source {pool.label}"
-            strong = negations(nearest_sentence, strong=True)
-            if strong and not negations(claim) and not _UNDONE.search(claim):
-                said = f"'{strong[0][1]}' ({_quote(nearest_sentence, strong[0][0])})"
-                return f"source {pool.label} says {said}; the claim drops the negation"
-            return None
-        if mine and not any(negations(s) for s in sentences):
-            return f"negation '{mine[0][1]}' not in source {pool.label}"
-        return None
-    best = _best(claim, pool, arabic)
-    if best is None or best[1] < 0.4:
-        if mine and not any(negations(s) for s, is_ar in pool.sentences if is_ar == arabic):
-            return f"negation '{mine[0][1]}' not in source {pool.label}"
-        return None
-    source = best[0]
-    theirs = negations(source)
-    for i, cue in theirs:  # a negation of the source whose words the claim states unnegated
-        there = _aligned_negated(source, i, claim, mine)
-        if not (_negated_there(_scope(source, i), claim, mine) if there is None else there):
-            return f"source {pool.label} says '{cue}' ({_quote(source, i)}); the claim drops the negation"
-    for j, cue in mine:  # a negation of the claim over words the source states unnegated
-        there = _aligned_negated(claim, j, source, theirs)
-        if not theirs or not (_negated_there(_scope(claim, j), source, theirs) if there is None else there):
-            return f"negation '{cue}' not in source {pool.label}"
-    return None
-
-
-def _aligned_negated(text: str, i: int, other: str, cues: Sequence[tuple[int, str]]) -> bool | None:
-    """Whether the word a negation of `text` (at word `i`) governs is negated where `other` states
-    it, the two sentences aligned word by word (so a second "زوجة" negated further on does not
-    count for the first); None when that word has no counterpart in `other`."""
-    ws, os_ = _negation_words(text), _negation_words(other)
-    head = next((k for k in range(i + 1, len(ws)) if not is_stopword(ws[k].surface)), None)
-    if head is None:
-        return None
-    matcher = SequenceMatcher(None, [stem(w) for w in ws], [stem(w) for w in os_], autojunk=False)
-    for a, b, size in matcher.get_matching_blocks():
-        if a <= head < a + size and size >= 2:
-            j = b + head - a
-            return any(j - 4 <= c < j for c, _ in cues)
-    return None
-
-
-def _negated_there(scope: list[frozenset[str]], text: str, cues: Sequence[tuple[int, str]]) -> bool:
-    """Whether the words after a negation (`scope`) are negated in `text` too: True when `text` does
-    not state most of them (nothing to compare) or a cue of `text` stands just before them."""
-    ws = _negation_words(text)
-    found = [k for k, w in enumerate(ws) if any(_match_keys(w) & s for s in scope)]
-    if not scope or len({s for s in scope if any(_match_keys(ws[k]) & s for k in found)}) * 2 < len(scope):
-        return True
-    return any(k - 4 <= i < k for k in found for i, _ in cues)
-
-
-def _negation_words(text: str) -> tuple[Word, ...]:
-    return facts_of(text.replace("n't", " n't").replace("n’t", " n't")).words
-
-
-def _scope(sentence: str, i: int, width: int = 3) -> list[frozenset[str]]:
-    following = [w for w in _negation_words(sentence)[i + 1 :] if not is_stopword(w.surface)][:width]
-    return [_match_keys(w) for w in following]
-
-
-def _match_keys(w: Word) -> frozenset[str]:
-    """A word's forms for comparing a claim with its source: its stem and, in Arabic, the stem
-    without a verb's person prefix or suffix ("توصلتا", "تتوصلا", "توصلت" share one)."""
-    if not w.arabic:
-        return frozenset({stem(w)})
-    base = stem(w)
-    forms = {base, base[1:] if base[:1] in "يتنا" else base}
-    forms |= {f[: -len(e)] for f in list(forms) for e in ("تا", "وا", "ت", "ا", "ن") if f.endswith(e)}
-    return frozenset(f for f in forms if len(f) >= 3)
-
-
-def _quote(sentence: str, i: int) -> str:
-    return " ".join(w.surface for w in _negation_words(sentence)[i : i + 4]) + " …"
 
 
 def nearest_by(embeddings: Embeddings) -> Nearest:
