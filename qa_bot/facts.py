@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -163,15 +164,16 @@ def _webster() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(w for w in words if w.islower()), frozenset(w.lower() for w in words if w[:1].isupper())
 
 
-def common_english(word: str, *, strict: bool = True) -> bool:
+def common_english(word: str, *, strict: bool = True, prefix: int = 5) -> bool:
     """A lower-case English dictionary word (Webster's 2nd, via `english-words`), inflected
     ("kings", "lasted") or prefixed ("macroeconomic") forms included. `strict`: and not also a
-    proper noun there ("Kerry", "Geneva" are both)."""
+    proper noun there ("Kerry", "Geneva" are both). `prefix`: the longest prefix a compound may
+    have ("immuno" + "deficiency" needs 6)."""
     common, proper = _webster()
     if strict and word in proper:
         return False
     forms = [word, *(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end))]
-    forms += [word[k:] for k in range(2, 6) if len(word) - k >= 6]  # "macro" + "economic"
+    forms += [word[k:] for k in range(2, prefix + 1) if len(word) - k >= 6]  # "macro" + "economic"
     return word in common or any(f in common for f in forms[1:] if len(f) >= 4)
 
 
@@ -327,7 +329,9 @@ def _names(text: str, ws: list[Word], taken: set[int]) -> list[Fact]:
         first = i == 0 or _sentence_start(text, ws[i - 1], w)
         capital = w.surface[:1].isupper() and not w.key[:1].isdigit()
         bare = w.key.split("'")[0].split("’")[0]
-        if not capital or i in taken or bare in stop or (first and common_english(bare)):
+        # a sentence opens with a capital: a dictionary word there is not a name, nor a compound of
+        # one ("Immunodeficiency occurs when …")
+        if not capital or i in taken or bare in stop or (first and common_english(bare, prefix=6)):
             close()
             continue
         if run and text[ws[run[-1]].start + len(ws[run[-1]].surface) : w.start].strip():
@@ -335,6 +339,11 @@ def _names(text: str, ws: list[Word], taken: set[int]) -> list[Fact]:
         run.append(i)
     close()
     return out
+
+
+def opens_sentence(text: str, ws: Sequence[Word], i: int) -> bool:
+    """Whether word `i` of `text` starts a sentence (its capital says nothing)."""
+    return i == 0 or _sentence_start(text, ws[i - 1], ws[i])
 
 
 def _sentence_start(text: str, prev: Word, w: Word) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .facts import Facts, Word, arabic_variants, common_english, facts, letter_names, stem
+from .facts import Facts, Word, _names_lists, arabic_variants, common_english, facts, letter_names, stem
 from .lexicon import english_to_arabic
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
 from .translit import skeleton, skeletons_match
@@ -101,7 +101,8 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
             return True
         if set(letters) & set("AEIOU") and any(skeletons_match(shape, s) for s in pool.arabic_skeletons):
             return True
-        return False if pool.spelled else None
+        translated_ = letters.lower() in _names_lists()["translated-initialisms"]
+        return False if pool.spelled and not translated_ else None
     shape = skeleton(word)
     if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
         return True

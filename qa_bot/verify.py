@@ -18,7 +18,7 @@ from difflib import SequenceMatcher
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .facts import Fact, Facts, Word, _names_lists, stem
+from .facts import Fact, Facts, Word, _names_lists, opens_sentence, stem
 from .polarity import Nearest, polarity
 from .pool import (
     Pool,
@@ -113,6 +113,8 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
             # across scripts a name of dictionary words ("Butcher Market") is translated: one of them
             # at least must be in the source, through the dictionary if not by its sound
             words = [w for w in parts if initialism(bare(w)) is None]
+            if len(parts) == 1 and opens_sentence(claim, claimed.words, f.position):
+                words = []  # "Major changes …": a capital that opens the sentence
             if False in found or (cross and True not in found and any(renderings(bare(w.lower())) for w in words)):
                 return f"name '{f.surface}' not in source {pool.label}"
         return None

@@ -63,6 +63,9 @@ LAST_MEETING = Evidence(
         ("since the 1998–99 season", {"1998", "1999"}),
         ("على الصفحات 212–219", {"212", "219"}),
         ("في 15 كانون الثاني", {"15", "g1"}),  # الثاني of a month name is not a number
+        ("رأس حصان عمره ألفي عام", {"2000"}),  # duals
+        ("a 2,000-year-old horse head", {"2000"}),
+        ("مئتا رجل ومئتي امرأة", {"200"}),
     ],
 )
 def test_numbers_and_dates_have_language_free_keys(text: str, keys: set[str]) -> None:
@@ -94,12 +97,26 @@ def test_english_names_are_capitalised_runs_not_openers_or_titles() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Immunodeficiency occurs when the immune system is less active.", []),  # "immuno" + a dictionary word
+        ("Immunosuppressive drugs such as cyclosporin prevent it.", []),
+        ("Tikrit lies on the Tigris.", ["Tikrit", "Tigris"]),
+    ],
+)
+def test_a_compound_dictionary_word_opening_a_sentence_is_not_a_name(text: str, names: list[str]) -> None:
+    assert [f.surface for f in facts(text).names] == names
+
+
+@pytest.mark.parametrize(
     ("text", "cues"),
     [
         ("the two superpowers did not reach an agreement", ["not"]),
         ("القوتين العظميين لم تتوصلا إلى اتفاق", ["لم"]),
         ("disagreements that still remain, not only on NATO", []),
         ("الخلافات التي مازالت قائمة، لا سيما حول الناتو", []),
+        ("القوة جزء لا يتجزأ من علم الكونيات", []),  # "integral"
+        ("a force as an integral part of cosmology", []),
     ],
 )
 def test_negation_cues_skip_idioms(text: str, cues: list[str]) -> None:

@@ -79,12 +79,14 @@ MUSEUM = Evidence(
         ("In the 1970s ABC began to pass CBS and NBC in the ratings.", NETWORKS, None),
         ("In the 1970s ABC began to pass UPT and NBC in the ratings.", NETWORKS, "name 'UPT' not in source [1]"),
         ("In the 1970s the NBC network announced a new show.", ANNOUNCED, None),  # no initialism spelled: unchecked
+        ("In the 1970s ABC's CEO began to pass CBS and NBC.", NETWORKS, None),  # CEO is translated, not spelled
         # a name of dictionary words: translated, so one of its words at least must be in the source
         ("The museum is in the Butcher Market near the station.", MUSEUM, None),
         ("The museum is in the Central Library near the station.", MUSEUM, "name 'Central Library' not in source"),
         ("It opened in 1852 as the Museum of Manufactures.", MUSEUM, None),  # مصنوعات, not the dictionary's صناعة
         ("It opened in 1852 on the Parliamentary site.", MUSEUM, None),  # the adjective through "parliament"
         ("The museum is in the Fish Market near the Central Library.", MUSEUM, "name 'Central Library'"),
+        ("Major museums opened in 1852.", MUSEUM, None),  # one dictionary word opening the sentence
     ],
 )
 def test_names_across_scripts(claim: str, source: Evidence, reason: str | None) -> None:
