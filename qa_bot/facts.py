@@ -212,6 +212,7 @@ def _word_number(w: Word) -> tuple[float, bool] | None:
 
 
 _RANGE = re.compile(r"\s*[-–—/]\s*")
+_SPACE = re.compile("[ \u00a0\u202f\u2009]")
 
 
 def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
@@ -238,6 +239,14 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
             value, j = value + 10, j + 1  # "خمسة عشر" 15, "السابع عشر" 17th
         if out and len(w.key) == 2 and w.key.isdigit() and _year_range(text, ws[i - 1], w, out[-1]):
             value = float(int(out[-1].key) // 100 * 100 + int(w.key))  # "1998–99": 1999
+        if w.key.isdigit() and len(w.key) <= 3:  # thousands set apart by a space: "162 584"
+            while (
+                j < len(ws)
+                and len(ws[j].key) == 3
+                and ws[j].key.isdigit()
+                and _SPACE.fullmatch(text[ws[j - 1].start + len(ws[j - 1].surface) : ws[j].start])
+            ):
+                value, j = value * 1000 + int(ws[j].key), j + 1
         # "أربعة وعشرون" = 4 + 20; "2 million" / "ثلاثة آلاف" multiply
         if j < len(ws) and ws[j].arabic and ws[j].key.startswith("و"):
             nxt = _word_number(Word(ws[j].surface[1:], 0, ws[j].key[1:], True))
@@ -251,6 +260,19 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
         out.append(Fact("number", surface, _format(value), i))
         i = j
     return out
+
+
+def number_readings(fact: Fact) -> set[str]:
+    """Other values a source's number may be read as: a dot before three digits as a thousands
+    separator ("281.754" is 281754 in many Arabic texts), a number before its multiplier on its own
+    ("1.5 مليار طن" for "1.5 gigatons")."""
+    parts = fact.surface.split()
+    out = set()
+    if re.fullmatch(r"\d{1,3}\.\d{3}", normalise(parts[0])):
+        out.add(normalise(parts[0]).replace(".", ""))
+    if len(parts) > 1 and not parts[-1][:1].isdigit() and (value := _number_value("".join(parts[:-1]))) is not None:
+        out.add(_format(value))
+    return out - {fact.key}
 
 
 def _year_range(text: str, prev: Word, w: Word, fact: Fact) -> bool:

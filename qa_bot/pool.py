@@ -12,10 +12,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .facts import Facts, Word, _names_lists, arabic_variants, common_english, facts, letter_names, stem
+from .facts import (
+    Facts,
+    Word,
+    _names_lists,
+    arabic_variants,
+    common_english,
+    facts,
+    letter_names,
+    number_readings,
+    stem,
+)
 from .lexicon import english_to_arabic
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
-from .translit import skeleton, skeletons_match
+from .translit import readings, skeleton, skeletons_match
 
 _DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
 _ADJECTIVE = re.compile(r"(?<=\w{4})(?:ary|ical|ic|al|ian|an|ese|ish)$")
@@ -52,6 +62,7 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
     for text in texts:
         found = facts_of(text)
         pool.values.update(f.key for f in found.numbers)
+        pool.values.update(x for f in found.numbers for x in number_readings(f))
         pool.dates.update(f.key for f in found.dates)
         for w in found.words:
             pool.stems.add(stem(w))
@@ -70,7 +81,7 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
             else:
                 pool.keys.add(bare(w.key))
                 if w.surface[:1].isupper():
-                    pool.latin_skeletons.add(skeleton(w.surface))
+                    pool.latin_skeletons.update(readings(w.surface))
         pool.spelled.extend(_spelled_runs(found.words))
         if detect_language(text) == "ar":
             pool.has_arabic = True
@@ -107,9 +118,9 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
         return True
     # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
-    shapes = {shape}
+    shapes = set(readings(word))
     if len(adjective := _DEMONYM.sub("", word)) >= 4:  # not "Chris" → "Chr"
-        shapes.add(skeleton(adjective))
+        shapes |= readings(adjective)
     if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
         return True
     # a name with an established Arabic form, or a word translated rather than transliterated

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa_bot.facts import facts, negations
-from qa_bot.translit import skeleton, skeletons_match
+from qa_bot.translit import readings, skeleton, skeletons_match
 from qa_bot.verify import Evidence, check_claim
 
 CONSTITUTION = Evidence(
@@ -66,6 +66,10 @@ LAST_MEETING = Evidence(
         ("رأس حصان عمره ألفي عام", {"2000"}),  # duals
         ("a 2,000-year-old horse head", {"2000"}),
         ("مئتا رجل ومئتي امرأة", {"200"}),
+        ("رسملة بلغت 162,584 مليون يورو", {"162584000000"}),
+        ("a capitalization of 162 584 mln EUR", {"162584000000"}),  # thousands set apart by a space
+        ("390 بليون شجرة", {"390000000000"}),
+        ("390 billion trees", {"390000000000"}),
     ],
 )
 def test_numbers_and_dates_have_language_free_keys(text: str, keys: set[str]) -> None:
@@ -84,6 +88,26 @@ def test_may_the_verb_is_not_a_month_and_may_the_month_is() -> None:
 )
 def test_names_transliterate_to_the_same_skeleton(latin: str, arabic: str) -> None:
     assert skeletons_match(skeleton(latin), skeleton(arabic))
+
+
+@pytest.mark.parametrize(
+    ("latin", "arabic"),
+    [
+        ("Kraków", "كراكوف"),  # w as v
+        ("Qing", "تشينغ"),  # pinyin q
+        ("Xining", "شينينغ"),  # pinyin x
+        ("Chad", "تشاد"),
+        ("Chris", "كريس"),
+        ("Mongol", "المغولية"),  # n before g unwritten
+    ],
+)
+def test_other_readings_of_latin_letters(latin: str, arabic: str) -> None:
+    assert not skeletons_match(skeleton(latin), skeleton(arabic))  # the plain skeletons differ
+    assert any(skeletons_match(shape, skeleton(arabic)) for shape in readings(latin))
+
+
+def test_letters_without_an_ascii_decomposition_are_folded() -> None:
+    assert skeleton("Bogusławski") == "BGSLSK" and skeletons_match(skeleton("Bogusławski"), skeleton("بوغوسلافسكي"))
 
 
 def test_different_names_do_not_match() -> None:

@@ -95,6 +95,20 @@ def test_names_across_scripts(claim: str, source: Evidence, reason: str | None) 
     assert verdict.supported is (reason is None)
 
 
+@pytest.mark.parametrize(
+    ("number", "source", "found"),
+    [
+        ("281,754", "كان هناك 281.754 يهودياً", True),  # a dot as thousands separator
+        ("281,755", "كان هناك 281.754 يهودياً", False),
+        ("1.5", "يمتص الأمازون 1.5 مليار طن من ثاني أكسيد الكربون", True),  # "1.5 gigatons"
+        ("1.5 million", "يمتص الأمازون 1.5 مليار طن من ثاني أكسيد الكربون", False),
+    ],
+)
+def test_a_number_read_another_way_in_an_arabic_source(number: str, source: str, found: bool) -> None:
+    verdict = check_claim(f"There were {number} of them.", [Evidence(1, source, None)], support=0.9)
+    assert (verdict.reason is None or "number" not in verdict.reason) is found
+
+
 def test_a_prefix_match_allows_an_ending_not_a_longer_word() -> None:
     assert skeletons_match(skeleton("American"), skeleton("أمريكي"), prefix=True)
     assert not skeletons_match(skeleton("Immunosuppressive"), skeleton("مناسب"), prefix=True)
