@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
-from .facts import Word, negations, stem
-from .pool import Pool, best_sentence, facts_of
-from .text import is_stopword
+from .facts import Word, arabic_variants, negation, negations, stem
+from .pool import Pool, bare, best_sentence, facts_of, renderings, root
+from .text import is_stopword, normalise
 
 Nearest = Callable[[str, Sequence[str]], int]
 _UNDONE = re.compile(r"\b(?:un|non-?)[a-z]{3,}|\b[a-z]{3,}less\b", re.I)  # "unaided", "useless": دون، غير
@@ -26,10 +26,15 @@ def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest
         sentences = [s for s, _ in pool.sentences]
         if nearest is not None and sentences:
             nearest_sentence = sentences[nearest(claim, sentences)]
-            if mine and not negations(nearest_sentence):
+            theirs = negations(nearest_sentence)
+            if mine and (not theirs or _restated_unnegated(claim, mine[0][0], nearest_sentence, theirs)):
                 return f"negation '{mine[0][1]}' not in source {pool.label}"
-            strong = negations(nearest_sentence, strong=True)
-            if strong and not negations(claim) and not _UNDONE.search(claim):
+            strong = [
+                (i, cue)
+                for i, cue in negations(nearest_sentence, strong=True)
+                if not _restriction(nearest_sentence, i, claim)
+            ]
+            if strong and not negations(claim) and not _UNDONE.search(claim) and not _implicitly_negative(claim):
                 said = f"'{strong[0][1]}' ({_quote(nearest_sentence, strong[0][0])})"
                 return f"source {pool.label} says {said}; the claim drops the negation"
             return None
@@ -102,3 +107,59 @@ def _match_keys(w: Word) -> frozenset[str]:
 
 def _quote(sentence: str, i: int) -> str:
     return " ".join(w.surface for w in _negation_words(sentence)[i : i + 4]) + " …"
+
+
+def _implicitly_negative(claim: str) -> bool:
+    """An English claim that says a negation with a word of its own ("lacked", "discouraged")."""
+    lists = negation()
+    return any(w.key in lists["implicit-en"] for w in _negation_words(claim))
+
+
+def _restriction(sentence: str, i: int, claim: str) -> bool:
+    """A negation with an exception after it (لم … إلا: "only") that the claim says with "only"."""
+    lists = negation()
+    after = _negation_words(sentence)[i + 1 : i + 10]
+    excepted = any(set(arabic_variants(w.key)) & lists["exception-ar"] for w in after if w.arabic)
+    return excepted and any(w.key in lists["only-en"] for w in _negation_words(claim))
+
+
+def _restated_unnegated(claim: str, j: int, sentence: str, cues: Sequence[tuple[int, str]]) -> bool:
+    """Whether the first word an English claim negates (after word `j`, within its clause) that the
+    Arabic sentence has, found through the bilingual dictionary or as a number, stands there with
+    no negation a few words before it."""
+    claim_words = _negation_words(claim)
+    ws = _negation_words(sentence)
+    for w in _clause(claim, claim_words, j):
+        terms = renderings(bare(w.key))
+        roots = {root(t) for t in terms}
+        value = _digits(w.surface)
+        found = []
+        for k, x in enumerate(ws):
+            if not x.arabic:
+                hit = value is not None and _digits(x.surface) == value
+            else:
+                stems = {stem(Word(v, 0, v, True)) for v in arabic_variants(x.key)}
+                hit = bool(stems & terms or {root(s) for s in stems} & roots)
+            if hit:
+                found.append(k)
+        if found:
+            return not any(k - 6 <= c < k for k in found for c, _ in cues)
+    return False
+
+
+def _clause(text: str, ws: Sequence[Word], j: int, width: int = 3) -> list[Word]:
+    """Up to `width` words after word `j` that are not stop words, up to the end of its clause."""
+    out: list[Word] = []
+    for k in range(j + 1, len(ws)):
+        if k > j + 1 and any(p in text[ws[k - 1].start + len(ws[k - 1].surface) : ws[k].start] for p in ",;:.()"):
+            break
+        if not is_stopword(ws[k].surface):
+            out.append(ws[k])
+        if len(out) == width:
+            break
+    return out
+
+
+def _digits(surface: str) -> str | None:
+    digits = re.sub(r"[,.٬٫]", "", normalise(surface))
+    return digits if digits.isdigit() else None

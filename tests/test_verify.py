@@ -180,3 +180,45 @@ def test_a_negation_dropped_where_another_follows_is_rejected(claim: str) -> Non
 def test_the_faithful_restatement_is_kept(claim: str, source: Evidence) -> None:
     verdict = check_claim(claim, [source], support=0.9)
     assert verdict.supported and verdict.reason is None, verdict.reason
+
+
+CHURCHES = Evidence(
+    1, "بعد الحرب، لم تشجع السلطات الشيوعية الجديدة بناء الكنائس ولم يتم إعادة بناء سوى عدد قليل منها.", None
+)
+PARTNERS = Evidence(1, "كان هناك 12843 من الشراكات دون زواج بين الذكر والأنثى، و1388 من الشراكات بين المثليين.", None)
+CONQUESTS = Evidence(
+    1, "على عكس الاعتقاد الشائع، لم يغز جنكيز خان جميع المناطق التي كانت جزءا من الإمبراطورية المغولية.", None
+)
+
+
+def _only(claim: str, sentences: object) -> int:
+    return 0  # the one sentence of these sources
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "reason"),
+    [
+        # an English word that says the negation, and "only" for لم … سوى
+        (
+            "After the war, the communist authorities discouraged church building and only a few were rebuilt.",
+            CHURCHES,
+            None,
+        ),
+        (
+            "After the war, the communist authorities encouraged church building and many were rebuilt.",
+            CHURCHES,
+            "drops",
+        ),
+        # "not" over words the Arabic states with no negation before them (through the dictionary, or a number)
+        ("There were 12,843 unmarried partnerships and 1,388 same-sex partnerships.", PARTNERS, None),
+        ("There were not 12,843 unmarried partnerships.", PARTNERS, "negation 'not' not in source [1]"),
+        (
+            "Genghis Khan did not conquer all the areas of the Mongol Empire.",
+            CONQUESTS,
+            None,
+        ),  # لم … a verb-first clause
+    ],
+)
+def test_negation_across_scripts(claim: str, source: Evidence, reason: str | None) -> None:
+    verdict = check_claim(claim, [source], support=0.9, nearest=_only)
+    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
