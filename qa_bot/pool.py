@@ -43,6 +43,7 @@ class Pool:
     cores: set[str] = field(default_factory=set)  # Arabic stems without verb affixes
     arabic_skeletons: set[str] = field(default_factory=set)
     latin_skeletons: set[str] = field(default_factory=set)
+    terms: set[str] = field(default_factory=set)  # search terms (`text.tokens`), as synonyms are kept
     roots: set[str] = field(default_factory=set)  # Arabic stems reduced to their consonants
     spelled: list[list[frozenset[str]]] = field(default_factory=list)  # Latin letters spelled out in Arabic
     has_arabic: bool = False
@@ -71,7 +72,9 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                 pool.keys.update(variants)
                 pool.stems.update(stem(Word(v, 0, v, True)) for v in variants)
                 pool.cores.update(core(v) for v in variants)
-                pool.roots.update(root(stem(Word(v, 0, v, True))) for v in variants)
+                # a derived form's root (مصنوعات صنع), not a bare three-letter word (حسب "according to")
+                stems = {stem(Word(v, 0, v, True)) for v in variants}
+                pool.roots.update(r for s in stems if len(r := root(s)) < len(s))
                 if len(w.key) >= 3 and not is_stopword(w.surface):
                     # a two-consonant skeleton names only a word with a written vowel
                     # (كيري Kerry, not عبر): foreign names are spelled with them
@@ -83,6 +86,7 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                 if w.surface[:1].isupper():
                     pool.latin_skeletons.update(readings(w.surface))
         pool.spelled.extend(_spelled_runs(found.words))
+        pool.terms.update(tokens(text))
         if detect_language(text) == "ar":
             pool.has_arabic = True
         else:
@@ -118,10 +122,14 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
         return True
     # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
-    shapes = set(readings(word))
+    shapes = {shape}
     if len(adjective := _DEMONYM.sub("", word)) >= 4:  # not "Chris" → "Chr"
-        shapes |= readings(adjective)
+        shapes.add(skeleton(adjective))
+    others = {*readings(word), *(readings(adjective) if len(adjective) >= 4 else ())} - shapes
     if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
+        return True
+    # another reading of its letters only as it is, not one edit away (French is not فانتاسي)
+    if any(skeletons_match(a, s, prefix=True, edits=False) for a in others for s in pool.arabic_skeletons):
         return True
     # a name with an established Arabic form, or a word translated rather than transliterated
     # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
@@ -156,8 +164,8 @@ def arabic_found(w: Word, pool: Pool) -> bool:
     stems = {s for v in variants if len(s := stem(Word(v, 0, v, True))) >= 3}
     if stems & pool.stems or ({core(v) for v in variants} - {""}) & pool.cores:
         return True
-    lexicon = synonym_lexicon()
-    if any(lexicon.get(s, frozenset()) & pool.stems for s in stems):
+    lexicon = synonym_lexicon()  # stemmed as search terms are ("غاية" غا), not as `stem` does (غايه)
+    if any(lexicon.get(s, frozenset()) & (pool.stems | pool.terms) for s in {*stems, *tokens(w.surface)}):
         return True
     # a word without a clitic only by a longer skeleton: "بشار" is not ب + "شار" (SR, Syria)
     shapes = {x for v in variants if len(x := skeleton(v)) >= 3 or v == w.key}

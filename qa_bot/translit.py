@@ -80,10 +80,10 @@ def _collapse(shape: str) -> str:
     return out[:-1] if len(out) > 2 and out.endswith("H") else out
 
 
-def skeletons_match(a: str, b: str, *, prefix: bool = False) -> bool:
-    """Two skeletons are the same name: equal, or one edit apart from 4 letters on (two from 7).
-    `prefix`: one may also be the other and an adjective's ending (-an, -ese, -ish: "أمريكي" for
-    "American"), not any longer word ("مناسب" does not name "Immunosuppressive")."""
+def skeletons_match(a: str, b: str, *, prefix: bool = False, edits: bool = True) -> bool:
+    """Two skeletons are the same name: equal, or (`edits`) one edit apart from 4 letters on (two
+    from 7). `prefix`: one may also be the other and an adjective's ending (-an, -ese, -ish:
+    "أمريكي" for "American"), not any longer word ("مناسب" does not name "Immunosuppressive")."""
     if not a or not b:
         return False
     if a == b:
@@ -91,7 +91,7 @@ def skeletons_match(a: str, b: str, *, prefix: bool = False) -> bool:
     short, long_ = sorted((a, b), key=len)
     if prefix and len(short) >= 3 and long_.startswith(short) and long_[len(short) :] in ("N", "S"):
         return True
-    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 2:
+    if not edits or min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 2:
         return False
     return _edits(a, b) <= (2 if min(len(a), len(b)) >= 7 else 1)
 

@@ -201,7 +201,13 @@ def _is_name(segment: Sequence[Word], found: Facts) -> bool:
 def _same_name(x: Word, y: Word) -> bool:
     lexicon = synonym_lexicon()
     sx, sy = stem(x), stem(y)
-    return sx == sy or sy in lexicon.get(sx, frozenset()) or skeletons_match(skeleton(x.surface), skeleton(y.surface))
+    synonyms = {t for term in tokens(x.surface) for t in lexicon.get(term, frozenset())}
+    return (
+        sx == sy
+        or sy in lexicon.get(sx, frozenset())
+        or bool(synonyms & set(tokens(y.surface)))
+        or skeletons_match(skeleton(x.surface), skeleton(y.surface))
+    )
 
 
 def nearest_by(embeddings: Embeddings) -> Nearest:

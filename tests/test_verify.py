@@ -87,6 +87,12 @@ MUSEUM = Evidence(
         ("It opened in 1852 on the Parliamentary site.", MUSEUM, None),  # the adjective through "parliament"
         ("The museum is in the Fish Market near the Central Library.", MUSEUM, "name 'Central Library'"),
         ("Major museums opened in 1852.", MUSEUM, None),  # one dictionary word opening the sentence
+        # a root only from a derived form: حسب ("according to") does not render "Computing"
+        (
+            "Engineering News (Computing) is a trade magazine.",
+            Evidence(1, "حسب أخبار الهندسة، هي مجلة تجارية.", None),
+            "name 'Computing'",
+        ),
     ],
 )
 def test_names_across_scripts(claim: str, source: Evidence, reason: str | None) -> None:
@@ -112,6 +118,10 @@ def test_a_number_read_another_way_in_an_arabic_source(number: str, source: str,
 def test_a_prefix_match_allows_an_ending_not_a_longer_word() -> None:
     assert skeletons_match(skeleton("American"), skeleton("أمريكي"), prefix=True)
     assert not skeletons_match(skeleton("Immunosuppressive"), skeleton("مناسب"), prefix=True)
+    # another reading of a word's letters counts only as it is ("French" read FRNTS is not فانتاسي)
+    assert skeletons_match("FRNTS", skeleton("فانتاسي")) and not skeletons_match(
+        "FRNTS", skeleton("فانتاسي"), edits=False
+    )
 
 
 @pytest.mark.parametrize(
@@ -182,6 +192,12 @@ def test_the_faithful_restatement_is_kept(claim: str, source: Evidence) -> None:
     assert verdict.supported and verdict.reason is None, verdict.reason
 
 
+def test_a_synonym_is_no_swap() -> None:
+    source = Evidence(1, "ومنذ ذلك الحين، وإلى غاية الآن، تم الاعتراف بالنسبية العامة.", None)
+    claim = "ومنذ ذلك الحين، وإلى غرض الآن، تم الاعتراف بالنسبية العامة."  # غاية and غرض are synonyms.txt's
+    assert check_claim(claim, [source], support=0.9).supported
+
+
 CHURCHES = Evidence(
     1, "بعد الحرب، لم تشجع السلطات الشيوعية الجديدة بناء الكنائس ولم يتم إعادة بناء سوى عدد قليل منها.", None
 )
@@ -189,6 +205,9 @@ PARTNERS = Evidence(1, "كان هناك 12843 من الشراكات دون زو�
 CONQUESTS = Evidence(
     1, "على عكس الاعتقاد الشائع، لم يغز جنكيز خان جميع المناطق التي كانت جزءا من الإمبراطورية المغولية.", None
 )
+
+
+EINSTEIN = Evidence(1, "حاول أينشتاين وفشل في هذا المسعى.", None)
 
 
 def _only(claim: str, sentences: object) -> int:
@@ -217,6 +236,9 @@ def _only(claim: str, sentences: object) -> int:
             CONQUESTS,
             None,
         ),  # لم … a verb-first clause
+        # فشل says a negation: the claim must say it too
+        ("Einstein tried and failed at this endeavor.", EINSTEIN, None),
+        ("Einstein tried and succeeded at this endeavor.", EINSTEIN, "drops the negation"),
     ],
 )
 def test_negation_across_scripts(claim: str, source: Evidence, reason: str | None) -> None:
