@@ -31,7 +31,7 @@ from .pool import (
     latin_found,
     renderings,
 )
-from .text import detect_language, is_stopword, synonym_lexicon, tokens
+from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
 from .translit import foreign_spelling, skeleton, skeletons_match
 
 SUPPORTED = 0.45  # similarity score a claim needs besides its facts (overlap and embedding similarity)
@@ -224,19 +224,27 @@ def support_score(sentence: str, texts: Sequence[str], embeddings: Embeddings) -
     """How well texts (a passage and its translation) support a sentence: word overlap and meaning.
 
     Per text: half word overlap, half embedding similarity; a text in the other script than the
-    sentence shares no words with it, so there the similarity counts alone.
+    sentence shares no words with it, so there the similarity counts alone. When no text is in the
+    sentence's script, also its similarity to each sentence of the passage (a one-line claim is
+    less like a whole paragraph than like the sentence it restates).
     """
     vectors = np.asarray(embeddings.embed_documents([sentence, *texts]), dtype=np.float32)
     words = set(tokens(sentence))
     arabic = detect_language(sentence) == "ar"
     best = 0.0
-    for text, vector in zip(texts, vectors[1:], strict=True):
+    same_script = [(detect_language(text) == "ar") == arabic for text in texts]
+    for text, vector, same in zip(texts, vectors[1:], same_script, strict=True):
         similarity = max(0.0, float(vector @ vectors[0]))
-        if (detect_language(text) == "ar") == arabic:
+        if same:
             overlap = len(words & set(tokens(text))) / len(words) if words else 0.0
             best = max(best, 0.5 * overlap + 0.5 * similarity)
         else:
             best = max(best, similarity)
+    if not any(same_script):
+        parts = [text[a:b] for text in texts for a, b in sentence_spans(text)]
+        if len(parts) > len(texts):
+            found = np.asarray(embeddings.embed_documents(parts), dtype=np.float32)
+            best = max(best, float(np.max(found @ vectors[0])))
     return best
 
 

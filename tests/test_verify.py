@@ -4,11 +4,12 @@ scripts, swaps within the restated sentence, the scope of a negation."""
 from __future__ import annotations
 
 import pytest
+from langchain_core.embeddings import Embeddings
 
 from qa_bot.facts import Word, normalise
 from qa_bot.pool import arabic_found, build_pool, latin_found
 from qa_bot.translit import skeleton, skeletons_match
-from qa_bot.verify import Evidence, check_claim
+from qa_bot.verify import Evidence, check_claim, support_score
 
 KREMLIN = Evidence(
     1,
@@ -244,3 +245,27 @@ def _only(claim: str, sentences: object) -> int:
 def test_negation_across_scripts(claim: str, source: Evidence, reason: str | None) -> None:
     verdict = check_claim(claim, [source], support=0.9, nearest=_only)
     assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+
+
+class _Vectors(Embeddings):
+    """Embeddings from a table: each text its own unit vector, unless the table pairs it."""
+
+    def __init__(self, table: dict[str, list[float]]) -> None:
+        self.table = table
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.table.get(t, [0.0, 0.0, 1.0]) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def test_a_claim_over_text_in_the_other_script_is_also_compared_sentence_by_sentence() -> None:
+    passage = "يضم المتحف مجموعة كبيرة من الأزياء. وتعرض أيضا أمثلة من الملابس."
+    claim = "Examples of clothing are also displayed."
+    table = {claim: [1.0, 0.0, 0.0], passage: [0.6, 0.8, 0.0], "وتعرض أيضا أمثلة من الملابس.": [1.0, 0.0, 0.0]}
+    assert support_score(claim, [passage], _Vectors(table)) == pytest.approx(1.0)
+    # with a translation in the claim's script, overlap and similarity with the passages as before
+    english = "The museum has a large costume collection. Examples of clothing are also displayed."
+    table[english] = [0.6, 0.8, 0.0]
+    assert support_score(claim, [passage, english], _Vectors(table)) == pytest.approx(0.5 * 1.0 + 0.5 * 0.6)
