@@ -21,6 +21,7 @@ from .facts import (
     facts,
     letter_names,
     number_readings,
+    number_words,
     stem,
 )
 from .lexicon import english_to_arabic
@@ -43,6 +44,7 @@ class Pool:
     cores: set[str] = field(default_factory=set)  # Arabic stems without verb affixes
     arabic_skeletons: set[str] = field(default_factory=set)
     latin_skeletons: set[str] = field(default_factory=set)
+    latin_readings: set[str] = field(default_factory=set)  # other readings of their letters (Kraków KRKF)
     terms: set[str] = field(default_factory=set)  # search terms (`text.tokens`), as synonyms are kept
     roots: set[str] = field(default_factory=set)  # Arabic stems reduced to their consonants
     spelled: list[list[frozenset[str]]] = field(default_factory=list)  # Latin letters spelled out in Arabic
@@ -84,7 +86,8 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
             else:
                 pool.keys.add(bare(w.key))
                 if w.surface[:1].isupper():
-                    pool.latin_skeletons.update(readings(w.surface))
+                    pool.latin_skeletons.add(shape := skeleton(w.surface))
+                    pool.latin_readings.update(readings(w.surface) - {shape})
         pool.spelled.extend(_spelled_runs(found.words))
         pool.terms.update(tokens(text))
         if detect_language(text) == "ar":
@@ -107,6 +110,8 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     key = bare(word.lower())
     if key in pool.keys or key in pool.stems or (tokens(key) and tokens(key)[0] in pool.stems):
         return True
+    if cross and key in number_words()[0]:
+        return None  # "Three's Company": the number word is translated (ثلاث), it names nothing
     letters = initialism(bare(word))
     if cross and letters is not None:
         # "NBC" is spelled out (إن بي سي), "TV" translated (تلفاز), "NATO" read as a word (الناتو);
@@ -167,9 +172,15 @@ def arabic_found(w: Word, pool: Pool) -> bool:
     lexicon = synonym_lexicon()  # stemmed as search terms are ("غاية" غا), not as `stem` does (غايه)
     if any(lexicon.get(s, frozenset()) & (pool.stems | pool.terms) for s in {*stems, *tokens(w.surface)}):
         return True
-    # a word without a clitic only by a longer skeleton: "بشار" is not ب + "شار" (SR, Syria)
-    shapes = {x for v in variants if len(x := skeleton(v)) >= 3 or v == w.key}
-    return any(skeletons_match(a, b, prefix=True) for a in shapes for b in pool.latin_skeletons)
+    # without a clitic only by a longer skeleton and as it is: "بشار" is not ب + "شار" (SR, Syria),
+    # "لابوراتوريز" not ل + BRTRS one edit from "Börte's"; another reading of Latin letters also as it is
+    shape = skeleton(w.key)
+    stripped = {x for v in variants[1:] if len(x := skeleton(v)) >= 3}
+    return (
+        any(skeletons_match(shape, b, prefix=True) for b in pool.latin_skeletons)
+        or any(skeletons_match(a, b, prefix=True, edits=False) for a in stripped for b in pool.latin_skeletons)
+        or any(skeletons_match(a, b, prefix=True, edits=False) for a in {shape, *stripped} for b in pool.latin_readings)
+    )
 
 
 def core(key: str) -> str:

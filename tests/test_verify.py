@@ -269,3 +269,27 @@ def test_a_claim_over_text_in_the_other_script_is_also_compared_sentence_by_sent
     english = "The museum has a large costume collection. Examples of clothing are also displayed."
     table[english] = [0.6, 0.8, 0.0]
     assert support_score(claim, [passage, english], _Vectors(table)) == pytest.approx(0.5 * 1.0 + 0.5 * 0.6)
+
+
+TEMUJIN = Evidence(
+    1,
+    "وكانت حياة تيموجين على مدار العشر سنوات التالية غير واضحة، وقد هزمه جيش من ثلاثين ألف جندي.",
+    "The life of Temüjin for the next ten years is very unclear; an army of thirty thousand soldiers defeated him"
+    " after he married Börte's sister.",
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("The life of Temüjin for the next ten years is very unclear.", None),
+        ("The life of Three's Company for the next ten years is very unclear.", "name 'Three's Company'"),  # ثلاث
+        ("وكانت حياة تيموجين على مدار العشر سنوات التالية غير واضحة.", None),
+        # not ل + ابوراتوريز, one edit from "Börte's"
+        ("وكانت حياة لابوراتوريز على مدار العشر سنوات التالية غير واضحة.", "'لابوراتوريز'"),
+    ],
+)
+def test_a_name_is_not_found_through_a_number_word_or_a_clitic(claim: str, reason: str | None) -> None:
+    source = Evidence(1, TEMUJIN.text, None) if claim.isascii() or "Temüjin" in claim else TEMUJIN
+    verdict = check_claim(claim, [source], support=0.9)
+    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
