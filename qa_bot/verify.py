@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import cache
+from importlib.resources import files
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -220,6 +222,13 @@ def nearest_by(embeddings: Embeddings) -> Nearest:
     return nearest
 
 
+@cache
+def _attribution() -> frozenset[str]:
+    text = files("qa_bot").joinpath("facts_attribution.txt").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return frozenset(t for line in lines for t in tokens(line))
+
+
 def support_score(sentence: str, texts: Sequence[str], embeddings: Embeddings) -> float:
     """How well texts (a passage and its translation) support a sentence: word overlap and meaning.
 
@@ -229,7 +238,7 @@ def support_score(sentence: str, texts: Sequence[str], embeddings: Embeddings) -
     less like a whole paragraph than like the sentence it restates).
     """
     vectors = np.asarray(embeddings.embed_documents([sentence, *texts]), dtype=np.float32)
-    words = set(tokens(sentence))
+    words = set(tokens(sentence)) - _attribution()  # "According to the article, …" states no fact
     arabic = detect_language(sentence) == "ar"
     best = 0.0
     same_script = [(detect_language(text) == "ar") == arabic for text in texts]

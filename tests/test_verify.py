@@ -293,3 +293,15 @@ def test_a_name_is_not_found_through_a_number_word_or_a_clitic(claim: str, reaso
     source = Evidence(1, TEMUJIN.text, None) if claim.isascii() or "Temüjin" in claim else TEMUJIN
     verdict = check_claim(claim, [source], support=0.9)
     assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("According to the article, the results were published in Science.", "The results were published in Science."),
+        ("وفقا للمقال، نشرت النتائج في مجلة العلوم.", "نشرت النتائج في مجلة العلوم."),
+    ],
+)
+def test_an_attribution_is_not_counted_as_words_the_source_lacks(claim: str, source: str) -> None:
+    table = {claim: [1.0, 0.0], source: [1.0, 0.0]}
+    assert support_score(claim, [source], _Vectors(table)) == pytest.approx(1.0)
