@@ -178,7 +178,17 @@ def _swapped(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) 
             return f"name '{new_text}' where source {pool.label} has '{old_text}'"
         if arabic and len(old) == len(new) == 1 and best[1] >= 0.6 and stem(came[0]) in pool.stems:
             return f"'{new_text}' where source {pool.label} has '{old_text}'"  # another word of the passage
+        # a sentence's first word, where a capital says nothing: a word no cited text has ("Tibet are
+        # secondary schools" for "Private schools are …") is a name put in another's place
+        opener = not arabic and len(new) == 1 and best[1] >= 0.6 and _opens(claim, claimed, new[0])
+        if opener and new[0].surface[:1].isupper() and latin_found(new[0].surface, pool, cross=False) is False:
+            return f"name '{new_text}' where source {pool.label} has '{old_text}'"
     return None
+
+
+def _opens(text: str, found: Facts, w: Word) -> bool:
+    ws = list(found.words)
+    return opens_sentence(text, ws, next(i for i, x in enumerate(ws) if x.start == w.start))
 
 
 def _swap_key(w: Word) -> str:

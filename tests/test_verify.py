@@ -305,3 +305,24 @@ def test_a_name_is_not_found_through_a_number_word_or_a_clitic(claim: str, reaso
 def test_an_attribution_is_not_counted_as_words_the_source_lacks(claim: str, source: str) -> None:
     table = {claim: [1.0, 0.0], source: [1.0, 0.0]}
     assert support_score(claim, [source], _Vectors(table)) == pytest.approx(1.0)
+
+
+SCHOOLS = Evidence(
+    1,
+    "المدارس الخاصة هي مدارس ثانوية يديرها أفراد أو منظمات خاصة.",
+    "Private schools are secondary schools run by private individuals or organizations.",
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("Private schools are secondary schools run by private individuals or organizations.", None),
+        ("Tibet are secondary schools run by private individuals or organizations.", "name 'Tibet' where"),
+        ("المدارس الخاصة هي مدارس ثانوية يديرها أفراد أو منظمات خاصة.", None),
+        ("التبت هي مدارس ثانوية يديرها أفراد أو منظمات خاصة.", "'التبت' where"),
+    ],
+)
+def test_a_word_no_source_has_put_first_in_the_sentence(claim: str, reason: str | None) -> None:
+    verdict = check_claim(claim, [SCHOOLS], support=0.9)
+    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
