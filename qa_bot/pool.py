@@ -45,6 +45,7 @@ class Pool:
     arabic_skeletons: set[str] = field(default_factory=set)
     latin_skeletons: set[str] = field(default_factory=set)
     latin_readings: set[str] = field(default_factory=set)  # other readings of their letters (Kraków KRKF)
+    spelled_skeletons: set[str] = field(default_factory=set)  # of Arabic words with a long vowel written
     terms: set[str] = field(default_factory=set)  # search terms (`text.tokens`), as synonyms are kept
     roots: set[str] = field(default_factory=set)  # Arabic stems reduced to their consonants
     spelled: list[list[frozenset[str]]] = field(default_factory=list)  # Latin letters spelled out in Arabic
@@ -83,6 +84,8 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                     shapes = {skeleton(v) for v in variants}
                     voweled = any(c in "اوي" for c in w.key.removeprefix("ال")[1:])
                     pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3 or voweled)
+                    if sum(c in "اوي" for c in w.key.removeprefix("ال")[1:]) >= 1:
+                        pool.spelled_skeletons.update(x for x in shapes if len(x) >= 3)
             else:
                 pool.keys.add(bare(w.key))
                 if w.surface[:1].isupper():
@@ -135,6 +138,10 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
         return True
     # another reading of its letters only as it is, not one edit away (French is not فانتاسي)
     if any(skeletons_match(a, s, prefix=True, edits=False) for a in others for s in pool.arabic_skeletons):
+        return True
+    # a letter a language does not say, dropped in Arabic (Duquesne دوكان, Semper زيمبا): only from
+    # four letters on, only against a word spelled with a long vowel the way foreign names are
+    if any(_dropped(shape, s) for s in pool.spelled_skeletons):
         return True
     # a name with an established Arabic form, or a word translated rather than transliterated
     # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
@@ -250,3 +257,12 @@ def best_sentence(claim: str, pool: Pool, arabic: bool) -> tuple[str, float] | N
         return None
     score, sentence = max(scored)
     return sentence, score
+
+
+def _dropped(longer: str, shorter: str) -> bool:
+    """`longer` is `shorter` with one weak consonant (r, n, s, h) more, and four letters or more."""
+    return (
+        len(longer) >= 4
+        and len(longer) == len(shorter) + 1
+        and any(longer[:k] + longer[k + 1 :] == shorter for k in range(len(longer)) if longer[k] in "RNSH")
+    )

@@ -326,3 +326,15 @@ SCHOOLS = Evidence(
 def test_a_word_no_source_has_put_first_in_the_sentence(claim: str, reason: str | None) -> None:
     verdict = check_claim(claim, [SCHOOLS], support=0.9)
     assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+
+
+@pytest.mark.parametrize(
+    ("word", "text", "found"),
+    [
+        ("Duquesne", "وأرسل الحاكم دوكان قوات فرنسية إضافية", True),  # a silent s
+        ("Semper", "قام المهندس المعماري الألماني غوتفريت زيمبا بوضع تصميم", True),  # a final r
+        ("Mendota", "وقد مدت الطريق إلى الغرب", False),  # not against a native word (مدت: no long vowel)
+    ],
+)
+def test_a_weak_letter_arabic_does_not_write(word: str, text: str, found: bool) -> None:
+    assert latin_found(word, build_pool("[1]", [text]), cross=True) is found
