@@ -2,9 +2,11 @@
 
 `check_claim` requires every number, date and name of the claim to be in a cited source (its
 passage or translation; across scripts numbers by value, months by calendar key, names by
-consonant skeleton), the claim's polarity to match the source sentence it restates, no name or
-number swapped for another one of the source's, and the similarity score (word overlap and
-embedding similarity) to reach `SUPPORTED`. An unsupported verdict always names why.
+consonant skeleton, Arabic letter names for initialisms and the bilingual dictionary for names
+made of words: see `pool`), the claim's polarity to match the source sentence it restates (see
+`polarity`), no name or number swapped for another one of the source's, and the similarity score
+(word overlap and embedding similarity) to reach `SUPPORTED`. An unsupported verdict always
+names why.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def check_claim(
     arabic = detect_language(claim) == "ar"
     cross = not (pool.has_arabic if arabic else pool.has_latin)  # no cited text in the claim's script
     reason = (
-        _missingfacts_of(claimed, pool, cross)
+        _missing_facts(claimed, pool, cross)
         or _missing_names(claim, claimed, pool, arabic, cross)
         or polarity(claim, pool, arabic, cross, nearest)
         or _swapped(claim, claimed, pool, arabic, cross)
@@ -97,7 +99,7 @@ def check_claim(
     return Verdict(reason is None, support, reason)
 
 
-def _missingfacts_of(claimed: Facts, pool: Pool, cross: bool) -> str | None:
+def _missing_facts(claimed: Facts, pool: Pool, cross: bool) -> str | None:
     for f in claimed.numbers:
         if f.key not in pool.values and not (cross and f.key in ("1", "2")):  # duals have no number word
             return f"number '{f.surface}' not in source {pool.label}"
