@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -94,20 +95,23 @@ def number_words() -> tuple[dict[str, float], dict[str, float]]:
     """(word → value, multiplier word → factor), keys normalised."""
     values: dict[str, float] = {}
     multipliers: dict[str, float] = {}
-    for spelling, (value, multiplier) in number_spellings().items():
+    for spelling, (value, multiplier) in number_spellings(ordinals=True).items():
         (multipliers if multiplier else values)[normalise(spelling)] = value
     return values, multipliers
 
 
 @cache
-def number_spellings() -> dict[str, tuple[float, bool]]:
-    """Each number word as written in `facts_numbers.txt` → (value, is a multiplier)."""
+def number_spellings(*, ordinals: bool = False) -> dict[str, tuple[float, bool]]:
+    """Each number word as written in `facts_numbers.txt` → (value, is a multiplier); `ordinals`:
+    also the Arabic ordinals (lines starting with "o": السابع = 7)."""
     out = {}
     for line in _lines("facts_numbers.txt"):
         head, _, rest = line.partition(" ")
+        if head.startswith("o") and not ordinals:
+            continue
         for spelling in rest.split(","):
             if spelling.strip():
-                out[spelling.strip()] = (float(head.lstrip("x")), head.startswith("x"))
+                out[spelling.strip()] = (float(head.lstrip("xo")), head.startswith("x"))
     return out
 
 
@@ -136,6 +140,18 @@ def negation() -> dict[str, frozenset[str]]:
 
 
 @cache
+def letter_names() -> dict[str, frozenset[str]]:
+    """An Arabic letter name (normalised) → the Latin letters it spells (`facts_letters.txt`)."""
+    out: dict[str, set[str]] = {}
+    for line in _lines("facts_letters.txt"):
+        letter, _, rest = line.partition(" ")
+        for name in rest.split(","):
+            if name.strip():
+                out.setdefault(normalise(name.strip()), set()).add(letter)
+    return {name: frozenset(letters) for name, letters in out.items()}
+
+
+@cache
 def _names_lists() -> dict[str, frozenset[str]]:
     return {k: frozenset(normalise(v) for v in vs) for k, vs in _sections("facts_names.txt").items()}
 
@@ -148,15 +164,16 @@ def _webster() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(w for w in words if w.islower()), frozenset(w.lower() for w in words if w[:1].isupper())
 
 
-def common_english(word: str, *, strict: bool = True) -> bool:
+def common_english(word: str, *, strict: bool = True, prefix: int = 5) -> bool:
     """A lower-case English dictionary word (Webster's 2nd, via `english-words`), inflected
     ("kings", "lasted") or prefixed ("macroeconomic") forms included. `strict`: and not also a
-    proper noun there ("Kerry", "Geneva" are both)."""
+    proper noun there ("Kerry", "Geneva" are both). `prefix`: the longest prefix a compound may
+    have ("immuno" + "deficiency" needs 6)."""
     common, proper = _webster()
     if strict and word in proper:
         return False
     forms = [word, *(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end))]
-    forms += [word[k:] for k in range(2, 6) if len(word) - k >= 6]  # "macro" + "economic"
+    forms += [word[k:] for k in range(2, prefix + 1) if len(word) - k >= 6]  # "macro" + "economic"
     return word in common or any(f in common for f in forms[1:] if len(f) >= 4)
 
 
@@ -187,10 +204,18 @@ def _word_number(w: Word) -> tuple[float, bool] | None:
             return values[c], False
         if c in multipliers:
             return multipliers[c], True
+    for c in candidates if w.arabic else []:  # a decade: السبعينيات, سبعينات (the 1970s)
+        tens = next((values.get(c[: -len(end)]) for end in ("يات", "ات") if c.endswith(end)), None)
+        if tens is not None and 20 <= tens <= 90 and tens % 10 == 0:
+            return 1900 + tens, False
     return None
 
 
-def _numbers(ws: list[Word]) -> list[Fact]:
+_RANGE = re.compile(r"\s*[-–—/]\s*")
+_SPACE = re.compile("[ \u00a0\u202f\u2009]")
+
+
+def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
     out: list[Fact] = []
     i = 0
     while i < len(ws):
@@ -210,6 +235,18 @@ def _numbers(ws: list[Word]) -> list[Fact]:
             i += 1
             continue
         j = i + 1
+        if w.arabic and j < len(ws) and ws[j].key in ("عشر", "عشره") and 1 <= value < 10:
+            value, j = value + 10, j + 1  # "خمسة عشر" 15, "السابع عشر" 17th
+        if out and len(w.key) == 2 and w.key.isdigit() and _year_range(text, ws[i - 1], w, out[-1]):
+            value = float(int(out[-1].key) // 100 * 100 + int(w.key))  # "1998–99": 1999
+        if w.key.isdigit() and len(w.key) <= 3:  # thousands set apart by a space: "162 584"
+            while (
+                j < len(ws)
+                and len(ws[j].key) == 3
+                and ws[j].key.isdigit()
+                and _SPACE.fullmatch(text[ws[j - 1].start + len(ws[j - 1].surface) : ws[j].start])
+            ):
+                value, j = value * 1000 + int(ws[j].key), j + 1
         # "أربعة وعشرون" = 4 + 20; "2 million" / "ثلاثة آلاف" multiply
         if j < len(ws) and ws[j].arabic and ws[j].key.startswith("و"):
             nxt = _word_number(Word(ws[j].surface[1:], 0, ws[j].key[1:], True))
@@ -223,6 +260,26 @@ def _numbers(ws: list[Word]) -> list[Fact]:
         out.append(Fact("number", surface, _format(value), i))
         i = j
     return out
+
+
+def number_readings(fact: Fact) -> set[str]:
+    """Other values a source's number may be read as: a dot before three digits as a thousands
+    separator ("281.754" is 281754 in many Arabic texts), a number before its multiplier on its own
+    ("1.5 مليار طن" for "1.5 gigatons")."""
+    parts = fact.surface.split()
+    out = set()
+    if re.fullmatch(r"\d{1,3}\.\d{3}", normalise(parts[0])):
+        out.add(normalise(parts[0]).replace(".", ""))
+    if len(parts) > 1 and not parts[-1][:1].isdigit() and (value := _number_value("".join(parts[:-1]))) is not None:
+        out.add(_format(value))
+    return out - {fact.key}
+
+
+def _year_range(text: str, prev: Word, w: Word, fact: Fact) -> bool:
+    """Whether two digits close a range of years begun by the word before ("1998–99")."""
+    year = fact.key.isdigit() and len(fact.key) == 4 and prev.surface == fact.surface
+    between = text[prev.start + len(prev.surface) : w.start]
+    return year and bool(_RANGE.fullmatch(between)) and int(w.key) > int(fact.key) % 100
 
 
 _EN_MAY = re.compile(r"\b(?:in|of|on|since|until|till|by|from|early|late|mid|last|next|this|\d+)\s+May\b|\bMay\s+\d")
@@ -294,7 +351,9 @@ def _names(text: str, ws: list[Word], taken: set[int]) -> list[Fact]:
         first = i == 0 or _sentence_start(text, ws[i - 1], w)
         capital = w.surface[:1].isupper() and not w.key[:1].isdigit()
         bare = w.key.split("'")[0].split("’")[0]
-        if not capital or i in taken or bare in stop or (first and common_english(bare)):
+        # a sentence opens with a capital: a dictionary word there is not a name, nor a compound of
+        # one ("Immunodeficiency occurs when …")
+        if not capital or i in taken or bare in stop or (first and common_english(bare, prefix=6)):
             close()
             continue
         if run and text[ws[run[-1]].start + len(ws[run[-1]].surface) : w.start].strip():
@@ -302,6 +361,11 @@ def _names(text: str, ws: list[Word], taken: set[int]) -> list[Fact]:
         run.append(i)
     close()
     return out
+
+
+def opens_sentence(text: str, ws: Sequence[Word], i: int) -> bool:
+    """Whether word `i` of `text` starts a sentence (its capital says nothing)."""
+    return i == 0 or _sentence_start(text, ws[i - 1], ws[i])
 
 
 def _sentence_start(text: str, prev: Word, w: Word) -> bool:
@@ -330,11 +394,10 @@ def facts(text: str) -> Facts:
     ['4', 'g8', 'KR']
     """
     ws = words(text)
-    numbers = _numbers(ws)
     dates = _dates(text, ws)
-    taken = {f.position for f in dates} | {f.position for f in numbers}
-    for f in dates:
-        taken.update(range(f.position, f.position + len(f.surface.split())))
+    in_dates = {k for f in dates for k in range(f.position, f.position + len(f.surface.split()))}
+    numbers = [f for f in _numbers(ws, text) if f.position not in in_dates]  # not "كانون الثاني"
+    taken = in_dates | {f.position for f in numbers}
     return Facts(tuple(ws), tuple(numbers), tuple(dates), tuple(_names(text, ws, taken)))
 
 

@@ -33,6 +33,14 @@ _LATIN_SKELETON = str.maketrans(
 )  # fmt: skip
 
 
+# Letters NFKD does not fold to ASCII (Bogusławski is بوغوسلافسكي, not Bogusawski).
+_FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th", "ð": "d", "ı": "i"})
+# Other ways a Latin spelling is read into Arabic: Polish/German w (Kraków كراكوف), pinyin q and x
+# (Qing تشينغ, Xining شينينغ), ch as تش or ك (Chad تشاد, Chris كريس), th as ذ, n before g unwritten
+# (Mongol مغول). `readings` tries each one on its own.
+_READINGS = (("w", "v"), ("q", "tsh"), ("x", "sh"), ("ch", "tsh"), ("ch", "k"), ("th", "dh"), ("ng", "g"))
+
+
 def skeleton(word: str) -> str:
     """The consonant skeleton of a name in either script, so that "Obama"/"أوباما" → "BM",
     "Geneva"/"جنيف" → "GNF", "Lavrov"/"لافروف" → "LFRF": vowels, w/y and glottal stops dropped,
@@ -40,29 +48,50 @@ def skeleton(word: str) -> str:
     text = normalise(word)
     if _ARABIC.search(text):
         text = text.removeprefix("ال") if len(text) > 4 else text
-        out = text.translate(_AR_SKELETON)
-    else:
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-        text = re.sub(r"^(?:al|el)-", "", text)
-        text = re.sub(r"c(?=[eiy])", "s", text)
-        for digraph, mapped in _LATIN_DIGRAPHS:
-            text = text.replace(digraph, mapped)
-        out = text.translate(_LATIN_SKELETON).upper()
-    out = re.sub(r"[^A-Z]", "", out)
+        return _collapse(text.translate(_AR_SKELETON))
+    return _latin_skeleton(_ascii(text))
+
+
+def readings(word: str) -> frozenset[str]:
+    """The skeletons a Latin-script name may have in Arabic: `skeleton(word)` and the one of each
+    other reading of its letters ("Kraków" KRK and KRKF, "Qing" KNG and TSNG)."""
+    text = normalise(word)
+    if _ARABIC.search(text):
+        return frozenset({skeleton(word)})
+    base = _ascii(text)
+    return frozenset({_latin_skeleton(base)} | {_latin_skeleton(base.replace(a, b)) for a, b in _READINGS if a in base})
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text.translate(_FOLD)).encode("ascii", "ignore").decode()
+
+
+def _latin_skeleton(text: str) -> str:
+    text = re.sub(r"^(?:al|el)-", "", text)
+    text = re.sub(r"c(?=[eiy])", "s", text)
+    for digraph, mapped in _LATIN_DIGRAPHS:
+        text = text.replace(digraph, mapped)
+    return _collapse(text.translate(_LATIN_SKELETON).upper())
+
+
+def _collapse(shape: str) -> str:
+    out = re.sub(r"[^A-Z]", "", shape)
     out = re.sub(r"(.)\1+", r"\1", out)
     return out[:-1] if len(out) > 2 and out.endswith("H") else out
 
 
-def skeletons_match(a: str, b: str, *, prefix: bool = False) -> bool:
-    """Two skeletons are the same name: equal, or one edit apart from 4 letters on (two from 7).
-    `prefix`: one may also start the other (an Arabic adjective "أمريكي" for "American")."""
+def skeletons_match(a: str, b: str, *, prefix: bool = False, edits: bool = True) -> bool:
+    """Two skeletons are the same name: equal, or (`edits`) one edit apart from 4 letters on (two
+    from 7). `prefix`: one may also be the other and an adjective's ending (-an, -ese, -ish:
+    "أمريكي" for "American"), not any longer word ("مناسب" does not name "Immunosuppressive")."""
     if not a or not b:
         return False
     if a == b:
         return len(a) >= 2
-    if prefix and min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
+    short, long_ = sorted((a, b), key=len)
+    if prefix and len(short) >= 3 and long_.startswith(short) and long_[len(short) :] in ("N", "S"):
         return True
-    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 2:
+    if not edits or min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 2:
         return False
     return _edits(a, b) <= (2 if min(len(a), len(b)) >= 7 else 1)
 

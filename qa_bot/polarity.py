@@ -1,0 +1,165 @@
+"""Does a claim keep the polarity of the source sentence it restates? A negation added or dropped.
+
+In one script the claim and the sentence it restates are aligned word by word and each negation's
+scope (the words after it) compared; across scripts (an English claim over Arabic alone) the
+sentence nearest in meaning is compared, through the bilingual dictionary where it can be.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from difflib import SequenceMatcher
+
+from .facts import Word, arabic_variants, negation, negations, stem
+from .pool import Pool, bare, best_sentence, facts_of, renderings, root
+from .text import is_stopword, normalise
+
+Nearest = Callable[[str, Sequence[str]], int]
+_UNDONE = re.compile(r"\b(?:un|non-?)[a-z]{3,}|\b[a-z]{3,}less\b", re.I)  # "unaided", "useless": دون، غير
+
+
+def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest | None) -> str | None:
+    """Negation added or dropped relative to the source sentence the claim restates."""
+    mine = negations(claim, strong=cross)
+    if cross:
+        sentences = [s for s, _ in pool.sentences]
+        if nearest is not None and sentences:
+            nearest_sentence = sentences[nearest(claim, sentences)]
+            theirs = negations(nearest_sentence)
+            if mine and (not theirs or _restated_unnegated(claim, mine[0][0], nearest_sentence, theirs)):
+                return f"negation '{mine[0][1]}' not in source {pool.label}"
+            strong = [
+                (i, cue)
+                for i, cue in negations(nearest_sentence, strong=True)
+                if not _restriction(nearest_sentence, i, claim)
+            ]
+            if strong and not negations(claim) and not _UNDONE.search(claim) and not _implicitly_negative(claim):
+                said = f"'{strong[0][1]}' ({_quote(nearest_sentence, strong[0][0])})"
+                return f"source {pool.label} says {said}; the claim drops the negation"
+            return None
+        if mine and not any(negations(s) for s in sentences):
+            return f"negation '{mine[0][1]}' not in source {pool.label}"
+        return None
+    best = best_sentence(claim, pool, arabic)
+    if best is None or best[1] < 0.4:
+        if mine and not any(negations(s) for s, is_ar in pool.sentences if is_ar == arabic):
+            return f"negation '{mine[0][1]}' not in source {pool.label}"
+        return None
+    source = best[0]
+    theirs = negations(source)
+    for i, cue in theirs:  # a negation of the source whose words the claim states unnegated
+        there = _aligned_negated(source, i, claim, mine)
+        if not (_negated_there(_scope(source, i), claim, mine) if there is None else there):
+            return f"source {pool.label} says '{cue}' ({_quote(source, i)}); the claim drops the negation"
+    for j, cue in mine:  # a negation of the claim over words the source states unnegated
+        there = _aligned_negated(claim, j, source, theirs)
+        if not theirs or not (_negated_there(_scope(claim, j), source, theirs) if there is None else there):
+            return f"negation '{cue}' not in source {pool.label}"
+    return None
+
+
+def _aligned_negated(text: str, i: int, other: str, cues: Sequence[tuple[int, str]]) -> bool | None:
+    """Whether the word a negation of `text` (at word `i`) governs is negated where `other` states
+    it, the two sentences aligned word by word (so a second "زوجة" negated further on does not
+    count for the first); None when that word has no counterpart in `other`."""
+    ws, os_ = _negation_words(text), _negation_words(other)
+    head = next((k for k in range(i + 1, len(ws)) if not is_stopword(ws[k].surface)), None)
+    if head is None:
+        return None
+    matcher = SequenceMatcher(None, [stem(w) for w in ws], [stem(w) for w in os_], autojunk=False)
+    for a, b, size in matcher.get_matching_blocks():
+        if a <= head < a + size and size >= 2:
+            j = b + head - a
+            return any(j - 4 <= c < j for c, _ in cues)
+    return None
+
+
+def _negated_there(scope: list[frozenset[str]], text: str, cues: Sequence[tuple[int, str]]) -> bool:
+    """Whether the words after a negation (`scope`) are negated in `text` too: True when `text` does
+    not state most of them (nothing to compare) or a cue of `text` stands just before them."""
+    ws = _negation_words(text)
+    found = [k for k, w in enumerate(ws) if any(_match_keys(w) & s for s in scope)]
+    if not scope or len({s for s in scope if any(_match_keys(ws[k]) & s for k in found)}) * 2 < len(scope):
+        return True
+    return any(k - 4 <= i < k for k in found for i, _ in cues)
+
+
+def _negation_words(text: str) -> tuple[Word, ...]:
+    return facts_of(text.replace("n't", " n't").replace("n’t", " n't")).words
+
+
+def _scope(sentence: str, i: int, width: int = 3) -> list[frozenset[str]]:
+    following = [w for w in _negation_words(sentence)[i + 1 :] if not is_stopword(w.surface)][:width]
+    return [_match_keys(w) for w in following]
+
+
+def _match_keys(w: Word) -> frozenset[str]:
+    """A word's forms for comparing a claim with its source: its stem and, in Arabic, the stem
+    without a verb's person prefix or suffix ("توصلتا", "تتوصلا", "توصلت" share one)."""
+    if not w.arabic:
+        return frozenset({stem(w)})
+    base = stem(w)
+    forms = {base, base[1:] if base[:1] in "يتنا" else base}
+    forms |= {f[: -len(e)] for f in list(forms) for e in ("تا", "وا", "ت", "ا", "ن") if f.endswith(e)}
+    return frozenset(f for f in forms if len(f) >= 3)
+
+
+def _quote(sentence: str, i: int) -> str:
+    return " ".join(w.surface for w in _negation_words(sentence)[i : i + 4]) + " …"
+
+
+def _implicitly_negative(claim: str) -> bool:
+    """An English claim that says a negation with a word of its own ("lacked", "discouraged")."""
+    lists = negation()
+    return any(w.key in lists["implicit-en"] for w in _negation_words(claim))
+
+
+def _restriction(sentence: str, i: int, claim: str) -> bool:
+    """A negation with an exception after it (لم … إلا: "only") that the claim says with "only"."""
+    lists = negation()
+    after = _negation_words(sentence)[i + 1 : i + 10]
+    excepted = any(set(arabic_variants(w.key)) & lists["exception-ar"] for w in after if w.arabic)
+    return excepted and any(w.key in lists["only-en"] for w in _negation_words(claim))
+
+
+def _restated_unnegated(claim: str, j: int, sentence: str, cues: Sequence[tuple[int, str]]) -> bool:
+    """Whether the first word an English claim negates (after word `j`, within its clause) that the
+    Arabic sentence has, found through the bilingual dictionary or as a number, stands there with
+    no negation a few words before it."""
+    claim_words = _negation_words(claim)
+    ws = _negation_words(sentence)
+    for w in _clause(claim, claim_words, j):
+        terms = renderings(bare(w.key))
+        roots = {root(t) for t in terms}
+        value = _digits(w.surface)
+        found = []
+        for k, x in enumerate(ws):
+            if not x.arabic:
+                hit = value is not None and _digits(x.surface) == value
+            else:
+                stems = {stem(Word(v, 0, v, True)) for v in arabic_variants(x.key)}
+                hit = bool(stems & terms or {root(s) for s in stems} & roots)
+            if hit:
+                found.append(k)
+        if found:
+            return not any(k - 6 <= c < k for k in found for c, _ in cues)
+    return False
+
+
+def _clause(text: str, ws: Sequence[Word], j: int, width: int = 3) -> list[Word]:
+    """Up to `width` words after word `j` that are not stop words, up to the end of its clause."""
+    out: list[Word] = []
+    for k in range(j + 1, len(ws)):
+        if k > j + 1 and any(p in text[ws[k - 1].start + len(ws[k - 1].surface) : ws[k].start] for p in ",;:.()"):
+            break
+        if not is_stopword(ws[k].surface):
+            out.append(ws[k])
+        if len(out) == width:
+            break
+    return out
+
+
+def _digits(surface: str) -> str | None:
+    digits = re.sub(r"[,.٬٫]", "", normalise(surface))
+    return digits if digits.isdigit() else None

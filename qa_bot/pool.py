@@ -1,0 +1,268 @@
+"""What cited sources state, in the forms a claim's facts and names are looked up by.
+
+`build_pool(label, texts)` gathers a source's numbers, dates, words (keys, stems, Arabic cores) and
+name skeletons in both scripts; `latin_found` and `arabic_found` say whether one word of a claim's
+name is among them (`verify.check_claim` uses both).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .facts import (
+    Facts,
+    Word,
+    _names_lists,
+    arabic_variants,
+    common_english,
+    facts,
+    letter_names,
+    number_readings,
+    number_words,
+    stem,
+)
+from .lexicon import english_to_arabic
+from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
+from .translit import readings, skeleton, skeletons_match
+
+_DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
+_ADJECTIVE = re.compile(r"(?<=\w{4})(?:ary|ical|ic|al|ian|an|ese|ish)$")
+
+
+@dataclass
+class Pool:
+    """Everything the cited sources state, in forms a claim's facts are looked up by."""
+
+    label: str
+    values: set[str] = field(default_factory=set)
+    dates: set[str] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)  # normalised words and their clitic-free forms
+    stems: set[str] = field(default_factory=set)
+    cores: set[str] = field(default_factory=set)  # Arabic stems without verb affixes
+    arabic_skeletons: set[str] = field(default_factory=set)
+    latin_skeletons: set[str] = field(default_factory=set)
+    latin_readings: set[str] = field(default_factory=set)  # other readings of their letters (Kraków KRKF)
+    spelled_skeletons: set[str] = field(default_factory=set)  # of Arabic words with a long vowel written
+    terms: set[str] = field(default_factory=set)  # search terms (`text.tokens`), as synonyms are kept
+    roots: set[str] = field(default_factory=set)  # Arabic stems reduced to their consonants
+    spelled: list[list[frozenset[str]]] = field(default_factory=list)  # Latin letters spelled out in Arabic
+    has_arabic: bool = False
+    has_latin: bool = False
+    sentences: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is Arabic)
+
+
+@lru_cache(maxsize=4096)
+def facts_of(text: str) -> Facts:
+    """`facts(text)`, cached: a source is read for every claim that cites it."""
+    return facts(text)
+
+
+def build_pool(label: str, texts: Iterable[str]) -> Pool:
+    """The pool of the cited texts (passages and translations); `label` names them ("[1][2]")."""
+    pool = Pool(label)
+    for text in texts:
+        found = facts_of(text)
+        pool.values.update(f.key for f in found.numbers)
+        pool.values.update(x for f in found.numbers for x in number_readings(f))
+        pool.dates.update(f.key for f in found.dates)
+        for w in found.words:
+            pool.stems.add(stem(w))
+            if w.arabic:
+                variants = arabic_variants(w.key)
+                pool.keys.update(variants)
+                pool.stems.update(stem(Word(v, 0, v, True)) for v in variants)
+                pool.cores.update(core(v) for v in variants)
+                # a derived form's root (مصنوعات صنع), not a bare three-letter word (حسب "according to")
+                stems = {stem(Word(v, 0, v, True)) for v in variants}
+                pool.roots.update(r for s in stems if len(r := root(s)) < len(s))
+                if len(w.key) >= 3 and not is_stopword(w.surface):
+                    # a two-consonant skeleton names only a word with a written vowel
+                    # (كيري Kerry, not عبر): foreign names are spelled with them
+                    shapes = {skeleton(v) for v in variants}
+                    voweled = any(c in "اوي" for c in w.key.removeprefix("ال")[1:])
+                    pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3 or voweled)
+                    if sum(c in "اوي" for c in w.key.removeprefix("ال")[1:]) >= 1:
+                        pool.spelled_skeletons.update(x for x in shapes if len(x) >= 3)
+            else:
+                pool.keys.add(bare(w.key))
+                if w.surface[:1].isupper():
+                    pool.latin_skeletons.add(shape := skeleton(w.surface))
+                    pool.latin_readings.update(readings(w.surface) - {shape})
+        pool.spelled.extend(_spelled_runs(found.words))
+        pool.terms.update(tokens(text))
+        if detect_language(text) == "ar":
+            pool.has_arabic = True
+        else:
+            pool.has_latin = True
+        for start, end in sentence_spans(text):
+            sentence = text[start:end]
+            pool.sentences.append((sentence, detect_language(sentence) == "ar"))
+    return pool
+
+
+def bare(key: str) -> str:
+    """An English key without a possessive or an "al-" prefix."""
+    return key.split("'")[0].split("’")[0].removeprefix("al-")
+
+
+def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
+    """Is one capitalised word of a name in the sources? None when it cannot be checked."""
+    key = bare(word.lower())
+    if key in pool.keys or key in pool.stems or (tokens(key) and tokens(key)[0] in pool.stems):
+        return True
+    if cross and key in number_words()[0]:
+        return None  # "Three's Company": the number word is translated (ثلاث), it names nothing
+    letters = initialism(bare(word))
+    if cross and letters is not None:
+        # "NBC" is spelled out (إن بي سي), "TV" translated (تلفاز), "NATO" read as a word (الناتو);
+        # a source that spells some initialisms out but not this one does not name it
+        shape = skeleton(letters)
+        if spelled_out(letters, pool) or translated(letters.lower(), pool):
+            return True
+        if set(letters) & set("AEIOU") and any(skeletons_match(shape, s) for s in pool.arabic_skeletons):
+            return True
+        translated_ = letters.lower() in _names_lists()["translated-initialisms"]
+        return False if pool.spelled and not translated_ else None
+    shape = skeleton(word)
+    if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
+        return True
+    # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
+    shapes = {shape}
+    if len(adjective := _DEMONYM.sub("", word)) >= 4:  # not "Chris" → "Chr"
+        shapes.add(skeleton(adjective))
+    others = {*readings(word), *(readings(adjective) if len(adjective) >= 4 else ())} - shapes
+    if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
+        return True
+    # another reading of its letters only as it is, not one edit away (French is not فانتاسي)
+    if any(skeletons_match(a, s, prefix=True, edits=False) for a in others for s in pool.arabic_skeletons):
+        return True
+    # a letter a language does not say, dropped in Arabic (Duquesne دوكان, Semper زيمبا): only from
+    # four letters on, only against a word spelled with a long vowel the way foreign names are
+    if any(_dropped(shape, s) for s in pool.spelled_skeletons):
+        return True
+    # a name with an established Arabic form, or a word translated rather than transliterated
+    # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
+    if cross and translated(key, pool):
+        return True
+    if cross and common_english(key, strict=False):
+        return None  # "League", "National": translated, not transliterated
+    if len(shape) < 2:
+        return None
+    return False
+
+
+def translated(key: str, pool: Pool) -> bool:
+    """Whether the sources have a dictionary rendering of an English word, as written or in another
+    form of its root ("Manufactures": مصنوعات for صناعة)."""
+    rendered = renderings(key) or renderings(_ADJECTIVE.sub("", key))  # "parliamentary": parliament
+    return bool(rendered & (pool.stems | pool.keys) or {root(r) for r in rendered} & pool.roots)
+
+
+def renderings(key: str) -> frozenset[str]:
+    """The Arabic search terms the bilingual dictionary gives for an English word."""
+    terms = tokens(key)
+    return english_to_arabic().get(terms[0], frozenset()) if len(terms) == 1 else frozenset()
+
+
+def arabic_found(w: Word, pool: Pool) -> bool:
+    """Is an Arabic word of a claim in the sources: as written, by stem, core or synonym, or as a
+    name of the translation ("كيري" Kerry)?"""
+    variants = arabic_variants(w.key)
+    if any(v in pool.keys for v in variants):
+        return True
+    stems = {s for v in variants if len(s := stem(Word(v, 0, v, True))) >= 3}
+    if stems & pool.stems or ({core(v) for v in variants} - {""}) & pool.cores:
+        return True
+    lexicon = synonym_lexicon()  # stemmed as search terms are ("غاية" غا), not as `stem` does (غايه)
+    if any(lexicon.get(s, frozenset()) & (pool.stems | pool.terms) for s in {*stems, *tokens(w.surface)}):
+        return True
+    # without a clitic only by a longer skeleton and as it is: "بشار" is not ب + "شار" (SR, Syria),
+    # "لابوراتوريز" not ل + BRTRS one edit from "Börte's"; another reading of Latin letters also as it is
+    shape = skeleton(w.key)
+    stripped = {x for v in variants[1:] if len(x := skeleton(v)) >= 3}
+    return (
+        any(skeletons_match(shape, b, prefix=True) for b in pool.latin_skeletons)
+        or any(skeletons_match(a, b, prefix=True, edits=False) for a in stripped for b in pool.latin_skeletons)
+        or any(skeletons_match(a, b, prefix=True, edits=False) for a in {shape, *stripped} for b in pool.latin_readings)
+    )
+
+
+def core(key: str) -> str:
+    """An Arabic word without its light-stem affixes and a verb's person prefix and suffix, so
+    "توصلتا" and "تتوصلا" (they reached / did not reach) compare equal."""
+    out = stem(Word(key, 0, key, True))
+    if len(out) > 4 and out[0] in "يتنا":
+        out = out[1:]
+    for end in ("تا", "وا", "ت", "ا", "ن"):
+        if len(out) > 3 and out.endswith(end):
+            out = out[: -len(end)]
+            break
+    return out if len(out) >= 3 else ""
+
+
+def root(stemmed: str) -> str:
+    """An Arabic stem's consonants without a derivational prefix (م ت ي ن ا) or long vowels, so a
+    dictionary's rendering finds the source's form of the word: مصنوع, صناع and تصنيع → صنع."""
+    out = stemmed[1:] if len(stemmed) > 3 and stemmed[0] in "متينا" else stemmed
+    bare_ = out[:1] + "".join(c for c in out[1:] if c not in "اوي")
+    return bare_ if len(bare_) >= 3 else out
+
+
+def _spelled_runs(ws: Iterable[Word]) -> list[list[frozenset[str]]]:
+    """Runs of Arabic words that spell Latin letters ("إن بي سي"), each as the letters each word can
+    be; only runs of two words or more, two of them not also common words (إن, في, أو). A word
+    with a clitic ("وإن", "لأيه") starts a run."""
+    names = letter_names()
+    runs: list[list[tuple[Word, frozenset[str]]]] = [[]]
+    for w in ws:
+        if not w.arabic:
+            runs.append([])
+        elif w.key in names:
+            runs[-1].append((w, names[w.key]))
+        elif letters := next((names[x] for x in arabic_variants(w.key)[1:] if x in names), None):
+            runs.append([(w, letters)])
+        else:
+            runs.append([])
+    return [
+        [letters for _, letters in run]
+        for run in runs
+        if len(run) >= 2 and sum(not is_stopword(w.surface) for w, _ in run) >= 2
+    ]
+
+
+def initialism(word: str) -> str | None:
+    """The letters of an initialism ("ABC's" → ABC, "VLRs" → VLR), or None."""
+    letters = re.sub(r"(?:['’]s|s)$", "", word)
+    return letters if len(letters) >= 2 and letters.isupper() and letters.isalpha() else None
+
+
+def spelled_out(letters: str, pool: Pool) -> bool:
+    """Whether the sources spell the initialism out in Arabic letter names."""
+    n = len(letters)
+    return any(
+        all(letters[k] in run[start + k] for k in range(n)) for run in pool.spelled for start in range(len(run) - n + 1)
+    )
+
+
+def best_sentence(claim: str, pool: Pool, arabic: bool) -> tuple[str, float] | None:
+    """The cited sentence in the claim's script that shares most words with the claim."""
+    wanted = set(tokens(claim))
+    if not wanted:
+        return None
+    scored = [(len(wanted & set(tokens(s))) / len(wanted), s) for s, is_ar in pool.sentences if is_ar == arabic]
+    if not scored:
+        return None
+    score, sentence = max(scored)
+    return sentence, score
+
+
+def _dropped(longer: str, shorter: str) -> bool:
+    """`longer` is `shorter` with one weak consonant (r, n, s, h) more, and four letters or more."""
+    return (
+        len(longer) >= 4
+        and len(longer) == len(shorter) + 1
+        and any(longer[:k] + longer[k + 1 :] == shorter for k in range(len(longer)) if longer[k] in "RNSH")
+    )
