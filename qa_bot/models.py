@@ -105,8 +105,10 @@ class UseM3Embeddings(_LazyEmbeddings):
 
         if not spans.supported(self._model):
             return None
+        # split as written (the rows are counted on the text as written), then clean each part
+        pieces = [(for_embedding(t), [for_embedding(p) for p in split(t)]) for t in texts]
         with self._lock:
-            return spans.encode(self._model, [for_embedding(t) for t in texts], split)
+            return spans.encode(self._model, pieces)
 
 
 class SentenceTransformerEmbeddings(_LazyEmbeddings):

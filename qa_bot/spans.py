@@ -13,7 +13,7 @@ clauses as texts of their own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -35,9 +35,9 @@ def supported(model: Any) -> bool:
         return False
 
 
-def encode(model: Any, sentences: Sequence[str], split: Callable[[str], list[str]]) -> list[np.ndarray]:
-    """For each sentence, a (1 + clauses, dim) array: its vector, then one per clause of `split(sentence)`
-    (none when it returns fewer than two)."""
+def encode(model: Any, sentences: Sequence[tuple[str, Sequence[str]]]) -> list[np.ndarray]:
+    """For each (sentence, its clauses), a (1 + clauses, dim) array: the sentence's vector, then one
+    per clause (none when it has fewer than two). The clauses must make up the sentence."""
     backend = model._model
     tokenize = backend.sp.encode
     out: list[np.ndarray] = []
@@ -50,8 +50,7 @@ def encode(model: Any, sentences: Sequence[str], split: Callable[[str], list[str
             out.extend(_encode_group(backend, group))
         group, size = [], 0
 
-    for sentence in sentences:
-        parts = split(sentence)
+    for sentence, parts in sentences:
         if len(parts) < 2:
             tokens = tokenize(sentence, out_type=int, add_bos=True, add_eos=True)
             spans: list[tuple[int, int]] = []
@@ -118,15 +117,18 @@ def _forward(backend: Any, group: list[tuple[list[int], list[tuple[int, int]]]])
         feats[:, off : off + _CNN_DIM] = c2
     _layernorm(feats, b.ln_g, b.ln_b, b.eps)
     # sums over each sentence and each clause (a clause with its sentence's start and end markers)
-    total = np.zeros((n_tokens + 1, feats.shape[1]), dtype=np.float64)
-    np.cumsum(feats, axis=0, out=total[1:])
+    cuts = sorted({*starts.tolist(), *(int(st) + a for st, (_, spans) in zip(starts, group, strict=True)
+                                       for a, z in spans for a in (a, z))} - {n_tokens})  # fmt: skip
+    pieces = np.add.reduceat(feats, cuts, axis=0)
+    piece_at = {cut: i for i, cut in enumerate(cuts)}
+    sentence_sums = np.add.reduceat(feats, starts, axis=0)
     sums, counts, owners = [], [], []
     for k, (start, length) in enumerate(zip(starts.tolist(), lens.tolist(), strict=True)):
-        sums.append(total[start + length] - total[start])
+        sums.append(sentence_sums[k])
         counts.append(length)
         owners.append(k)
-        for a, z in group[k][1]:
-            sums.append(total[start + z] - total[start + a] + feats[start] + feats[start + length - 1])
+        for a, z in group[k][1]:  # a clause is one piece: its tokens lie between two cuts
+            sums.append(pieces[piece_at[start + a]] + feats[start] + feats[start + length - 1])
             counts.append(z - a + 2)
             owners.append(k)
     pooled = np.asarray(sums, dtype=np.float32) @ b.cnn_W

@@ -76,6 +76,9 @@ def row_maker(embeddings: Embeddings) -> Rows:
             bounds = np.cumsum([0, *(1 + len(clauses(u)) for u in unique)])
             per = [vectors[a:b] for a, b in itertools.pairwise(bounds)]
         made = dict(zip(unique, per, strict=True))
+        for u in unique:  # one row for the text and one per clause, or every later row is misplaced
+            if len(made[u]) != 1 + len(clauses(u)):
+                raise ValueError(f"{len(made[u])} vectors for a sentence with {len(clauses(u))} clauses: {u[:60]!r}")
         return np.concatenate([np.asarray(made[u], dtype=np.float32) for u in units])
 
     return make

@@ -44,3 +44,19 @@ def test_another_model_embeds_the_clauses_as_texts() -> None:
     rows = row_maker(minilm)([chunk])
     assert len(texts(chunk)) == 3 and rows.shape == (3, 384)  # the sentence and its two clauses
     assert np.allclose(rows, np.asarray(minilm.embed_documents(texts(chunk))), atol=1e-5)
+
+
+def test_clauses_are_counted_on_the_text_as_written_whatever_the_model_is_shown() -> None:
+    # a stray direction mark counts as a word here: cleaned for the model it would not, and the
+    # sentence would have no clauses, shifting every later row of the passage by one
+    text = "قال الوزير إن \u200f المحادثات ، وأضاف أن الجانبين اتفقا على مواصلة الحوار في جنيف"
+    other = (
+        "The talks in the Kremlin lasted more than four hours, and the two sides agreed on a constitution by August."
+    )
+    sentences = (Sentence(0, len(text), text), Sentence(len(text) + 1, len(text) + 1 + len(other), other))
+    chunk = Chunk("c", "a", "t", "s", 0, sentences[1].end, f"{text} {other}", None, None, 0, sentences)
+    assert len(clauses(text)) == 2
+    rows = row_maker(EMBEDDINGS)([chunk])
+    assert len(rows) == len(texts(chunk)) == 6
+    fresh = np.asarray(EMBEDDINGS.embed_documents(texts(chunk)), dtype=np.float32)
+    assert np.einsum("ij,ij->i", rows, fresh)[[0, 3]].min() > 0.999  # each sentence's row is its own
