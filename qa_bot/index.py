@@ -311,13 +311,18 @@ class Index:
             return f"embedding model changed ({manifest.get('embeddings')} → {embeddings_id(self.embeddings)})"
         if manifest.get("corpus") != corpus_hash(self.settings):
             return "the articles in seeds/ changed"
+        # the store's record count (constant time) against the manifest's: a store that lost or
+        # gained records behind the manifest's back is rebuilt
+        expected, what = (
+            (manifest["records"], "records") if "records" in manifest else (manifest.get("passages"), "passages")
+        )
         try:
-            stored = len(self._passage_ids())
+            stored = self.count() if what == "records" else len(self._passage_ids())
         except Exception as exc:  # noqa: BLE001 - any failure to read a local store means: rebuild
             self._unreachable(exc)
             return "the stored index is unreadable"
-        if stored != manifest.get("passages"):
-            return f"the stored index holds {stored} passages, its manifest {manifest.get('passages')}"
+        if stored != expected:
+            return f"the stored index holds {stored} {what}, its manifest {expected}"
         return None
 
     def _unreachable(self, exc: BaseException) -> None:
@@ -437,6 +442,7 @@ class Index:
             corpus=corpus,
             ingest_version=INGEST_VERSION,
             passages=len(chunks),
+            records=len(chunks) + sum(1 for c in chunks if c.translation),
             articles=len(after),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
