@@ -213,6 +213,15 @@ class LexicalIndex:
             self._article_shapes[article_id] = shapes
         return shapes
 
+    def best_sentences(self, chunk_ids: list[str], query: np.ndarray) -> dict[str, np.ndarray]:
+        """`sentence_similarities` of several passages at once (one product over all their rows)."""
+        known = [c for c in chunk_ids if c in self.first_row and self.chunks[c].sentences]
+        if self.vectors is None or not known:
+            return {c: np.zeros(0, dtype=np.float32) for c in chunk_ids}
+        spans = [(self.first_row[c], len(self.chunks[c].sentences)) for c in known]
+        found = dict(zip(known, self.vectors.best_many(spans, query), strict=True))
+        return {c: found.get(c, np.zeros(0, dtype=np.float32)) for c in chunk_ids}
+
     def sentence_similarities(self, chunk_id: str, query: np.ndarray) -> np.ndarray:
         """Each sentence of a passage: its best similarity to `query` (as written or translated)."""
         first = self.first_row.get(chunk_id)
@@ -282,9 +291,10 @@ class LexicalIndex:
             lex = cls(generation=generation)
             lex.terms = [str(t) for t in meta["terms"]]
             lex.term_ids = {t: i for i, t in enumerate(lex.terms)}
-            lex.offsets = np.load(path / "offsets.npy", mmap_mode="r")
-            lex.tokens = np.load(path / "tokens.npy", mmap_mode="r")
-            lex.doc_freq = np.load(path / "df.npy", mmap_mode="r")
+            # plain arrays over the mapped files (slicing a np.memmap makes a Python object each time)
+            lex.offsets = np.asarray(np.load(path / "offsets.npy", mmap_mode="r"))
+            lex.tokens = np.asarray(np.load(path / "tokens.npy", mmap_mode="r"))
+            lex.doc_freq = np.asarray(np.load(path / "df.npy", mmap_mode="r"))
             bm25s = _bm25s()
             for original, side in _SIDES.items():
                 if side in meta["sides"]:

@@ -333,7 +333,7 @@ class HybridRetriever(BaseRetriever):
         # vectors are at hand): a question about one sentence of a long passage matches that sentence
         # better than the passage as a whole. While the store is away this stands in for the dense list.
         pool = list(dict.fromkeys(cid for ranking in rankings for cid in ranking))
-        best = {cid: float(np.max(lex.sentence_similarities(cid, vector), initial=-1.0)) for cid in pool}
+        best = {cid: float(np.max(sims, initial=-1.0)) for cid, sims in lex.best_sentences(pool, vector).items()}
         rankings.append(sorted(pool, key=lambda cid: -best[cid]))
         fused: dict[str, float] = {}
         for ranking in rankings:
@@ -392,8 +392,8 @@ class HybridRetriever(BaseRetriever):
         """Best similarity of each sentence (as written or translated) to `vector`."""
         return {
             (cid, i): float(sim)
-            for cid in chunk_ids
-            for i, sim in enumerate(self._lex.sentence_similarities(cid, vector).tolist())
+            for cid, sims in self._lex.best_sentences(chunk_ids, vector).items()
+            for i, sim in enumerate(sims.tolist())
         }
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:

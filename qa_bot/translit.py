@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .text import normalise
 
@@ -80,6 +81,7 @@ def _collapse(shape: str) -> str:
     return out[:-1] if len(out) > 2 and out.endswith("H") else out
 
 
+@lru_cache(maxsize=1 << 17)
 def skeletons_match(a: str, b: str, *, prefix: bool = False, edits: bool = True) -> bool:
     """Two skeletons are the same name: equal, or (`edits`) one edit apart from 4 letters on (two
     from 7). `prefix`: one may also be the other and an adjective's ending (-an, -ese, -ish:

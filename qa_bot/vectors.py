@@ -121,17 +121,32 @@ class SentenceVectors:
         return np.asarray(self.matrix[int(self.offsets[first]) : int(self.offsets[first + count])])
 
     def best(self, first: int, count: int, query: np.ndarray) -> np.ndarray:
-        """Each of those sentences' best similarity to `query` (the sentence or its translation)."""
-        lo = int(self.offsets[first])
-        sims = self.rows(first, count).astype(np.float32) @ query
-        return np.maximum.reduceat(sims, np.asarray(self.offsets[first : first + count], dtype=np.int64) - lo)
+        """Each of those sentences' best similarity to `query` (the sentence, a clause, its translation)."""
+        return self.best_many([(first, count)], query)[0]
+
+    def best_many(self, spans: list[tuple[int, int]], query: np.ndarray) -> list[np.ndarray]:
+        """`best` for several runs of sentences (first, count ≥ 1) at once: one product for all their rows."""
+        if not spans:
+            return []
+        offsets = self.offsets
+        blocks = [self.matrix[offsets[first] : offsets[first + count]] for first, count in spans]
+        sims = np.concatenate(blocks).astype(np.float32) @ query
+        starts: list[int] = []
+        at = 0
+        for (first, count), block in zip(spans, blocks, strict=True):
+            starts += (offsets[first : first + count] - offsets[first] + at).tolist()
+            at += len(block)
+        best = np.maximum.reduceat(sims, starts)
+        bounds = np.cumsum([0, *(count for _, count in spans)])
+        return [best[a:b] for a, b in itertools.pairwise(bounds)]
 
     @classmethod
     def load(cls, folder: Path, sentences: int) -> SentenceVectors | None:
         """The saved rows in `folder`, or None when missing or not for `sentences` sentences."""
         try:
-            matrix = np.load(folder / MATRIX, mmap_mode="r")
-            offsets = np.load(folder / OFFSETS, mmap_mode="r")
+            # plain arrays over the mapped files: slicing a np.memmap costs a Python object each time
+            matrix = np.asarray(np.load(folder / MATRIX, mmap_mode="r"))
+            offsets = np.asarray(np.load(folder / OFFSETS, mmap_mode="r"))
         except (OSError, ValueError):
             return None
         if len(offsets) != sentences + 1 or matrix.ndim != 2 or int(offsets[-1]) != len(matrix):

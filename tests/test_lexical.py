@@ -81,8 +81,8 @@ def test_a_saved_index_loads_memory_mapped_and_the_same(chunks, tmp_path: Path) 
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
     loaded = LexicalIndex.load(tmp_path, "g1")
     assert loaded is not None and loaded.generation == "g1"
-    assert isinstance(loaded.tokens, np.memmap)
-    assert loaded.vectors is not None and isinstance(loaded.vectors.matrix, np.memmap)
+    assert isinstance(loaded.tokens.base, np.memmap)  # read from the mapped file, not copied
+    assert loaded.vectors is not None and isinstance(loaded.vectors.matrix.base, np.memmap)
     _same(built, loaded)
     assert LexicalIndex.load(tmp_path, "g2") is None  # another generation: never the wrong words
 
