@@ -40,6 +40,8 @@ def encode(model: Any, sentences: Sequence[tuple[str, Sequence[str]]]) -> list[n
     per clause (none when it has fewer than two). The clauses must make up the sentence."""
     backend = model._model
     tokenize = backend.sp.encode
+    marked = tokenize("", out_type=int, add_bos=True, add_eos=True)  # the start and end markers
+    bos, eos = marked[0], marked[-1]
     out: list[np.ndarray] = []
     group: list[tuple[list[int], list[tuple[int, int]]]] = []  # (tokens, clause spans within them)
     size = 0
@@ -56,8 +58,7 @@ def encode(model: Any, sentences: Sequence[tuple[str, Sequence[str]]]) -> list[n
             spans: list[tuple[int, int]] = []
         else:
             ids = [tokenize(p, out_type=int, add_bos=False, add_eos=False) for p in parts]
-            marked = tokenize(parts[0], out_type=int, add_bos=True, add_eos=True)
-            tokens = [marked[0], *(t for i in ids for t in i), marked[-1]]
+            tokens = [bos, *(t for i in ids for t in i), eos]
             spans, at = [], 1
             for i in ids:
                 spans.append((at, at + len(i)))
