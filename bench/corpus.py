@@ -188,6 +188,18 @@ def recombine(records: Sequence[dict[str, str]], seed: int = RECOMBINE_SEED) -> 
             made[lang] += 1
 
 
+def record_chunks(records: Sequence[dict[str, str]]) -> list[Any]:
+    """The passages qa-bot makes of these bulk records (its own JSONL reader and chunker), in order."""
+    from qa_bot import ingest
+
+    with tempfile.TemporaryDirectory(prefix="bench-chunks-") as tmp:
+        root = Path(tmp)
+        path = root / "seeds" / DISTRACTORS
+        path.parent.mkdir()
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        return [c for a in ingest.bulk_articles(path, root) for c in ingest.chunk(a)]
+
+
 def passage_counts(records: Sequence[dict[str, str]]) -> list[int]:
     """Passages qa-bot makes of each bulk record, read back through its own JSONL reader and chunker."""
     from qa_bot import ingest

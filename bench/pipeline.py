@@ -39,6 +39,7 @@ from .corpus import (
     distractor_documents,
     make_project,
     plan,
+    record_chunks,
     write_distractors,
 )
 from .load import serve_once
@@ -111,6 +112,30 @@ def _new_chunks(settings: Any, before: set[str]) -> list[Any]:
     mark = f"seeds/{DISTRACTORS}#"
     return [c for c in load_corpus(settings.seeds_path, settings.root) if c.id not in before and
             c.source.startswith(mark)]  # fmt: skip
+
+
+def check_rows(embeddings: Any, chunks: Sequence[Any], sample: int = 32) -> tuple[int, list[str]]:
+    """Whether qa-bot's indexing would misplace sentence rows: the passages (of the first `sample`
+    where it can happen) for which its row maker (`qa_bot.vectors.row_maker`, with USE-m3 one joint
+    sentence-and-clause pass) returns another number of rows than `qa_bot.vectors.row_counts`
+    expects. Then every later passage of the same indexing group gets another passage's rows, or
+    the refresh stops with an IndexError.
+
+    Where it can happen (the known cause): a sentence whose clauses (`qa_bot.text.clauses`) differ
+    in number from those of the text as the encoder sees it (`qa_bot.models.for_embedding`: vowel
+    and direction marks dropped), which the joint pass splits instead. Returns how many passages
+    are such, and the article ids of those found misplaced."""
+    from qa_bot.models import for_embedding
+    from qa_bot.text import clauses
+    from qa_bot.vectors import row_counts, row_maker
+
+    def suspect(c: Any) -> bool:
+        texts = (t for s in c.sentences for t in (s.text, s.translation) if t)
+        return any(len(clauses(t)) != len(clauses(for_embedding(t))) for t in texts)
+
+    suspects = [c for c in chunks if suspect(c)]
+    make = row_maker(embeddings)
+    return len(suspects), [c.article_id for c in suspects[:sample] if len(make([c])) != sum(row_counts(c))]
 
 
 def _answerable_hits(items: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -266,6 +291,16 @@ def run_pipeline(sizes: list[int], project: Path, eval_path: Path, command: str)
     t = time.perf_counter()
     warm_up(embeddings)
     log(f"embeddings {embeddings_id(embeddings)} loaded in {time.perf_counter() - t:.1f}s (threads={settings.threads})")
+    suspects, misplaced = check_rows(embeddings.inner, record_chunks(records))
+    if misplaced:
+        raise SystemExit(
+            f"bench: qa-bot would store the wrong sentence vectors for distractor passages ({', '.join(misplaced[:6])}"
+            f"…, {suspects:,} passages at risk) and for the passages indexed after each in the same group: its "
+            "row maker returns another number of rows than qa_bot.vectors.row_counts expects for their sentences "
+            "(the joint pass of qa_bot/models.py `embed_with_clauses` splits the clauses of for_embedding(text), "
+            "row_counts those of the text). Fix qa-bot first (see bench/README.md)."
+        )
+    log(f"sentence rows: {suspects:,} passages where qa-bot could misplace them, the first checked are right")
     index = Index(settings, embeddings)
     tutorial = TutorialPipeline(embeddings)
     rows: list[dict[str, Any]] = []
