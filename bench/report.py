@@ -354,8 +354,10 @@ def _targets(runs: list[dict[str, Any]], indexing: dict[str, Any] | None) -> lis
 
 
 # -- why ----------------------------------------------------------------------------------------
-def _why_indexing(runs: list[dict[str, Any]]) -> str | None:
-    steps = _steps(runs)
+def _why_indexing(run: dict[str, Any]) -> str | None:
+    """One run's distractor steps together: where qa-bot's indexing time goes, against the tutorial's
+    and the floor's measured in the same steps."""
+    steps = _steps([run])
     if not steps:
         return None
     qi = [r["qa_bot_index"] for r in steps]
@@ -377,7 +379,8 @@ def _why_indexing(runs: list[dict[str, Any]]) -> str | None:
         "before one vector per passage"
     )
     text = (
-        f"- **Indexing (target 1).** Over the distractor steps ({passages:,} passages), qa-bot took {q_s:,.0f} s: "
+        f"- **Indexing (target 1), {run['_name']} run.** Over its distractor steps ({passages:,} passages), "
+        f"qa-bot took {q_s:,.0f} s: "
         f"{q_emb:,.0f} s ({q_emb / q_s:.0%}) inside the embedding model, sending it {q_texts:,} texts "
         f"({q_texts / passages:.1f} per passage: {what}), {q_chars:,} characters "
         f"({q_chars / passages:,.0f} per passage); the other {q_s - q_emb:,.0f} s ({1 - q_emb / q_s:.0%}) went to "
@@ -555,7 +558,7 @@ def _why(runs: list[dict[str, Any]], verdicts: dict[str, str]) -> list[str]:
     """Explanations for missed targets, from the measured numbers only."""
     rows = _rows(runs)
     explain = {
-        "1": lambda: _why_indexing(runs),
+        "1": lambda: "\n".join(t for run in runs if (t := _why_indexing(run))),
         "2": lambda: _why_answer(rows),
         "3": lambda: _why_cold(runs),
         "4": lambda: _why_rss(runs),
@@ -587,7 +590,7 @@ def _indexing_table(runs: list[dict[str, Any]], indexing: dict[str, Any] | None)
         qr, tr, fr = q.get("passages_per_s"), t.get("passages_equivalent_per_s"), fl.get("passages_per_s")
         texts = q.get("embedded_texts")
         lines.append(
-            f"| {_label(r)} ({r['_run']}) | {q['passages_added']:,} | {_f(qr)}/s ({q['seconds']:,.0f} s) | "
+            f"| {_passages(r):,} ({r['_run']}) | {q['passages_added']:,} | {_f(qr)}/s ({q['seconds']:,.0f} s) | "
             f"{_f(fr)}/s ({_f(fl.get('passages'))} sampled) | {_f(tr)}/s ({t['seconds']:,.0f} s) | "
             f"{_f(qr / fr if qr and fr else None, 2)}× | {_f(qr / tr if qr and tr else None, 2)}× | "
             f"{_f(texts / q['passages_added'] if texts else None, 2)} | "
@@ -627,7 +630,7 @@ def _memory_table(runs: list[dict[str, Any]]) -> list[str]:
         s = r.get("serving") or {}
         peak = max((v for v in (s.get("rss_peak_mb"), s.get("vm_hwm_mb")) if v), default=None)
         lines.append(
-            f"| {_label(r)} ({r['_run']}) | {_f(cold.get('answer_s'))} s | {_f(cold.get('peak_rss_mb'), 0)} MB | "
+            f"| {_passages(r):,} ({r['_run']}) | {_f(cold.get('answer_s'))} s | {_f(cold.get('peak_rss_mb'), 0)} MB | "
             f"{_f(s.get('startup_s'))} s | {_f(s.get('rss_ready_mb'), 0)} → {_f(peak, 0)} MB | "
             f"{_f(r.get('qa_bot_load_s'), 2)} s |"
         )
@@ -661,7 +664,8 @@ def _public_table(runs: list[dict[str, Any]]) -> list[str]:
             f = r["public"].get(name) or {}
             t = (r.get("tutorial_public") or {}).get(name) or {}
             lines.append(
-                f"| {_label(r)} ({r['_run']}) | {title} | {_f(f.get('questions'))} | {_f(f.get('cite_at_1'), 3)} | "
+                f"| {_passages(r):,} ({r['_run']}) | {title} | {_f(f.get('questions'))} | "
+                f"{_f(f.get('cite_at_1'), 3)} | "
                 f"{_f(f.get('any_cite'), 3)} | {_f(f.get('answer_in_text'), 3)} | {_f(f.get('false_abstention'), 3)} | "
                 f"{_f(f.get('out_of_archive_refused'), 2)} of {_f(f.get('out_of_archive'))} | "
                 f"{_f(f.get('latency_ms_p50'), 0)} / {_f(f.get('latency_ms_p95'), 0)} ms | "
@@ -675,7 +679,7 @@ def _size_table(row: Row) -> list[str]:
     qe, te = row["qa_bot_eval"], row["tutorial_eval"]
     recombined = row.get("recombined_records")
     lines = [
-        f"### {_label(row)} distractor passages ({row['_run']} run; target {row['target']:,}; {row['records']:,} "
+        f"### {_passages(row):,} distractor passages ({row['_run']} run; target {row['target']:,}; {row['records']:,} "
         f"records: {row['arabic_records']:,} Arabic, {row['english_records']:,} English"
         + (f"; {recombined:,} of them recombined" if recombined else "")
         + ")",
@@ -1051,54 +1055,57 @@ def write_report(out: Path) -> list[Path]:
 
 
 def plot(runs: list[dict[str, Any]], path: Path) -> Path:
-    """Latency, quality and memory against corpus size, both pipelines, every run (sizes evenly spaced)."""
+    """Latency, quality and memory against corpus size, both pipelines; each run its own lines (the
+    large run's with hollow markers), sizes evenly spaced."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = _rows(runs)
-    sizes = sorted({_passages(r) for r in rows})
-
-    def at(some: list[Row]) -> list[int]:
-        return [sizes.index(_passages(r)) for r in some]
-
-    x = at(rows)
+    sizes = sorted({_passages(r) for r in _rows(runs)})
     fig, (lat, qual, mem) = plt.subplots(1, 3, figsize=(17, 4.8))
-    lat.plot(x, [r["qa_bot_answer"]["p50_ms"] for r in rows], "o-", color="tab:blue", label="qa-bot full answer p50")
-    lat.plot(x, [r["qa_bot_retrieval"]["p50_ms"] for r in rows], "s--", color="tab:blue", label="qa-bot retrieval p50")
-    lat.plot(x, [r["tutorial_retrieval"]["p50_ms"] for r in rows], "^-", color="tab:orange",
-             label="tutorial retrieval p50")  # fmt: skip
-    lat.plot(x, [ANSWER_VS_RETRIEVAL * r["tutorial_retrieval"]["p50_ms"] for r in rows], ":", color="gray",
-             label="target 2: 2× tutorial retrieval p50")  # fmt: skip
+    labelled: set[str] = set()  # each series named once in the legend, by the first run that has it
+
+    def line(ax: Any, rows: list[Row], value: Callable[[Row], Any], fmt: str, color: str, label: str, n: int,
+             **style: Any) -> None:  # fmt: skip
+        shown = [(sizes.index(_passages(r)), v) for r in rows if (v := value(r)) is not None]
+        if shown:
+            ax.plot([x for x, _ in shown], [y for _, y in shown], fmt, color=color,
+                    label=None if label in labelled else label, markerfacecolor="none" if n else color,
+                    **style)  # fmt: skip
+            labelled.add(label)
+
+    for n, run in enumerate(runs):
+        rows = run["sizes"]
+        line(lat, rows, lambda r: r["qa_bot_answer"]["p50_ms"], "o-", "tab:blue", "qa-bot full answer p50", n)
+        line(lat, rows, lambda r: r["qa_bot_retrieval"]["p50_ms"], "s--", "tab:blue", "qa-bot retrieval p50", n)
+        line(lat, rows, lambda r: r["tutorial_retrieval"]["p50_ms"], "^-", "tab:orange", "tutorial retrieval p50", n)
+        line(lat, rows, lambda r: ANSWER_VS_RETRIEVAL * r["tutorial_retrieval"]["p50_ms"], ":", "gray",
+             "target 2: 2× tutorial retrieval p50", n)  # fmt: skip
+        for lang, marker in (("en", "o"), ("ar", "s")):
+            alpha = 1.0 if lang == "en" else 0.6
+            line(qual, rows, lambda r, lang=lang: _answerable_hits(r, lang), marker + "-", "tab:blue",
+                 f"qa-bot dev top-citation, {lang}", n, alpha=alpha)  # fmt: skip
+            line(qual, rows, lambda r, lang=lang: _hit(r["tutorial_eval"], lang, "top_hit"), marker + "--",
+                 "tab:orange", f"tutorial dev top chunk, {lang}", n, alpha=alpha)  # fmt: skip
+        for name, fmt in zip(SETS, ("v-", "^-", "d-"), strict=True):
+            line(qual, rows, lambda r, name=name: ((r.get("public") or {}).get(name) or {}).get("cite_at_1"), fmt,
+                 "tab:green", f"qa-bot cite@1, {SETS[name]}", n, alpha=0.7)  # fmt: skip
+        line(mem, rows, lambda r: r["cold_start"][0]["peak_rss_mb"] if r.get("cold_start") else None, "o--",
+             "tab:purple", "cold `qa-bot ask` peak RSS", n)  # fmt: skip
+        line(mem, rows, lambda r, run=run: _serving_peak(r, run["_load"])[0], "s-", "tab:purple",
+             "`qa-bot serve` peak RSS", n)  # fmt: skip
+        line(mem, rows, lambda r: SERVING_RSS_MB.get(r["target"]), "x", "gray", "target 4 limit at 20k / 200k", n,
+             markersize=10)  # fmt: skip
+    top = max(max(r["qa_bot_answer"]["p50_ms"], 2 * r["tutorial_retrieval"]["p50_ms"]) for r in _rows(runs))
+    lat.set_ylim(0, top * 1.45)  # room for the legend above the lines
     lat.set_ylabel("ms (warm, in process)")
     lat.set_title("Latency")
-    top = max(max(r["qa_bot_answer"]["p50_ms"] for r in rows), 2 * max(r["tutorial_retrieval"]["p50_ms"] for r in rows))
-    lat.set_ylim(0, top * 1.45)  # room for the legend above the lines
     lat.legend(loc="upper left", ncol=2, fontsize=8)
-    for lang, marker in (("en", "o"), ("ar", "s")):
-        qual.plot(x, [_answerable_hits(r, lang) for r in rows], marker + "-", color="tab:blue",
-                  label=f"qa-bot dev top-citation, {lang}", alpha=1.0 if lang == "en" else 0.6)  # fmt: skip
-        qual.plot(x, [_hit(r["tutorial_eval"], lang, "top_hit") for r in rows], marker + "--", color="tab:orange",
-                  label=f"tutorial dev top chunk, {lang}", alpha=1.0 if lang == "en" else 0.6)  # fmt: skip
-    public = [r for r in rows if r.get("public")]
-    for name, style in zip(SETS, ("v-", "^-", "d-"), strict=True):
-        if public:
-            qual.plot(at(public), [(r["public"].get(name) or {}).get("cite_at_1") for r in public], style,
-                      color="tab:green", alpha=0.7, label=f"qa-bot cite@1, {SETS[name]}")  # fmt: skip
     qual.set_ylabel("share of questions")
     qual.set_title("Quality (gold passage cited / ranked first)")
     qual.set_ylim(-0.02, 1.02)
     qual.legend(fontsize=7)
-    cold = [r for r in rows if r.get("cold_start")]
-    mem.plot(at(cold), [r["cold_start"][0]["peak_rss_mb"] for r in cold], "o--", color="tab:purple",
-             label="cold `qa-bot ask` peak RSS")  # fmt: skip
-    served = [(r, v) for r in rows if (v := _serving_peak(r, _run_of(runs, r)["_load"])[0])]
-    mem.plot(at([r for r, _ in served]), [v for _, v in served], "s-", color="tab:purple",
-             label="`qa-bot serve` peak RSS")  # fmt: skip
-    limits = [(r, SERVING_RSS_MB[r["target"]]) for r in rows if r["target"] in SERVING_RSS_MB]
-    mem.plot(at([r for r, _ in limits]), [v for _, v in limits], "x", color="gray", markersize=10,
-             label="target 4 limit at 20k / 200k")  # fmt: skip
     mem.set_ylabel("MB")
     mem.set_title("Memory")
     mem.set_ylim(bottom=0)
@@ -1109,8 +1116,9 @@ def plot(runs: list[dict[str, Any]], path: Path) -> Path:
         ax.set_xlabel("distractor passages (evenly spaced)")
         ax.grid(alpha=0.3)
     m = runs[0]["machine"]
-    fig.suptitle(f"qa-bot vs LangChain tutorial pipeline — {m['cores']} cores, "
-                 + ", ".join(f"{run['_name']} run {run['measured_at'][:10]}" for run in runs))  # fmt: skip
+    fig.suptitle(f"qa-bot vs LangChain tutorial pipeline — {m['cores']} cores; "
+                 + ", ".join(f"{run['_name']} run {run['measured_at'][:10]}" for run in runs)
+                 + ("; hollow markers: the large run" if len(runs) > 1 else ""))  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
