@@ -295,7 +295,7 @@ def run_pipeline(sizes: list[int], project: Path, eval_path: Path, command: str)
     if misplaced:
         raise SystemExit(
             f"bench: qa-bot would store the wrong sentence vectors for distractor passages ({', '.join(misplaced[:6])}"
-            f"…, {suspects:,} passages at risk) and for the passages indexed after each in the same group: its "
+            f"…; {suspects:,} at risk in this corpus) and for the passages indexed after each in the same group: its "
             "row maker returns another number of rows than qa_bot.vectors.row_counts expects for their sentences "
             "(the joint pass of qa_bot/models.py `embed_with_clauses` splits the clauses of for_embedding(text), "
             "row_counts those of the text). Fix qa-bot first (see bench/README.md)."
