@@ -1,4 +1,4 @@
-"""`python -m bench [--sizes 0,1000,10000,20000] [--store-vectors N] [--skip-load] [--out DIR]`."""
+"""`python -m bench [--sizes 0,1000,10000,20000] [--tag large] [--store-vectors N] [--skip-load] [--out DIR]`."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         default=REPO.parent / "shared" / "eval" / "dev.json",
         help="question file in the format of shared/eval/dev.json (default: %(default)s)",
     )
+    parser.add_argument(
+        "--tag",
+        default="",
+        help="write results/pipeline-TAG.json (and load-, run-) instead of pipeline.json: a run the report "
+        "merges with the default one, e.g. `--sizes 200000 --tag large` (make bench-large)",
+    )
     parser.add_argument("--skip-load", action="store_true", help="skip the HTTP load run")
     parser.add_argument("--skip-store", action="store_true", help="skip the synthetic vector-store point")
     parser.add_argument("--report-only", action="store_true", help="only regenerate RESULTS.md and results.png")
@@ -56,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out.resolve()
     results = out / "results"
     command = args.command or " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
+    suffix = f"-{args.tag}" if args.tag else ""
     if args.store_vectors is not None:
         from .store import run_store
 
@@ -69,13 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-project-") as tmp:
             project = Path(tmp)
             pipeline = run_pipeline(sizes, project, args.eval, command)
-            log(f"wrote {write_result('pipeline', pipeline, results)}")
+            log(f"wrote {write_result('pipeline' + suffix, pipeline, results)}")
             if not args.skip_load:
                 from .load import run_load
 
                 largest = pipeline["sizes"][-1]["qa_bot_index"]["passages_total"] if pipeline["sizes"] else None
                 load = run_load(project, args.eval, largest, command)
-                log(f"wrote {write_result('load', load, results)}")
+                log(f"wrote {write_result('load' + suffix, load, results)}")
     if not args.report_only and args.store_vectors is None and not args.skip_store:
         # The store point runs in its own process: a clean memory figure and no shared Chroma state.
         log(f"store point: {DEFAULT_STORE_VECTORS:,} vectors in a subprocess")
@@ -87,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report_only and args.store_vectors is None:
         seconds = round(time.perf_counter() - began, 1)
         run = {"kind": "run", "command": command, "finished_at": now_iso(), "seconds": seconds}
-        write_result("run", run, results)
+        write_result("run" + suffix, run, results)
     if not args.no_report:
         from .report import write_report
 

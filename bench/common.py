@@ -204,7 +204,8 @@ class CpuWatch:
 
 
 class TimedEmbeddings(Embeddings):
-    """Wraps a LangChain `Embeddings`, adding up the seconds and texts spent in it.
+    """Wraps a LangChain `Embeddings`, adding up the seconds and texts spent in it (`embed_documents`,
+    `embed_query` and the joint sentence-and-clause pass qa-bot's indexing uses with USE-m3).
 
     Everything else (model_id, warm_up, ...) is delegated, so qa-bot sees the same model.
     """
@@ -227,6 +228,19 @@ class TimedEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+    def embed_with_clauses(self, texts: list[str], split: Any) -> Any:
+        """The inner model's joint sentence-and-clause pass (`qa_bot.vectors.row_maker` calls it for
+        USE-m3), timed like `embed_documents`; None, as qa-bot expects, when the model has none."""
+        joint = getattr(self.inner, "embed_with_clauses", None)
+        if not callable(joint):
+            return None
+        began = time.perf_counter()
+        try:
+            return joint(texts, split)
+        finally:
+            self.seconds += time.perf_counter() - began
+            self.texts += len(texts)
 
     def take(self) -> tuple[float, int]:
         """Seconds and texts since the last call."""

@@ -1,4 +1,5 @@
-"""HTTP load: a real `qa-bot serve` on 127.0.0.1 and a headless locust run against POST /api/ask.
+"""HTTP load: a real `qa-bot serve` on 127.0.0.1 and a headless locust run against POST /api/ask;
+and `serve_once`, the serving memory of a real server at each size.
 
 The server runs with QA_BOT_RATE_LIMIT=100000 so the per-client rate limiter (default 30/min) does
 not turn the load into 429s; every other setting is the default (QA_BOT_MAX_CONCURRENT=4 answers at
@@ -17,7 +18,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,7 @@ def serving(project: Path, *, every: float = 0.25, **settings: str) -> Iterator[
     )
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     server_log = (work / "server.log").open("wb")
-    log(f"load: starting qa-bot serve on {url} (QA_BOT_RATE_LIMIT={RATE_LIMIT})")
+    log(f"serve: starting qa-bot serve on {url} (QA_BOT_RATE_LIMIT={RATE_LIMIT})")
     began = time.perf_counter()
     server = subprocess.Popen([str(VENV_BIN / "qa-bot"), "serve"], env=env, stdout=server_log, stderr=subprocess.STDOUT)
     sampler = _RssSampler(server.pid, every)
@@ -146,7 +147,7 @@ def serving(project: Path, *, every: float = 0.25, **settings: str) -> Iterator[
             time.sleep(0.25)
             health = _healthz(url)
         startup = time.perf_counter() - began
-        log(f"load: server ready after {startup:.1f}s: {health}")
+        log(f"serve: ready after {startup:.1f}s: {health}")
         yield Served(server, url, work, sampler, startup, health)
     finally:
         sampler.stop()
@@ -159,6 +160,38 @@ def serving(project: Path, *, every: float = 0.25, **settings: str) -> Iterator[
                 server.wait()
         server_log.close()
     shutil.rmtree(work, ignore_errors=True)  # kept only when the run failed (the error names it)
+
+
+def _post(url: str, question: str) -> bool:
+    body = json.dumps({"question": question}).encode()
+    request = urllib.request.Request(f"{url}/api/ask", body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            answer = json.loads(r.read())
+    except (OSError, ValueError):
+        return False
+    return isinstance(answer, dict) and "text" in answer and "citations" in answer
+
+
+def serve_once(project: Path, questions: Sequence[str]) -> dict[str, Any]:
+    """A real `qa-bot serve` on the built project: start-up time, RSS when ready, then every question
+    asked once over HTTP (one at a time) and the RSS peak (sampled, and the kernel's VmHWM)."""
+    with serving(project, every=0.1) as served:
+        ready = served.sampler.samples[-1] if served.sampler.samples else None
+        began = time.perf_counter()
+        answered = sum(_post(served.url, q) for q in questions)
+        seconds = time.perf_counter() - began
+        hwm = _vm_hwm_mb(served.server.pid)
+        samples = list(served.sampler.samples)
+    return {
+        "startup_s": round(served.startup_s, 1),
+        "rss_ready_mb": round(ready, 1) if ready is not None else None,
+        "rss_peak_mb": round(max(samples), 1) if samples else None,
+        "vm_hwm_mb": hwm,
+        "questions": len(questions),
+        "answered": answered,
+        "seconds": round(seconds, 1),
+    }
 
 
 def run_load(project: Path, eval_path: Path, passages: int | None, command: str) -> dict[str, Any]:

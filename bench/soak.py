@@ -38,7 +38,7 @@ from .common import (
     quiet_env,
     write_result,
 )
-from .corpus import distractor_records, make_project, plan, write_distractors
+from .corpus import make_project, plan, write_distractors
 from .load import RATE_LIMIT, serving
 
 WARMUP_MIN = 5
@@ -88,8 +88,8 @@ class _CpuTrace(threading.Thread):
 def build_project(root: Path, passages: int) -> dict[str, Any]:
     """The seed article plus enough distractor records for `passages`, indexed by `qa-bot index`."""
     make_project(root)
-    records = distractor_records()
-    step = plan(records, [passages])[0] if passages else None
+    records, steps = plan([passages]) if passages else ([], [])
+    step = steps[0] if steps else None
     write_distractors(root, records[: step.records] if step else [])
     log(f"soak: indexing {step.passages if step else 0:,} distractor passages with qa-bot index")
     began = time.perf_counter()
