@@ -56,7 +56,7 @@ _EMBED_GROUP = 64  # passages embedded and written together; the passage record 
 STORE_LAYOUT = "3"
 # HNSW built by one thread is the same graph for the same inserts, so identical runs give identical
 # neighbours; a wide search beam makes the search exact on collections of a few hundred records.
-_HNSW_BEAM = 200
+_HNSW_BEAM = 100
 _HNSW_BUILD_BEAM = 100  # Chroma's default: a wider one made writes ~20% slower for no better neighbours here
 
 
