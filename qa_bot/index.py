@@ -55,7 +55,7 @@ _EMBED_GROUP = 64  # passages embedded and written together; the passage record 
 # How the store is laid out (record kinds, HNSW settings): a different layout is rebuilt from seeds/.
 STORE_LAYOUT = "3"
 # HNSW built by one thread is the same graph for the same inserts, so identical runs give identical
-# neighbours; a wide search beam makes the search exact on collections of a few hundred records.
+# neighbours; the search beam (Chroma's default) makes it exact on collections of up to ~100 records.
 _HNSW_BEAM = 100
 _HNSW_BUILD_BEAM = 100  # Chroma's default: a wider one made writes ~20% slower for no better neighbours here
 
