@@ -188,8 +188,8 @@ def recombine(records: Sequence[dict[str, str]], seed: int = RECOMBINE_SEED) -> 
             made[lang] += 1
 
 
-def record_chunks(records: Sequence[dict[str, str]]) -> list[Any]:
-    """The passages qa-bot makes of these bulk records (its own JSONL reader and chunker), in order."""
+def _chunked(records: Sequence[dict[str, str]]) -> list[tuple[str, list[Any]]]:
+    """Each bulk record's id and the passages qa-bot makes of it (its own JSONL reader and chunker)."""
     from qa_bot import ingest
 
     with tempfile.TemporaryDirectory(prefix="bench-chunks-") as tmp:
@@ -197,19 +197,17 @@ def record_chunks(records: Sequence[dict[str, str]]) -> list[Any]:
         path = root / "seeds" / DISTRACTORS
         path.parent.mkdir()
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-        return [c for a in ingest.bulk_articles(path, root) for c in ingest.chunk(a)]
+        return [(a.id, ingest.chunk(a)) for a in ingest.bulk_articles(path, root)]
+
+
+def record_chunks(records: Sequence[dict[str, str]]) -> list[Any]:
+    """The passages qa-bot makes of these bulk records, in order."""
+    return [c for _, chunks in _chunked(records) for c in chunks]
 
 
 def passage_counts(records: Sequence[dict[str, str]]) -> list[int]:
-    """Passages qa-bot makes of each bulk record, read back through its own JSONL reader and chunker."""
-    from qa_bot import ingest
-
-    with tempfile.TemporaryDirectory(prefix="bench-count-") as tmp:
-        root = Path(tmp)
-        path = root / "seeds" / DISTRACTORS
-        path.parent.mkdir()
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-        counts = {a.id: len(ingest.chunk(a)) for a in ingest.bulk_articles(path, root)}
+    """How many passages qa-bot makes of each bulk record."""
+    counts = {article: len(chunks) for article, chunks in _chunked(records)}
     return [counts[r["id"]] for r in records]
 
 
