@@ -285,17 +285,21 @@ class HybridRetriever(BaseRetriever):
         vector = self.embed(query) if vector is None else vector
         rankings: list[list[str]] = []
         dense_best: dict[str, float] = {}
+        # ids and distances only: a record's id is its passage's (":tr" for the translation), and the
+        # passages' text and metadata are at hand already
         found = self.index.health.call(
-            lambda: self.index.store.similarity_search_by_vector_with_relevance_scores(
-                vector.tolist(),
-                k=min(self.dense_k, max(1, lex.records)),
-                filter={"article_id": {"$in": sorted(articles)}} if articles else None,
+            lambda: self.index.store._collection.query(
+                query_embeddings=[vector],
+                n_results=min(self.dense_k, max(1, lex.records)),
+                where={"article_id": {"$in": sorted(articles)}} if articles else None,
+                include=["distances"],
             ),
             fallback=lambda: None,  # the store is away: the lexical rankings alone choose the passages
         )
         dense_rank: list[str] = []
-        for doc, distance in found or ():
-            cid = doc.metadata["chunk_id"]
+        hits = zip(found["ids"][0], found["distances"][0], strict=True) if found is not None else ()
+        for rid, distance in hits:
+            cid = rid.removesuffix(":tr")
             if cid not in lex.chunks:
                 continue
             sim = 1.0 - float(distance)
