@@ -356,7 +356,7 @@ def run_pipeline(sizes: list[int], project: Path, eval_path: Path, command: str)
             t = time.perf_counter()
             bot.retriever.load()
             load_s = time.perf_counter() - t
-            chunks = bot.retriever.chunks
+            chunks = list(bot.retriever.chunks.values())
             mark = f"seeds/{DISTRACTORS}#"
             new_chunks = _new_chunks(settings, before) if added else []
             before = {c.id for c in chunks}

@@ -13,7 +13,7 @@ import logging
 import math
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -308,7 +308,7 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
     @app.get("/api/articles", summary="The indexed articles")
     async def articles() -> list[dict[str, Any]]:
         """Every indexed article: its id (for the `article` filter), title and number of passages."""
-        counts = Counter(c.article_id for c in bot.retriever.chunks)
+        counts = bot.retriever.article_counts()
         return [
             {"id": article_id, "title": title, "passages": counts[article_id]}
             for article_id, title in sorted(bot.retriever.articles().items())

@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -128,7 +129,11 @@ class Bot:
         """
         chosen = (chat_model, "custom") if chat_model is not None else make_chat_model(settings)
         embeddings = make_embeddings(settings)
-        warm_up(embeddings)
+        # The model loads (a second or so) while the store opens and the lexical snapshot loads;
+        # anything that embeds meanwhile waits for it under the model's lock.
+        loading = ThreadPoolExecutor(1, thread_name_prefix="qa-bot-model")
+        loaded = loading.submit(warm_up, embeddings)
+        loading.shutdown(wait=False)
         index = Index(settings, embeddings)
         bot = cls(settings, embeddings, index)
         try:
@@ -143,6 +148,8 @@ class Bot:
                 raise
             index.health.failed(exc)
             log.warning("started without the vector store, from the lexical index of generation %s", generation)
+        finally:
+            loaded.result()  # the model's own error (a missing package) if it failed
         bot._seen_manifest = index.manifest_stamp()
         if chosen is not None:
             bot.llm = LlmAnswerer(chosen[0], chosen[1], bot.retriever, bot.answerer, settings.prompts_dir)

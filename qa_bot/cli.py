@@ -185,11 +185,8 @@ def _index(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _articles(settings: Settings, args: argparse.Namespace) -> int:
-    from collections import Counter
-
     bot = _bot(settings)
-    chunks = bot.retriever.chunks
-    counts = Counter(c.article_id for c in chunks)
+    counts = bot.retriever.article_counts()
     for article_id, title in sorted(bot.retriever.articles().items()):
         sys.stdout.write(f"{article_id}\t{counts[article_id]}\t{title}\n")
     return 0

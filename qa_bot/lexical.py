@@ -28,7 +28,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .facts import word_shapes
-from .records import chunk_from, passage_metadata
+from .passages import LINES, Passages, read_lines
 from .text import tokens
 from .types import Chunk
 from .vectors import Lookup, Rows, SentenceVectors, assemble, snapshot_lookup
@@ -63,17 +63,13 @@ def _bm25s() -> Any:
 class LexicalIndex:
     """Everything the retriever matches words against, for one generation of the store."""
 
-    chunks: dict[str, Chunk] = field(default_factory=dict)
+    chunks: Passages = field(default_factory=lambda: Passages.from_chunks([]))  # id -> passage, in article order
     bm25: dict[bool, tuple[Any, list[str]]] = field(default_factory=dict)  # original? -> (index, chunk ids)
     terms: list[str] = field(default_factory=list)  # term id -> term
     term_ids: dict[str, int] = field(default_factory=dict)
     doc_freq: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages per term id
     offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))  # sentence row bounds
     tokens: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # rows of term ids
-    first_row: dict[str, int] = field(default_factory=dict)  # chunk id -> its first sentence's row
-    previous: dict[str, str] = field(default_factory=dict)  # chunk id -> the passage before, same section
-    titles: dict[str, str] = field(default_factory=dict)  # article id -> title
-    article_chunks: dict[str, list[str]] = field(default_factory=dict)  # article id -> its passages' ids
     generation: str | None = None
     records: int = 0  # vectors in the store when the snapshot was taken
     vectors: SentenceVectors | None = None  # every sentence's rows, in sentence order
@@ -129,23 +125,13 @@ class LexicalIndex:
                 bm25 = bm25s.BM25()
                 bm25.index(docs[original], show_progress=False)
                 lex.bm25[original] = (bm25, row_ids)
-        lex._link(chunks)
+        lex.chunks = Passages.from_chunks(chunks)
         return lex
 
-    def _link(self, chunks: list[Chunk]) -> None:
-        """The maps over passages (in article order): by id, by article, the passage before."""
-        self.chunks = {c.id: c for c in chunks}
-        self.titles = {c.article_id: c.title for c in chunks}
-        previous: Chunk | None = None
-        for c in chunks:
-            self.article_chunks.setdefault(c.article_id, []).append(c.id)
-            if previous is not None and (previous.source, previous.section) == (c.source, c.section):
-                self.previous[c.id] = previous.id
-            previous = c
-        row = 0
-        for c in chunks:
-            self.first_row[c.id] = row
-            row += len(c.sentences)
+    @property
+    def titles(self) -> dict[str, str]:
+        """Article id -> title."""
+        return self.chunks.titles
 
     # -- read ----------------------------------------------------------------------------------
     def df(self, term: str) -> int:
@@ -157,8 +143,8 @@ class LexicalIndex:
         return term in self.term_ids
 
     def _row(self, chunk_id: str, idx: int) -> np.ndarray | None:
-        first = self.first_row.get(chunk_id)
-        if first is None or not 0 <= idx < len(self.chunks[chunk_id].sentences):
+        first = self.chunks.first_row(chunk_id)
+        if first is None or not 0 <= idx < self.chunks.sentence_count(chunk_id):
             return None
         row = first + idx
         return self.tokens[int(self.offsets[row]) : int(self.offsets[row + 1])]
@@ -181,17 +167,17 @@ class LexicalIndex:
 
     def chunk_terms(self, chunk_id: str) -> frozenset[str]:
         """The search terms of every sentence of a passage."""
-        first = self.first_row.get(chunk_id)
+        first = self.chunks.first_row(chunk_id)
         if first is None:
             return frozenset()
-        end = first + len(self.chunks[chunk_id].sentences)
+        end = first + self.chunks.sentence_count(chunk_id)
         ids = np.unique(self.tokens[int(self.offsets[first]) : int(self.offsets[end])])
         terms = self.terms
         return frozenset(terms[t] for t in ids.tolist() if t != _GAP)
 
     def nearby_terms(self, chunk_id: str) -> frozenset[str]:
         """A passage's terms with those of the passage before it in the same section."""
-        before = self.previous.get(chunk_id)
+        before = self.chunks.before(chunk_id)
         here = self.chunk_terms(chunk_id)
         return here | self.chunk_terms(before) if before else here
 
@@ -199,7 +185,7 @@ class LexicalIndex:
         """Every search term an article uses (empty for an unknown id); built on first use."""
         terms = self._article_terms.get(article_id)
         if terms is None:
-            terms = frozenset().union(*(self.chunk_terms(c) for c in self.article_chunks.get(article_id, ())))
+            terms = frozenset().union(*(self.chunk_terms(c) for c in self.chunks.of_article(article_id)))
             self._article_terms[article_id] = terms
         return terms
 
@@ -207,34 +193,33 @@ class LexicalIndex:
         """The consonant skeletons of every word of an article (names across scripts); built on first use."""
         shapes = self._article_shapes.get(article_id)
         if shapes is None:
-            shapes = frozenset().union(
-                *(word_shapes(self.chunks[c].text) for c in self.article_chunks.get(article_id, ()))
-            )
+            shapes = frozenset().union(*(word_shapes(self.chunks[c].text) for c in self.chunks.of_article(article_id)))
             self._article_shapes[article_id] = shapes
         return shapes
 
     def best_sentences(self, chunk_ids: list[str], query: np.ndarray) -> dict[str, np.ndarray]:
         """`sentence_similarities` of several passages at once (one product over all their rows)."""
-        known = [c for c in chunk_ids if c in self.first_row and self.chunks[c].sentences]
+        passages = self.chunks
+        known = [c for c in chunk_ids if passages.sentence_count(c)]
         if self.vectors is None or not known:
             return {c: np.zeros(0, dtype=np.float32) for c in chunk_ids}
-        spans = [(self.first_row[c], len(self.chunks[c].sentences)) for c in known]
+        spans = [(int(passages.first_row(c) or 0), passages.sentence_count(c)) for c in known]
         found = dict(zip(known, self.vectors.best_many(spans, query), strict=True))
         return {c: found.get(c, np.zeros(0, dtype=np.float32)) for c in chunk_ids}
 
     def sentence_similarities(self, chunk_id: str, query: np.ndarray) -> np.ndarray:
         """Each sentence of a passage: its best similarity to `query` (as written or translated)."""
-        first = self.first_row.get(chunk_id)
+        first = self.chunks.first_row(chunk_id)
         if first is None or self.vectors is None:
             return np.zeros(0, dtype=np.float32)
-        return self.vectors.best(first, len(self.chunks[chunk_id].sentences), query)
+        return self.vectors.best(first, self.chunks.sentence_count(chunk_id), query)
 
     def passage_rows(self, chunk_id: str) -> np.ndarray:
         """A passage's sentence rows (what its vectors in the store are made from)."""
-        first = self.first_row.get(chunk_id)
+        first = self.chunks.first_row(chunk_id)
         if first is None or self.vectors is None:
             return np.zeros((0, 0), dtype=np.float32)
-        return self.vectors.rows(first, len(self.chunks[chunk_id].sentences))
+        return self.vectors.rows(first, self.chunks.sentence_count(chunk_id))
 
     def attach_vectors(self, known: Sequence[Lookup], embed: Rows | None) -> None:
         """Sentence vectors held in memory (for a snapshot that cannot be saved)."""
@@ -262,11 +247,9 @@ class LexicalIndex:
             np.save(tmp / "offsets.npy", self.offsets)
             np.save(tmp / "tokens.npy", self.tokens)
             np.save(tmp / "df.npy", self.doc_freq)
-            with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as out:
-                for c in self.chunks.values():
-                    out.write(json.dumps([c.text, passage_metadata(c)], ensure_ascii=False) + "\n")
+            listed = self.chunks.save(tmp)
             meta = {"layout": LAYOUT, "generation": self.generation, "model": model, "passages": len(self.chunks),
-                    "terms": self.terms, "sides": sides, "written_at": time.time()}  # fmt: skip
+                    "terms": self.terms, "sides": sides, "written_at": time.time(), **listed}  # fmt: skip
             (tmp / META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             try:
                 os.rename(tmp, target)
@@ -287,8 +270,8 @@ class LexicalIndex:
             meta = json.loads((path / META).read_text(encoding="utf-8"))
             if meta.get("layout") != LAYOUT or meta.get("generation") != generation:
                 return None
-            chunks = list(_read_chunks(path / "chunks.jsonl"))
             lex = cls(generation=generation)
+            lex.chunks = Passages.open(path, meta)
             lex.terms = [str(t) for t in meta["terms"]]
             lex.term_ids = {t: i for i, t in enumerate(lex.terms)}
             # plain arrays over the mapped files (slicing a np.memmap makes a Python object each time)
@@ -300,11 +283,10 @@ class LexicalIndex:
                 if side in meta["sides"]:
                     bm25 = bm25s.BM25.load(str(path / side), mmap=True, show_progress=False)
                     lex.bm25[original] = (bm25, [str(i) for i in meta["sides"][side]])
-            lex._link(chunks)
-            rows = sum(len(c.sentences) for c in chunks)
+            rows = int(lex.chunks.first[-1])
             lex.vectors = SentenceVectors.load(path, rows)
             if (
-                len(chunks) != meta["passages"]
+                len(lex.chunks) != meta["passages"]
                 or len(lex.offsets) != rows + 1
                 or len(lex.doc_freq) != len(lex.terms)
                 or lex.vectors is None
@@ -352,20 +334,13 @@ def saved_lookups(folder: Path, model: str) -> list[Lookup]:
             meta = json.loads((path / META).read_text(encoding="utf-8"))
             if meta.get("layout") != LAYOUT or meta.get("model") != model:
                 continue
-            chunks = list(_read_chunks(path / "chunks.jsonl"))
+            chunks = list(read_lines(path / LINES))
         except (OSError, ValueError, KeyError, TypeError):
             continue
         vectors = SentenceVectors.load(path, sum(len(c.sentences) for c in chunks))
         if vectors is not None:
             found.append(snapshot_lookup(chunks, vectors))
     return found
-
-
-def _read_chunks(path: Path) -> Iterator[Chunk]:
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            text, meta = json.loads(line)
-            yield chunk_from(text, meta)
 
 
 def _prune(folder: Path, keep: Path) -> None:

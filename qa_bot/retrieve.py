@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from .index import Index
 from .lexical import LexicalIndex, newest, saved_lookups
 from .lexicon import english_to_arabic
 from .models import embeddings_id
+from .passages import Passages
 from .text import synonym_lexicon, tokens
 from .translit import skeleton, skeletons_match
 from .types import Chunk
@@ -216,8 +218,13 @@ class HybridRetriever(BaseRetriever):
         return MappingProxyType(self._lex.titles)
 
     @property
-    def chunks(self) -> list[Chunk]:
-        return list(self._lex.chunks.values())
+    def chunks(self) -> Passages:
+        """Every passage by id, in article order (read from the snapshot as they are asked for)."""
+        return self._lex.chunks
+
+    def article_counts(self) -> Counter[str]:
+        """Passages per article id."""
+        return self._lex.chunks.article_counts()
 
     def document_frequency(self, term: str) -> int:
         """How many passages use `term`."""
@@ -326,9 +333,9 @@ class HybridRetriever(BaseRetriever):
             hit = np.flatnonzero(scores > 0)
             ranked = (int(i) for i in hit[np.argsort(-scores[hit], kind="stable")])
             if untranslated_only:
-                ranked = (i for i in ranked if not lex.chunks[rows[i]].translation)
+                ranked = (i for i in ranked if not lex.chunks.has_translation(rows[i]))
             if articles:
-                ranked = (i for i in ranked if lex.chunks[rows[i]].article_id in articles)
+                ranked = (i for i in ranked if lex.chunks.article_of(rows[i]) in articles)
             order = list(islice(ranked, self.dense_k))
             rankings.append([rows[i] for i in order])
             for i in order:

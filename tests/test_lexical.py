@@ -39,6 +39,13 @@ def chunks(tmp_path_factory: pytest.TempPathFactory) -> list:
 
 def _same(a: LexicalIndex, b: LexicalIndex) -> None:
     assert list(a.chunks) == list(b.chunks) and list(a.chunks.values()) == list(b.chunks.values())
+    assert a.titles == b.titles and a.chunks.article_counts() == b.chunks.article_counts()
+    for c in a.chunks.values():
+        assert a.chunks.before(c.id) == b.chunks.before(c.id)
+        assert a.chunks.has_translation(c.id) == b.chunks.has_translation(c.id) == bool(c.translation)
+        assert a.chunks.article_of(c.id) == b.chunks.article_of(c.id) == c.article_id
+    for article in a.titles:
+        assert a.chunks.of_article(article) == b.chunks.of_article(article)
     assert a.terms == b.terms and [a.df(t) for t in a.terms] == [b.df(t) for t in b.terms]
     for c in a.chunks.values():
         assert a.chunk_terms(c.id) == b.chunk_terms(c.id) and a.nearby_terms(c.id) == b.nearby_terms(c.id)
@@ -85,6 +92,41 @@ def test_a_saved_index_loads_memory_mapped_and_the_same(chunks, tmp_path: Path) 
     assert loaded.vectors is not None and isinstance(loaded.vectors.matrix.base, np.memmap)
     _same(built, loaded)
     assert LexicalIndex.load(tmp_path, "g2") is None  # another generation: never the wrong words
+
+
+def test_a_loaded_index_reads_passages_only_when_asked(chunks, tmp_path: Path) -> None:
+    save(LexicalIndex.build(chunks, "g1"), tmp_path)
+    loaded = LexicalIndex.load(tmp_path, "g1")
+    assert loaded is not None
+    passages = loaded.chunks
+    assert passages._decode.cache_info().currsize == 0  # nothing decoded at start-up
+    last = chunks[-1]
+    # what a question asks of every passage comes from the arrays, not from decoding passages
+    assert passages.article_of(last.id) == last.article_id and passages.sentence_count(last.id) == len(last.sentences)
+    assert sum(loaded.chunks.article_counts().values()) == len(chunks) and loaded.titles
+    assert passages._decode.cache_info().currsize == 0
+    assert passages[last.id] == last and passages._decode.cache_info().currsize == 1
+    assert "no-such-passage" not in passages and passages.first_row("no-such-passage") is None
+    assert passages.before("no-such-passage") is None and passages.of_article("no-such-article") == []
+
+
+def test_a_folder_saved_before_the_passage_arrays_still_loads(chunks, tmp_path: Path) -> None:
+    built = LexicalIndex.build(chunks, "g1")
+    folder = save(built, tmp_path)
+    for array in folder.glob("passage-*.npy"):
+        array.unlink()
+    loaded = LexicalIndex.load(tmp_path, "g1")
+    assert loaded is not None
+    _same(built, loaded)
+
+
+def test_passages_that_do_not_match_their_arrays_are_not_used(chunks, tmp_path: Path, caplog) -> None:
+    folder = save(LexicalIndex.build(chunks, "g1"), tmp_path)
+    with (folder / "chunks.jsonl").open("a", encoding="utf-8") as lines:
+        lines.write('["a passage written behind the snapshot", {}]\n')
+    with caplog.at_level(logging.WARNING, logger="qa_bot.lexical"):
+        assert LexicalIndex.load(tmp_path, "g1") is None
+    assert "unreadable" in caplog.text
 
 
 def test_a_damaged_or_foreign_folder_is_not_used(chunks, tmp_path: Path, caplog) -> None:

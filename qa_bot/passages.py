@@ -1,0 +1,197 @@
+"""A snapshot's passages: by id, in article order, read from disk only when a question needs one.
+
+A reader of a large archive does not hold every passage in memory. What answering a question
+asks of *every* passage — where its sentence rows start, how many it has, the passage before it in
+the same section, its article, whether it has a translation — is kept in small arrays; the
+passage itself (text, sentences, metadata) is decoded from `chunks.jsonl` when a candidate needs it,
+through a memory map and a bounded cache. At 200,000 passages this is the difference between
+decoding every passage at start-up (seconds, and most of a gigabyte of Python objects) and
+decoding the few dozen a question touches.
+
+Files (beside `chunks.jsonl`, one JSON line per passage: text and metadata as the store keeps
+them): `passage-starts.npy` (each line's byte offset, and the file's end), `passage-sentences.npy`,
+`passage-previous.npy` (the position of the passage before in the same section, or -1),
+`passage-article.npy` (an index into the articles listed in the folder's description) and
+`passage-translated.npy`. A folder written before these files existed is read whole, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .records import chunk_from, passage_metadata
+from .types import Chunk
+
+LINES = "chunks.jsonl"
+_ARRAYS = ("starts", "sentences", "previous", "article", "translated")
+CACHED = 4096  # decoded passages kept: a question touches a few dozen
+
+
+class Passages(Mapping[str, Chunk]):
+    """Passage id → Chunk, in article order, with what the retriever asks of every passage."""
+
+    def __init__(
+        self,
+        ids: list[str],
+        sentences: np.ndarray,
+        previous: np.ndarray,
+        article: np.ndarray,
+        translated: np.ndarray,
+        articles: Sequence[tuple[str, str]],
+        chunks: Sequence[Chunk] | None = None,
+        lines: tuple[mmap.mmap, np.ndarray] | None = None,
+    ) -> None:
+        self.ids = ids
+        self.position = {cid: i for i, cid in enumerate(ids)}
+        self.sentences = sentences
+        self.first = np.concatenate(([0], np.cumsum(sentences, dtype=np.int64)))  # first sentence row
+        self.previous = previous
+        self.article = article
+        self.translated = translated
+        self.article_ids = [a for a, _ in articles]
+        self.titles = dict(articles)
+        self._chunks = list(chunks) if chunks is not None else None
+        self._lines = lines
+        self._decode = lru_cache(maxsize=CACHED)(self._read)
+
+    # -- build ---------------------------------------------------------------------------------
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[Chunk]) -> Passages:
+        """Passages held in memory (`chunks` in article order)."""
+        ids = [c.id for c in chunks]
+        article_index: dict[str, int] = {}
+        titles: list[tuple[str, str]] = []
+        previous = np.full(len(chunks), -1, dtype=np.int32)
+        for i, c in enumerate(chunks):
+            if c.article_id not in article_index:
+                article_index[c.article_id] = len(titles)
+                titles.append((c.article_id, c.title))
+            before = chunks[i - 1] if i else None
+            if before is not None and (before.source, before.section) == (c.source, c.section):
+                previous[i] = i - 1
+        return cls(
+            ids,
+            np.asarray([len(c.sentences) for c in chunks], dtype=np.int32),
+            previous,
+            np.asarray([article_index[c.article_id] for c in chunks], dtype=np.int32),
+            np.asarray([bool(c.translation) for c in chunks], dtype=bool),
+            titles,
+            chunks=chunks,
+        )
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        """Write `chunks.jsonl` and the arrays into `folder`; returns what the folder's description
+        must add (the ids and the articles)."""
+        starts = [0]
+        with (folder / LINES).open("wb") as out:
+            for c in self.values():
+                line = (json.dumps([c.text, passage_metadata(c)], ensure_ascii=False) + "\n").encode("utf-8")
+                out.write(line)
+                starts.append(starts[-1] + len(line))
+        arrays = {"starts": np.asarray(starts, dtype=np.int64), "sentences": self.sentences,
+                  "previous": self.previous, "article": self.article, "translated": self.translated}  # fmt: skip
+        for name in _ARRAYS:
+            np.save(folder / f"passage-{name}.npy", arrays[name])
+        return {"passage_ids": self.ids, "articles": [[a, self.titles[a]] for a in self.article_ids]}
+
+    @classmethod
+    def open(cls, folder: Path, meta: dict[str, Any]) -> Passages:
+        """The passages saved in `folder` (described by `meta`), decoded on demand; a folder without
+        the arrays is read whole."""
+        if "passage_ids" not in meta or not all((folder / f"passage-{n}.npy").exists() for n in _ARRAYS):
+            return cls.from_chunks(list(read_lines(folder / LINES)))
+        arrays = {n: np.asarray(np.load(folder / f"passage-{n}.npy", mmap_mode="r")) for n in _ARRAYS}
+        ids = [str(i) for i in meta["passage_ids"]]
+        if any(len(arrays[n]) != len(ids) for n in _ARRAYS[1:]) or len(arrays["starts"]) != len(ids) + 1:
+            raise ValueError("the passage arrays do not match the passage ids")
+        lines = None
+        if ids:
+            with (folder / LINES).open("rb") as f:  # the map outlives the file object (and a removal)
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            if len(data) != int(arrays["starts"][-1]):
+                raise ValueError(f"{LINES} is not the size its offsets say")
+            lines = (data, arrays["starts"])
+        articles = [(str(a), str(t)) for a, t in meta["articles"]]
+        return cls(ids, arrays["sentences"], arrays["previous"], arrays["article"], arrays["translated"],
+                   articles, lines=lines)  # fmt: skip
+
+    # -- read ----------------------------------------------------------------------------------
+    def _read(self, i: int) -> Chunk:
+        if self._chunks is not None:
+            return self._chunks[i]
+        assert self._lines is not None
+        data, starts = self._lines
+        text, meta = json.loads(data[int(starts[i]) : int(starts[i + 1])])
+        return chunk_from(text, meta)
+
+    def __getitem__(self, cid: str) -> Chunk:
+        return self._decode(self.position[cid])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, cid: object) -> bool:
+        return cid in self.position
+
+    def first_row(self, cid: str) -> int | None:
+        """The row of a passage's first sentence (None for an unknown id)."""
+        i = self.position.get(cid)
+        return None if i is None else int(self.first[i])
+
+    def sentence_count(self, cid: str) -> int:
+        i = self.position.get(cid)
+        return 0 if i is None else int(self.sentences[i])
+
+    def before(self, cid: str) -> str | None:
+        """The passage before `cid` in the same section, if any."""
+        i = self.position.get(cid)
+        j = -1 if i is None else int(self.previous[i])
+        return self.ids[j] if j >= 0 else None
+
+    def article_of(self, cid: str) -> str:
+        return self.article_ids[int(self.article[self.position[cid]])]
+
+    def has_translation(self, cid: str) -> bool:
+        return bool(self.translated[self.position[cid]])
+
+    def of_article(self, article_id: str) -> list[str]:
+        """An article's passages, in order (empty for an unknown id)."""
+        a = self._article_index.get(article_id)
+        if a is None:
+            return []
+        order, keys = self._by_article
+        lo, hi = np.searchsorted(keys, [a, a + 1])
+        return [self.ids[int(i)] for i in order[lo:hi]]
+
+    @cached_property
+    def _article_index(self) -> dict[str, int]:
+        return {a: i for i, a in enumerate(self.article_ids)}
+
+    @cached_property
+    def _by_article(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(self.article, kind="stable")
+        return order, self.article[order]
+
+    def article_counts(self) -> Counter[str]:
+        """Passages per article id."""
+        counts = np.bincount(self.article, minlength=len(self.article_ids))
+        return Counter({a: int(n) for a, n in zip(self.article_ids, counts.tolist(), strict=True)})
+
+
+def read_lines(path: Path) -> Iterator[Chunk]:
+    """Every passage of a `chunks.jsonl`, in order."""
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            text, meta = json.loads(line)
+            yield chunk_from(text, meta)
