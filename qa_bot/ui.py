@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -294,10 +294,16 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
             reload()
         articles = _articles(bot)
         chosen = current if current in articles else ALL_ARTICLES  # an article removed since: back to all
-        picker = gr.update(
-            choices=article_choices(articles, keep=chosen), value=chosen, info=_picker_info(len(articles))
+        shown = (
+            article_choices(articles, keep=chosen),
+            _picker_info(len(articles)),
+            len(articles) > PICKER_MAX_CHOICES,
         )
-        return picker, gr.update(visible=len(articles) > PICKER_MAX_CHOICES)
+        if shown == built_with and chosen == current:
+            # the page shows this already: no update that would reset a picker the reader is typing in
+            return gr.skip(), gr.skip()
+        picker = gr.update(choices=shown[0], value=chosen, info=shown[1])
+        return picker, gr.update(visible=shown[2])
 
     def on_find(current: str | None, query: str | None) -> Any:
         """Past `PICKER_MAX_CHOICES` the browser holds part of the list: search every title and id here."""
@@ -306,8 +312,10 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
     # gradio finds the LikeData parameter by its annotation object; this module's annotations are strings.
     on_like.__annotations__["data"] = gr.LikeData
 
-    chunks: Sequence[Chunk] = getattr(getattr(bot, "retriever", None), "chunks", [])
+    chunks: Mapping[str, Chunk] = getattr(getattr(bot, "retriever", None), "chunks", {})  # id -> passage
     articles = _articles(bot)
+    # what every page of this app is served with
+    built_with = (article_choices(articles), _picker_info(len(articles)), len(articles) > PICKER_MAX_CHOICES)
     app = gr.Blocks(title=TITLE, analytics_enabled=False)
     with app:
         gr.HTML(_HEADER)
@@ -361,7 +369,7 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
             )
         if 0 < len(chunks) <= ARTICLE_VIEW_MAX_PASSAGES:
             with gr.Accordion("The article · المقال", open=False, elem_id="qa-article-box"):
-                gr.HTML(render_article(chunks))
+                gr.HTML(render_article(list(chunks.values())))
 
         inputs = [question, chat_state, history_state, picker]
         outputs = [question, chatbot, chat_state, history_state]

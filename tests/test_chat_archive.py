@@ -144,8 +144,10 @@ def test_picker_lists_every_article_all_first_and_typing_filters_by_title(page: 
     picker.press_sequentially("harbour")  # replaces the selected "All articles"
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text(HARBOUR["title"])
-    picker.fill("")
-    page.keyboard.insert_text("الزيتون")  # Arabic text, then the key-up an Arabic keyboard would send
+    # Arabic text in one input event (clearing first is a second one, after which the dropdown may
+    # put the chosen article back into the box), then the key-up an Arabic keyboard would send
+    picker.fill("الزيتون")
+    expect(picker).to_have_value("الزيتون")
     page.keyboard.press("End")
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("موسم الزيتون")
