@@ -351,6 +351,12 @@ class HybridRetriever(BaseRetriever):
             for rank, cid in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         top = sorted(fused, key=lambda c: -fused[c])[:k]
+        # Each list's first passage is a candidate whatever its fused rank: in a large archive the
+        # passage that alone holds the question's rare words (BM25's clear first) can be outvoted by
+        # passages that two similarity lists both like; the answer selector then reads it.
+        firsts = list(dict.fromkeys(r[0] for r in rankings if r and r[0] not in top))[: max(0, k - 1)]
+        if firsts:
+            top = sorted(top[: k - len(firsts)] + firsts, key=lambda c: -fused[c])
         if found is None:  # the store is away: the chosen passages' vectors, made from their sentences' rows
             for cid in top:
                 own, translated = passage_vectors(lex.chunks[cid], lex.passage_rows(cid))
