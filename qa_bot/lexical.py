@@ -14,10 +14,11 @@ are decoded from it on demand.
 The folder also holds the sentence vectors of the same passages (`vectors`): the store keeps one
 vector per passage, and the rows a question's candidates need are read from here.
 
-Layout of a folder: `lexical.json` (layout, generation, model, the terms, BM25 row ids),
-`chunks.jsonl` (each passage as the store keeps it: text and metadata), `offsets.npy`,
-`tokens.npy`, `df.npy`, one bm25s index per side (`bm25-original/`, `bm25-translated/`), and
-`vectors.npy` with `vector-offsets.npy`. No pickle anywhere.
+Layout of a folder: `lexical.json` (layout, generation, model, the terms, BM25 row ids, passage
+ids and article titles), `chunks.jsonl` (each passage as the store keeps it: text and metadata)
+with the per-passage arrays that let a reader decode a passage only when it is asked for
+(`passage-*.npy`, see `passages.py`), `offsets.npy`, `tokens.npy`, `df.npy`, one bm25s index per
+side (`bm25-original/`, `bm25-translated/`), and `vectors.npy` with `vector-offsets.npy`. No pickle anywhere.
 """
 
 from __future__ import annotations
