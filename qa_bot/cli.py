@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -373,10 +374,14 @@ def _translate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from .api import serve
+    from .models import one_blas_thread
     from .ui import example_questions
 
     example_questions(settings.prompts_dir)  # a missing or broken examples file fails before the models load
-    serve(_bot(settings), settings.host, settings.port)
+    # Answers run side by side (QA_BOT_MAX_CONCURRENT), each on one thread: a second BLAS thread per
+    # answer only spins, doubling the CPU of an answer (QA_BOT_THREADS is for `index` and `ask`).
+    one_blas_thread()
+    serve(_bot(replace(settings, threads=1)), settings.host, settings.port)
     return 0
 
 

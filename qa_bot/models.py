@@ -185,6 +185,16 @@ def embeddings_id(embeddings: Embeddings) -> str:
     return str(getattr(embeddings, "model_id", type(embeddings).__name__))
 
 
+def one_blas_thread() -> Any:
+    """Every BLAS call of this process on one thread, for a server: it answers several questions
+    side by side, and a second BLAS thread per answer only spins between the small products of one
+    question (twice the CPU per answer, measured on 2 cores). Returns the limiter (its
+    `restore_original_limits()` undoes it)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def warm_up(embeddings: Embeddings) -> None:
     hook = getattr(embeddings, "warm_up", None)
     if callable(hook):

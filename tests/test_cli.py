@@ -127,3 +127,26 @@ def test_eval_prints_per_language_figures(cli, tmp_path: Path) -> None:
     assert figures["ar"]["abstention_accuracy"] == 1.0
     missing = cli("eval", str(tmp_path / "missing.json"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_serve_answers_on_one_blas_thread_each(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A server answers several questions side by side; a second BLAS thread per answer only spins."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import qa_bot.api
+    from qa_bot import cli as cli_module
+
+    seen: dict[str, object] = {}
+    monkeypatch.setenv("QA_BOT_ROOT", str(make_project(tmp_path)))
+    monkeypatch.setenv("QA_BOT_PROMPTS_DIR", str(REPO / "prompts"))
+    monkeypatch.setenv("QA_BOT_THREADS", "2")
+    monkeypatch.setattr(cli_module, "_bot", lambda settings: seen.setdefault("threads", settings.threads))
+
+    def serve(bot: object, host: str, port: int) -> None:
+        seen["blas"] = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    monkeypatch.setattr(qa_bot.api, "serve", serve)
+    with threadpool_limits(limits=2, user_api="blas"):  # restored afterwards, for the tests that follow
+        assert cli_module.main(["serve"]) == 0
+    assert seen["threads"] == 1
+    assert seen["blas"] and set(seen["blas"]) == {1}  # type: ignore[arg-type]
