@@ -224,6 +224,7 @@ def _speech(text: str) -> list[tuple[int, list[str]]]:
     return [(i, words) for i in at]
 
 
+@lru_cache(maxsize=4096)  # the same sentences are asked about, speaker by speaker, answer after answer
 def _speaks(text: str, shape: str) -> bool | None:
     """True when the name with consonant `shape` is next to a speech verb of `text`; None when
     `text` reports speech without naming anyone there ("وأردف قائلا"); False otherwise."""

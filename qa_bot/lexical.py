@@ -76,6 +76,9 @@ class LexicalIndex:
     vectors: SentenceVectors | None = None  # every sentence's rows, in sentence order
     _article_terms: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on first use
     _article_shapes: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on first use
+    # the terms of recently read passages and sentences: each answer reads them several times
+    _passage_terms: dict[str, frozenset[str]] = field(default_factory=dict)
+    _sentence_terms: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
 
     # -- build ---------------------------------------------------------------------------------
     @classmethod
@@ -152,11 +155,13 @@ class LexicalIndex:
 
     def sentence_terms(self, chunk_id: str, idx: int) -> frozenset[str]:
         """The search terms of one sentence and its translation."""
-        row = self._row(chunk_id, idx)
-        if row is None:
-            return frozenset()
-        terms = self.terms
-        return frozenset(terms[t] for t in row.tolist() if t != _GAP)
+        found = self._sentence_terms.get((chunk_id, idx))
+        if found is None:
+            row = self._row(chunk_id, idx)
+            terms = self.terms
+            found = frozenset() if row is None else frozenset(terms[t] for t in row.tolist() if t != _GAP)
+            _remember(self._sentence_terms, (chunk_id, idx), found)
+        return found
 
     def sentence_pairs(self, chunk_id: str, idx: int) -> set[tuple[str, str]]:
         """Adjacent search terms of one sentence, and of its translation (never across the two)."""
@@ -168,13 +173,18 @@ class LexicalIndex:
 
     def chunk_terms(self, chunk_id: str) -> frozenset[str]:
         """The search terms of every sentence of a passage."""
-        first = self.chunks.first_row(chunk_id)
-        if first is None:
-            return frozenset()
-        end = first + self.chunks.sentence_count(chunk_id)
-        ids = np.unique(self.tokens[int(self.offsets[first]) : int(self.offsets[end])])
-        terms = self.terms
-        return frozenset(terms[t] for t in ids.tolist() if t != _GAP)
+        found = self._passage_terms.get(chunk_id)
+        if found is None:
+            first = self.chunks.first_row(chunk_id)
+            if first is None:
+                return frozenset()
+            end = first + self.chunks.sentence_count(chunk_id)
+            ids = set(self.tokens[int(self.offsets[first]) : int(self.offsets[end])].tolist())
+            ids.discard(_GAP)
+            terms = self.terms
+            found = frozenset(terms[t] for t in ids)
+            _remember(self._passage_terms, chunk_id, found)
+        return found
 
     def nearby_terms(self, chunk_id: str) -> frozenset[str]:
         """A passage's terms with those of the passage before it in the same section."""
@@ -356,3 +366,13 @@ def _prune(folder: Path, keep: Path) -> None:
                 continue
     for _, p in sorted(saved, reverse=True)[_KEEP - 1 :]:
         shutil.rmtree(p, ignore_errors=True)
+
+
+_REMEMBERED = 4096
+
+
+def _remember(cache: dict[Any, frozenset[str]], key: Any, value: frozenset[str]) -> None:
+    """Keep `value` in a bounded cache (emptied when full: answers after that fill it again)."""
+    if len(cache) >= _REMEMBERED:
+        cache.clear()
+    cache[key] = value

@@ -70,6 +70,9 @@ class Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     coverage: float = 0.0
+    # each sentence's similarity to the vector the search was made with (`searched`), when at hand
+    sentence_sims: np.ndarray | None = field(default=None, repr=False, compare=False)
+    searched: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -344,7 +347,8 @@ class HybridRetriever(BaseRetriever):
         # vectors are at hand): a question about one sentence of a long passage matches that sentence
         # better than the passage as a whole. While the store is away this stands in for the dense list.
         pool = list(dict.fromkeys(cid for ranking in rankings for cid in ranking))
-        best = {cid: float(np.max(sims, initial=-1.0)) for cid, sims in lex.best_sentences(pool, vector).items()}
+        pool_sims = lex.best_sentences(pool, vector)
+        best = {cid: float(np.max(sims, initial=-1.0)) for cid, sims in pool_sims.items()}
         rankings.append(sorted(pool, key=lambda cid: -best[cid]))
         fused: dict[str, float] = {}
         for ranking in rankings:
@@ -375,6 +379,8 @@ class HybridRetriever(BaseRetriever):
                     crosslingual=not lex.chunks[cid].translation,
                     shapes=word_shapes(lex.chunks[cid].text) if qterms.names else frozenset(),
                 ),
+                pool_sims[cid],
+                vector,
             )
             for cid in top
         ]
@@ -387,7 +393,8 @@ class HybridRetriever(BaseRetriever):
         vector = self.embed(text) if vector is None else vector
         qterms = self.query_terms(text, lex)
         pairs = _pairs(tokens(text))
-        sims = self._sentence_similarities(vector, [c.chunk.id for c in candidates])
+        sims = self._sentence_similarities(vector, candidates)
+        nearby = {c.chunk.id: lex.nearby_terms(c.chunk.id) for c in candidates}
         return [
             ScoredSentence(
                 c.chunk,
@@ -395,7 +402,7 @@ class HybridRetriever(BaseRetriever):
                 sims.get((c.chunk.id, i), 0.0),
                 qterms.coverage(
                     lex.sentence_terms(c.chunk.id, i),
-                    lex.nearby_terms(c.chunk.id),
+                    nearby[c.chunk.id],
                     crosslingual=not c.chunk.sentences[i].translation,
                     shapes=word_shapes(c.chunk.sentences[i].text) if qterms.names else frozenset(),
                 ),
@@ -405,13 +412,15 @@ class HybridRetriever(BaseRetriever):
             for i in range(len(c.chunk.sentences))
         ]
 
-    def _sentence_similarities(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[tuple[str, int], float]:
-        """Best similarity of each sentence (as written or translated) to `vector`."""
-        return {
-            (cid, i): float(sim)
-            for cid, sims in self._lex.best_sentences(chunk_ids, vector).items()
-            for i, sim in enumerate(sims.tolist())
+    def _sentence_similarities(self, vector: np.ndarray, candidates: list[Candidate]) -> dict[tuple[str, int], float]:
+        """Best similarity of each sentence (as written or translated) to `vector` (the search's
+        figures when it was made with this vector)."""
+        known = {
+            c.chunk.id: c.sentence_sims for c in candidates if c.searched is vector and c.sentence_sims is not None
         }
+        rest = [c.chunk.id for c in candidates if c.chunk.id not in known]
+        found = {**known, **self._lex.best_sentences(rest, vector)} if rest else known
+        return {(cid, i): float(sim) for cid, sims in found.items() for i, sim in enumerate(sims.tolist())}
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [

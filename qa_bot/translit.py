@@ -42,6 +42,7 @@ _FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", 
 _READINGS = (("w", "v"), ("q", "tsh"), ("x", "sh"), ("ch", "tsh"), ("ch", "k"), ("th", "dh"), ("ng", "g"))
 
 
+@lru_cache(maxsize=1 << 15)
 def skeleton(word: str) -> str:
     """The consonant skeleton of a name in either script, so that "Obama"/"أوباما" → "BM",
     "Geneva"/"جنيف" → "GNF", "Lavrov"/"لافروف" → "LFRF": vowels, w/y and glottal stops dropped,

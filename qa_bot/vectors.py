@@ -128,17 +128,13 @@ class SentenceVectors:
         """`best` for several runs of sentences (first, count ≥ 1) at once: one product for all their rows."""
         if not spans:
             return []
-        offsets = self.offsets
-        blocks = [self.matrix[offsets[first] : offsets[first + count]] for first, count in spans]
-        sims = np.concatenate(blocks).astype(np.float32) @ query
-        starts: list[int] = []
-        at = 0
-        for (first, count), block in zip(spans, blocks, strict=True):
-            starts += (offsets[first : first + count] - offsets[first] + at).tolist()
-            at += len(block)
-        best = np.maximum.reduceat(sims, starts)
-        bounds = np.cumsum([0, *(count for _, count in spans)])
-        return [best[a:b] for a, b in itertools.pairwise(bounds)]
+        firsts, counts = np.asarray(spans, dtype=np.int64).reshape(-1, 2).T
+        sentences = _runs(firsts, counts)  # every sentence of the runs, in order
+        lo = self.offsets[sentences]
+        sizes = self.offsets[sentences + 1] - lo  # each sentence's rows (≥ 1)
+        sims = self.matrix[_runs(lo, sizes)].astype(np.float32) @ query
+        best = np.maximum.reduceat(sims, np.cumsum(sizes) - sizes)
+        return np.split(best, np.cumsum(counts)[:-1])
 
     @classmethod
     def load(cls, folder: Path, sentences: int) -> SentenceVectors | None:
@@ -305,3 +301,9 @@ class Pending:
 
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _runs(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """start, start + 1, … for each (start, size), concatenated: [3, 7], [2, 1] → [3, 4, 7]."""
+    ends = np.cumsum(sizes)
+    return np.repeat(starts - (ends - sizes), sizes) + np.arange(int(ends[-1]) if len(ends) else 0)

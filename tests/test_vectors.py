@@ -14,7 +14,7 @@ from qa_bot.index import Index
 from qa_bot.lexical import LexicalIndex
 from qa_bot.models import UseM3Embeddings
 from qa_bot.text import clauses
-from qa_bot.vectors import sentence_texts, texts
+from qa_bot.vectors import SentenceVectors, sentence_texts, texts
 
 EMBEDDINGS = UseM3Embeddings(threads=1)
 
@@ -145,3 +145,17 @@ def test_a_run_that_dies_half_way_loses_no_embedding_work(tmp_path: Path) -> Non
     lex = _snapshot(settings, index)
     for c in lex.chunks.values():
         _close_to_fresh(c, lex.passage_rows(c.id).astype(np.float32))
+
+
+def test_best_many_gives_each_run_its_sentences_best_rows_in_the_order_asked() -> None:
+    rng = np.random.default_rng(0)
+    rows_per_sentence = rng.integers(1, 4, size=30)
+    offsets = np.concatenate([[0], np.cumsum(rows_per_sentence)])
+    matrix = rng.standard_normal((int(offsets[-1]), 8)).astype(np.float16)
+    query = rng.standard_normal(8).astype(np.float32)
+    spans = [(12, 3), (0, 1), (25, 5), (5, 2), (12, 1)]
+    got = SentenceVectors(matrix, offsets).best_many(spans, query)
+    assert len(got) == len(spans)
+    for (first, count), best in zip(spans, got, strict=True):
+        rows = [matrix[offsets[s] : offsets[s + 1]].astype(np.float32) @ query for s in range(first, first + count)]
+        assert np.allclose(best, [r.max() for r in rows])
