@@ -202,3 +202,14 @@ def test_a_faithful_claim_is_kept(claim: str, source: Evidence) -> None:
 def test_low_similarity_is_still_a_reason() -> None:
     verdict = check_claim("Kerry said there must be a timetable by August.", [CONSTITUTION], support=0.1)
     assert not verdict.supported and verdict.reason and "support 0.10" in verdict.reason
+
+
+def test_a_word_set_holds_its_words_and_no_others() -> None:
+    from qa_bot.facts import WordSet
+
+    words = [f"word{i}" for i in range(5000)]
+    held = WordSet(words[::2] + words[::4])  # repeats count once
+    assert len(held) == 2500
+    assert all(w in held for w in words[::2])
+    assert not any(w in held for w in words[1::2])
+    assert "" not in held and 3 not in held
