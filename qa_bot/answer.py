@@ -18,7 +18,7 @@ from .facts import arabic_variants
 from .prompts import Wording, load_wording
 from .retrieve import Candidate, HybridRetriever, ScoredSentence
 from .selector import Selector, features, shipped_selector
-from .text import detect_language, normalise, tokens
+from .text import detect_language, is_question, normalise, tokens
 from .translit import skeleton, skeletons_match
 from .types import Answer, Citation, Language
 
@@ -402,7 +402,9 @@ class ExtractiveAnswerer:
         keep = [
             i
             for i, s in enumerate(primary)
-            if (not needs or _provides(s, needs)) and (speaker is None or _voiced(s, speaker))
+            if (not needs or _provides(s, needs))
+            and (speaker is None or _voiced(s, speaker))
+            and not is_question(s.sentence.text)  # "He asked: What is this?" answers nothing
         ]
         if not keep:
             return [], 0.0

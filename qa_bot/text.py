@@ -242,6 +242,15 @@ def ends_sentence(line: str) -> bool:
     return bool(_FINAL_MARK.search(line.rstrip()))
 
 
+_ASKS = re.compile(r"[?؟][?؟!]*[\"'”’»)\]]*$")
+
+
+def is_question(sentence: str) -> bool:
+    """The sentence asks rather than tells (it ends with `?` or `؟`, before any closing quote):
+    quoted or rhetorical, a question in the text does not answer one about it."""
+    return bool(_ASKS.search(sentence.rstrip()))
+
+
 def numbers(text: str) -> list[str]:
     """The digit runs in `text` (Arabic-Indic digits read as 0-9), in order."""
     return re.findall(r"\d+", normalise(text))

@@ -58,3 +58,11 @@ def test_the_passage_only_bm25_ranks_first_is_still_a_candidate(crowded) -> None
     answer = crowded.ask(question)
     assert not answer.abstained
     assert answer.citations[0].article_id == SEED_ARTICLE and "جدول زمني" in answer.citations[0].passage
+
+
+@pytest.mark.parametrize("asked", ["the day of Ashura", "the reward of charity", "the time of the prayer"])
+def test_a_question_in_the_text_is_never_quoted_as_the_answer(crowded, asked: str) -> None:
+    # each of these is asked, word for word, in twelve of the sayings ("Do you know what … is?"),
+    # the sentences most like the question; none of them says what it is
+    answer = crowded.ask(f"What is {asked}?")
+    assert f"what {asked} is?" not in answer.text.lower()

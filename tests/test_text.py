@@ -1,6 +1,15 @@
 import pytest
 
-from qa_bot.text import clauses, detect_language, light_stem_ar, normalise, numbers, sentence_spans, tokens
+from qa_bot.text import (
+    clauses,
+    detect_language,
+    is_question,
+    light_stem_ar,
+    normalise,
+    numbers,
+    sentence_spans,
+    tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -53,3 +62,20 @@ def test_comma_is_a_clause_mark_not_a_sentence_end() -> None:
 
 def test_numbers_read_arabic_indic_digits() -> None:
     assert numbers("يوم ١٥ كانون الأول و 24") == ["15", "24"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "asks"),
+    [
+        ("What is this?", True),
+        ("ما هذا؟", True),
+        ('He said: "Why not?"', True),
+        ("قال: «لماذا؟»", True),
+        ("Really?!", True),
+        ("It is so.", False),
+        ("Is it? No, it is not.", False),
+        ("وقال إن الهدنة صامدة.", False),
+    ],
+)
+def test_a_sentence_that_asks_is_told_from_one_that_tells(sentence: str, asks: bool) -> None:
+    assert is_question(sentence) is asks
