@@ -59,6 +59,7 @@ FOLDS := --selector eval/selector-folds.json
 eval: setup
 	$(BIN)/qa-bot eval eval/public/xquad-dev.ar.json --holdout 3 $(FOLDS)
 	$(BIN)/qa-bot eval eval/public/xquad-dev.ar.json --questions eval/public/xquad-dev.en.json --holdout 3 $(FOLDS)
+	$(BIN)/qa-bot eval eval/public/xquad-dev.en.json --questions eval/public/xquad-dev.ar.json --holdout 3 $(FOLDS)
 	$(BIN)/qa-bot eval eval/public/arcd-train.json --holdout 0.15 $(FOLDS)
 	$(BIN)/qa-bot eval tests/eval_own.json
 	$(BIN)/qa-bot eval eval/faithfulness.json

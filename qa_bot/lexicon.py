@@ -109,3 +109,14 @@ def english_to_arabic() -> dict[str, frozenset[str]]:
             base,
         )
         return {}
+
+
+@cache
+def arabic_to_english() -> dict[str, frozenset[str]]:
+    """The same dictionary read the other way: Arabic search term → the English terms it renders.
+    How an Arabic question's words are found in an English text that has no Arabic translation."""
+    out: dict[str, set[str]] = {}
+    for english, renderings in english_to_arabic().items():
+        for arabic in renderings:
+            out.setdefault(arabic, set()).add(english)
+    return {term: frozenset(words) for term, words in out.items()}

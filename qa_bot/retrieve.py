@@ -26,13 +26,13 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from .facts import facts, word_shapes
+from .facts import facts, word_shapes, words
 from .index import Index
 from .lexical import LexicalIndex, newest, saved_lookups
-from .lexicon import english_to_arabic
+from .lexicon import arabic_to_english, english_to_arabic
 from .models import embeddings_id
 from .passages import Passages
-from .text import synonym_lexicon, tokens
+from .text import detect_language, synonym_lexicon, tokens
 from .translit import skeleton, skeletons_match
 from .types import Chunk
 from .vectors import Pending, passage_vectors, row_maker
@@ -85,6 +85,12 @@ class QueryTerms:
     # A Latin-script name the dictionary cannot render → its consonant skeleton ("lavrov" → "LFRF",
     # found in لافروف): how a name is matched in an untranslated Arabic text
     names: dict[str, str] = field(default_factory=dict)
+    # An Arabic term → the English words it renders: how it is found in an English text without an
+    # Arabic translation (an Arabic question over an English article)
+    english: dict[str, frozenset[str]] = field(default_factory=dict)
+    # An Arabic word the dictionary cannot render (a name, most often) → its consonant skeleton
+    # ("لافروف" → "LFRF", found in "Lavrov"): how it is matched in an untranslated English text
+    arabic_names: dict[str, str] = field(default_factory=dict)
 
     def alternatives(self, term: str, crosslingual: bool) -> frozenset[str]:
         """What may stand for `term`: its synonyms, and its Arabic renderings when the text is not
@@ -97,19 +103,35 @@ class QueryTerms:
         shape = self.names.get(term)
         return shape is not None and any(skeletons_match(shape, s) for s in shapes)
 
+    def in_english(self, text: str, translation: str | None) -> dict[str, Any]:
+        """`coverage`'s arguments for an Arabic question's terms over `text`: whether it is an
+        untranslated English text, and then the skeletons of its capitalised words."""
+        if not (self.english or self.arabic_names) or translation or detect_language(text) != "en":
+            return {}
+        return {"english_text": True, "found_names": name_shapes(text) if self.arabic_names else frozenset()}
+
+    def spelled(self, term: str, shapes: AbstractSet[str]) -> bool:
+        """`term` is an Arabic name written, in Latin script, as one of the words with `shapes`."""
+        shape = self.arabic_names.get(term)
+        return shape is not None and any(skeletons_match(shape, s) for s in shapes)
+
     def coverage(
         self,
         found: AbstractSet[str],
         nearby: AbstractSet[str] | None = None,
         crosslingual: bool = False,
         shapes: AbstractSet[str] = frozenset(),
+        english_text: bool = False,
+        found_names: AbstractSet[str] = frozenset(),
     ) -> float:
         """Weighted share of the terms in `found`.
 
         Partial credit: a term only in `nearby` (the rest of the passage and the passage before:
         "He continued …" after a sentence naming Kerry), and a term that only matches part of a
         word (Arabic شارك in بمشاركة, which light stemming cannot reach; English syria/syrian).
-        Across scripts (`crosslingual`), a name counts when one of the text's word `shapes` spells it.
+        Across scripts (`crosslingual`), a name counts when one of the text's word `shapes` spells it;
+        in an untranslated English text (`english_text`), an Arabic term counts by its English renderings,
+        and an Arabic name when one of the text's capitalised words (`found_names`, their skeletons) spells it.
         """
         total = sum(self.weights.values())
         if total == 0:
@@ -118,7 +140,12 @@ class QueryTerms:
         for term, weight in self.weights.items():
             if term in found:
                 got += weight
-            elif self.alternatives(term, crosslingual) & found or (crosslingual and self.named(term, shapes)):
+            elif (
+                self.alternatives(term, crosslingual) & found
+                or (crosslingual and self.named(term, shapes))
+                or (english_text and not self.english.get(term, frozenset()).isdisjoint(found))
+                or (english_text and self.spelled(term, found_names))
+            ):
                 got += SYNONYM_MATCH * weight
             elif _partial(term, found):
                 got += PARTIAL_MATCH * weight
@@ -139,6 +166,25 @@ def latin_names(text: str) -> dict[str, str]:
                     if len(shape) >= 2:
                         out[term] = shape
     return out
+
+
+@lru_cache(maxsize=4096)
+def arabic_names(text: str) -> dict[str, str]:
+    """Each search term of the Arabic words in `text` → its consonant skeleton (three letters or more)."""
+    out = {}
+    for w in words(text):
+        if w.arabic:
+            shape = skeleton(w.key)
+            for term in tokens(w.surface):
+                if len(shape) >= 3:
+                    out[term] = shape
+    return out
+
+
+@lru_cache(maxsize=4096)
+def name_shapes(text: str) -> frozenset[str]:
+    """The consonant skeletons of the capitalised Latin-script words of `text` (its names, most often)."""
+    return frozenset(skeleton(w.surface) for w in words(text) if not w.arabic and w.surface[:1].isupper())
 
 
 def _pairs(terms: list[str]) -> set[tuple[str, str]]:
@@ -264,7 +310,7 @@ class HybridRetriever(BaseRetriever):
         n = max(1, len(lex.chunks))
         unseen = self.unseen_share * math.log(1 + (n + 1) / 1.5)
         weights: dict[str, float] = {}
-        lexicon, renderings = synonym_lexicon(), english_to_arabic()
+        lexicon, renderings, english = synonym_lexicon(), english_to_arabic(), arabic_to_english()
         for term in tokens(text):
             # an English term over Arabic text weighs what its most common Arabic rendering does
             df = lex.df(term) or max((lex.df(alt) for alt in renderings.get(term, ())), default=0)
@@ -274,6 +320,8 @@ class HybridRetriever(BaseRetriever):
             {t: lexicon[t] for t in weights if t in lexicon},
             {t: renderings[t] for t in weights if t in renderings},
             {t: shape for t, shape in latin_names(text).items() if t in weights and t not in renderings},
+            {t: english[t] for t in weights if t in english},
+            {t: shape for t, shape in arabic_names(text).items() if t in weights and t not in english},
         )
 
     def embed(self, text: str) -> np.ndarray:
@@ -378,6 +426,7 @@ class HybridRetriever(BaseRetriever):
                     lex.chunk_terms(cid),
                     crosslingual=not lex.chunks[cid].translation,
                     shapes=word_shapes(lex.chunks[cid].text) if qterms.names else frozenset(),
+                    **qterms.in_english(lex.chunks[cid].text, lex.chunks[cid].translation),
                 ),
                 pool_sims[cid],
                 vector,
@@ -405,6 +454,7 @@ class HybridRetriever(BaseRetriever):
                     nearby[c.chunk.id],
                     crosslingual=not c.chunk.sentences[i].translation,
                     shapes=word_shapes(c.chunk.sentences[i].text) if qterms.names else frozenset(),
+                    **qterms.in_english(c.chunk.sentences[i].text, c.chunk.sentences[i].translation),
                 ),
                 len(pairs & lex.sentence_pairs(c.chunk.id, i)) / len(pairs) if pairs else 0.0,
             )

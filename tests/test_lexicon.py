@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, make_project
-from qa_bot.lexicon import DEFAULT, _number, english_to_arabic, read_dictd
+from qa_bot.lexicon import DEFAULT, _number, arabic_to_english, english_to_arabic, read_dictd
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -106,3 +106,75 @@ def test_the_parsed_dictionary_is_cached_and_a_broken_cache_is_reparsed(
         assert '"truce"' in cached[0].read_text(encoding="utf-8")
     finally:
         english_to_arabic.cache_clear()
+
+
+def test_the_dictionary_read_the_other_way_gives_arabic_terms_their_english_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = _dictd(tmp_path / "eng-ara", {"truce": "الهدنة", "armistice": "هدنة", "talks": "المحادثات، المفاوضات"})
+    monkeypatch.setenv("QA_BOT_LEXICON", str(base))
+    monkeypatch.setenv("QA_BOT_CACHE_DIR", str(tmp_path / "cache"))
+    english_to_arabic.cache_clear()
+    arabic_to_english.cache_clear()
+    try:
+        inverse = arabic_to_english()
+        assert inverse["هدن"] == {"truce", "armistic"}  # every English word it renders, as search terms
+        assert inverse["مفاوض"] == {"talk"} and inverse["محادث"] == {"talk"}
+    finally:
+        english_to_arabic.cache_clear()
+        arabic_to_english.cache_clear()
+
+
+ENGLISH_NEWS = [
+    {
+        "id": "ceasefire",
+        "title": "Ceasefire talks",
+        "text": "The ceasefire in Syria began on 27 February after weeks of negotiations. "
+        "The army said that the truce was holding in most provinces. "
+        "Foreign Minister Sergei Lavrov called the talks useful.",
+    },
+    {
+        "id": "harvest",
+        "title": "A late harvest",
+        "text": "Farmers in the valley started the wheat harvest two weeks late this year. "
+        "Heavy rain in May damaged part of the crop.",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def english_archive(tmp_path_factory: pytest.TempPathFactory):
+    """English articles without Arabic translations, for Arabic questions."""
+    import json
+
+    from qa_bot.bot import Bot
+    from qa_bot.config import Settings
+
+    root = tmp_path_factory.mktemp("english")
+    (root / "seeds").mkdir()
+    lines = "".join(json.dumps({**a, "lang": "en"}) + "\n" for a in ENGLISH_NEWS)
+    (root / "seeds" / "news.jsonl").write_text(lines, encoding="utf-8")
+    return Bot.from_settings(Settings(root=root, prompts_dir=REPO / "prompts"))
+
+
+def test_an_arabic_question_finds_its_words_in_an_untranslated_english_passage(english_archive) -> None:
+    question = "ماذا قال الجيش عن الهدنة؟"  # "What did the army say about the truce?"
+    retriever = english_archive.retriever
+    terms = retriever.query_terms(question)
+    assert "truce" in terms.english["هدن"]
+    ceasefire = next(c for c in retriever.search(question) if c.chunk.article_id == "ceasefire")
+    assert ceasefire.coverage > 0  # by the dictionary read from Arabic to English, not by similarity alone
+    answer = english_archive.ask(question)
+    assert not answer.abstained and "the truce was holding" in answer.text
+
+
+def test_an_arabic_name_is_found_in_an_english_passage_by_its_letters(english_archive) -> None:
+    retriever = english_archive.retriever
+    terms = retriever.query_terms("ماذا قال لافروف عن المحادثات؟")  # "What did Lavrov say about the talks?"
+    assert "لافروف" in terms.arabic_names
+    ceasefire = retriever.search("لافروف")[0]
+    assert ceasefire.chunk.article_id == "ceasefire"
+    only_the_name = retriever.query_terms("لافروف")
+    text = ceasefire.chunk.text
+    assert only_the_name.coverage(retriever.article_terms("ceasefire"), **only_the_name.in_english(text, None)) > 0
+    assert only_the_name.coverage(retriever.article_terms("ceasefire")) == 0  # not as a written word
