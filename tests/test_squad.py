@@ -256,7 +256,11 @@ def test_the_refusal_threshold_is_the_lowest_that_refuses_the_target_share_over_
         r = (conf < t) | data["sentence"]
         return float((r[:10].mean() + r[10:].mean()) / 2)
 
-    threshold = choose_threshold(data, top, conf, 0.9, ["x"])
+    both = [("x", "ar"), ("x", "en")]
+    threshold = choose_threshold(data, top, conf, 0.9, both)
     assert refused(threshold) >= 0.9 and refused(threshold - 1e-3) < 0.9  # the lowest that does it
-    assert choose_threshold(data, top, conf, 0.5, ["x"]) < threshold
-    assert choose_threshold(data, top, conf, 0.9, ["other"]) == 0.0  # no calibration questions: no bar
+    assert choose_threshold(data, top, conf, 0.5, both) < threshold
+    assert choose_threshold(data, top, conf, 0.9, [("other", "ar")]) == 0.0  # no calibration questions: no bar
+    # a group left out of the calibration does not move the threshold: English alone needs less
+    english = choose_threshold(data, top, conf, 0.9, [("x", "en")])
+    assert english < threshold and float(np.mean(conf[10:] < english)) >= 0.9
