@@ -70,6 +70,9 @@ class Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     coverage: float = 0.0
+    # the median, over every passage the search looked at, of its best sentence's similarity to the
+    # question: how close this archive's passages come to it anyway (the same for every candidate)
+    background: float = 0.0
     # each sentence's similarity to the vector the search was made with (`searched`), when at hand
     sentence_sims: np.ndarray | None = field(default=None, repr=False, compare=False)
     searched: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -416,6 +419,7 @@ class HybridRetriever(BaseRetriever):
         for cid in top:  # a passage is as close to the question as its closest sentence
             dense_best[cid] = max(dense_best.get(cid, -1.0), best[cid])
         qterms = self.query_terms(query, lex)
+        background = float(np.median(list(best.values()))) if best else 0.0
         return [
             Candidate(
                 lex.chunks[cid],
@@ -428,6 +432,7 @@ class HybridRetriever(BaseRetriever):
                     shapes=word_shapes(lex.chunks[cid].text) if qterms.names else frozenset(),
                     **qterms.in_english(lex.chunks[cid].text, lex.chunks[cid].translation),
                 ),
+                background,
                 pool_sims[cid],
                 vector,
             )

@@ -55,6 +55,7 @@ FEATURES = (
     "names_passage",  # ... in its passage
     "local_coverage",  # coverage with each term weighted by how few of the candidate sentences have it
     "entity_fit",  # +1 the question asks who/where and the sentence names someone or somewhere, -1 it names none
+    "dense_above_pool",  # dense minus the median best-sentence similarity of every passage the search looked at
 )
 
 
@@ -208,6 +209,7 @@ def features(
             names_passage.get(c.chunk.id, 0.0),
             sum(w for t, w in local.items() if has(t, in_sentence, untranslated, shapes)) / local_total,
             (1.0 if _names_someone(text) else -1.0) if asks_entity else 0.0,
+            s.dense - c.background,
         ]
         rows.append(Row(s, np.asarray(vector, dtype=np.float64)))
     return rows
@@ -251,6 +253,13 @@ class Logistic:
 # The gate sees the best sentence's score, its margin over the runner-up, its share of the softmax
 # over the question's sentences, and the best sentence's features.
 GATE_INPUTS = ("score", "margin", "share", *FEATURES)
+# ... but not how similar the best sentence is in absolute terms: the more passages an archive
+# has, the closer its closest one comes to any question, answered there or not (the gate is fitted
+# on archives of a few hundred passages; a newsroom's has tens of thousands). How far the sentence
+# stands above the passages the search looked at (`dense_above_pool`), and the question's words it
+# holds, carry over from one archive size to another. The ranker still uses them all.
+NOT_GATED = ("dense", "dense_passage", "neighbour_dense", "cross_dense")
+_NOT_GATED = [GATE_INPUTS.index(f) for f in NOT_GATED]
 NO_RUNNER_UP = 10.0  # the margin when there is a single candidate sentence
 
 
@@ -260,7 +269,9 @@ def gate_input(scores: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     best = float(scores[order[0]])
     margin = best - float(scores[order[1]]) if len(order) > 1 else NO_RUNNER_UP
     share = 1.0 / float(np.sum(np.exp(scores - best)))
-    return np.concatenate([[best, margin, share], vectors[order[0]]])
+    out = np.concatenate([[best, margin, share], vectors[order[0]]])
+    out[_NOT_GATED] = 0.0
+    return out
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,24 @@ def test_a_missing_or_stale_model_file_names_the_fix(tmp_path, monkeypatch) -> N
             module.shipped_selector()
     finally:
         module.shipped_selector.cache_clear()
+
+
+def test_the_gate_judges_how_far_a_sentence_stands_above_the_archive_not_how_similar_it_is(bot) -> None:
+    """The larger the archive, the closer its closest passages come to any question: the refusal
+    gate reads the similarity above the passages the search looked at, never the raw level."""
+    selector = shipped_selector()
+    rows = _rows(bot, "How many hours did the meeting between Kerry and Putin last?")
+    scores = selector.scores(rows)
+    absolute = [FEATURES.index(f) for f in ("dense", "dense_passage", "neighbour_dense", "cross_dense")]
+    shifted = []
+    for r in rows:
+        vector = r.vector.copy()
+        vector[absolute] += 0.2  # every passage of the archive 0.2 closer to the question
+        shifted.append(Row(r.sentence, vector))
+    assert selector.confidence(shifted, scores) == pytest.approx(selector.confidence(rows, scores))
+    above = FEATURES.index("dense_above_pool")
+    col = np.stack([r.vector for r in rows])
+    assert col[:, above] == pytest.approx(
+        col[:, FEATURES.index("dense")]
+        - bot.retriever.search("How many hours did the meeting between Kerry and Putin last?")[0].background
+    )
