@@ -45,7 +45,8 @@ from .vectors import Lookup, Rows, SentenceVectors, assemble, snapshot_lookup
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 2  # bump when the folder's contents change: an old folder is then rebuilt, never misread
+LAYOUT = 3  # bump when the folder's contents change: an old folder is then rebuilt, never misread
+READS = (2, 3)  # the layouts this version reads (2: float16 sentence rows, without scales)
 META = "lexical.json"
 _SIDES = {True: "bm25-original", False: "bm25-translated"}
 _KEEP = 2  # generations kept: a replica still on the previous one can load it while it catches up
@@ -279,7 +280,7 @@ class LexicalIndex:
         path = folder / generation
         try:
             meta = json.loads((path / META).read_text(encoding="utf-8"))
-            if meta.get("layout") != LAYOUT or meta.get("generation") != generation:
+            if meta.get("layout") not in READS or meta.get("generation") != generation:
                 return None
             lex = cls(generation=generation)
             lex.chunks = Passages.open(path, meta)
@@ -343,7 +344,7 @@ def saved_lookups(folder: Path, model: str) -> list[Lookup]:
     for _, path in saved:
         try:
             meta = json.loads((path / META).read_text(encoding="utf-8"))
-            if meta.get("layout") != LAYOUT or meta.get("model") != model:
+            if meta.get("layout") not in READS or meta.get("model") != model:
                 continue
             chunks = list(read_lines(path / LINES))
         except (OSError, ValueError, KeyError, TypeError):

@@ -3,8 +3,10 @@
 The vector store keeps one vector per passage (and one per translation): the mean of its
 sentences' vectors, so indexing embeds every sentence once and nothing twice. The sentences'
 own vectors, which the answer selector compares with the question, live beside the lexical index
-of the same store generation (`vectors.npy`, float16, memory-mapped by readers): reading the
-rows of a question's candidate passages is an array slice, not a query to the store.
+of the same store generation (`vectors.npy`, one signed byte per dimension with a scale per row in
+`vector-scales.npy`, memory-mapped by readers): reading the rows of a question's candidate
+passages is an array slice, not a query to the store. (Snapshots written before the byte rows,
+float16 without scales, are still read.)
 
 While indexing, the writer also saves each group's rows in `pending/` under the index folder
 before it stores the group's passages, so a run that is killed half-way loses no embedding work:
@@ -32,9 +34,10 @@ from .types import Chunk, Sentence
 
 log = logging.getLogger(__name__)
 
-DTYPE = np.float16  # halves the file; similarities move by less than 0.001
+DTYPE = np.int8  # a quarter of float32: a row is its largest value over 127 times bytes
 MATRIX = "vectors.npy"
 OFFSETS = "vector-offsets.npy"
+SCALES = "vector-scales.npy"
 _GROUP = 64  # passages embedded together when rows must be made afresh
 
 Lookup = Callable[[Chunk], np.ndarray | None]  # a passage's rows, if known somewhere
@@ -113,12 +116,17 @@ def _unit(v: np.ndarray) -> np.ndarray:
 class SentenceVectors:
     """The rows of every sentence of a snapshot, in the lexical index's sentence order."""
 
-    matrix: np.ndarray  # (rows, dim), float16
+    matrix: np.ndarray  # (rows, dim): int8 (times `scales`), or float16 in older snapshots
     offsets: np.ndarray  # (sentences + 1,): sentence i's rows are offsets[i]:offsets[i + 1]
+    scales: np.ndarray | None = None  # (rows,): what each int8 row is multiplied by
 
     def rows(self, first: int, count: int) -> np.ndarray:
-        """The rows of sentences first … first + count - 1."""
-        return np.asarray(self.matrix[int(self.offsets[first]) : int(self.offsets[first + count])])
+        """The rows of sentences first … first + count - 1 (float32)."""
+        a, b = int(self.offsets[first]), int(self.offsets[first + count])
+        rows = self.matrix[a:b].astype(np.float32)
+        if self.scales is not None:
+            rows *= self.scales[a:b, None]
+        return rows
 
     def best(self, first: int, count: int, query: np.ndarray) -> np.ndarray:
         """Each of those sentences' best similarity to `query` (the sentence, a clause, its translation)."""
@@ -132,7 +140,10 @@ class SentenceVectors:
         sentences = _runs(firsts, counts)  # every sentence of the runs, in order
         lo = self.offsets[sentences]
         sizes = self.offsets[sentences + 1] - lo  # each sentence's rows (≥ 1)
-        sims = self.matrix[_runs(lo, sizes)].astype(np.float32) @ query
+        at = _runs(lo, sizes)
+        sims = self.matrix[at].astype(np.float32) @ query
+        if self.scales is not None:
+            sims *= self.scales[at]
         best = np.maximum.reduceat(sims, np.cumsum(sizes) - sizes)
         return np.split(best, np.cumsum(counts)[:-1])
 
@@ -143,11 +154,14 @@ class SentenceVectors:
             # plain arrays over the mapped files: slicing a np.memmap costs a Python object each time
             matrix = np.asarray(np.load(folder / MATRIX, mmap_mode="r"))
             offsets = np.asarray(np.load(folder / OFFSETS, mmap_mode="r"))
+            scales = np.asarray(np.load(folder / SCALES, mmap_mode="r")) if matrix.dtype == DTYPE else None
         except (OSError, ValueError):
             return None
         if len(offsets) != sentences + 1 or matrix.ndim != 2 or int(offsets[-1]) != len(matrix):
             return None
-        return cls(matrix, offsets)
+        if scales is not None and scales.shape != (len(matrix),):
+            return None
+        return cls(matrix, offsets, scales)
 
 
 def assemble(
@@ -159,6 +173,7 @@ def assemble(
     np.cumsum([n for c in chunks for n in row_counts(c)], out=offsets[1:])
     missing: list[tuple[int, Chunk]] = []
     matrix: np.ndarray | None = None
+    scales = np.zeros(int(offsets[-1]), dtype=np.float32)
     at = 0
     for c in chunks:
         found = next((rows for lookup in known if (rows := lookup(c)) is not None), None)
@@ -174,7 +189,7 @@ def assemble(
         if found is None:
             missing.append((at, c))
         else:
-            matrix[at : at + size] = found
+            matrix[at : at + size], scales[at : at + size] = quantize(found)
         at += size
     if matrix is None:
         matrix = np.zeros((0, 1), dtype=DTYPE)
@@ -187,17 +202,27 @@ def assemble(
             used = 0
             for start, c in group:
                 size = sum(row_counts(c))
-                matrix[start : start + size] = made[used : used + size]
+                matrix[start : start + size], scales[start : start + size] = quantize(made[used : used + size])
                 used += size
     if folder is not None:
         if isinstance(matrix, np.memmap):
             matrix.flush()
+        np.save(folder / SCALES, scales)
         np.save(folder / OFFSETS, offsets)
         loaded = SentenceVectors.load(folder, len(offsets) - 1)
         if loaded is None:
             raise OSError(f"the sentence vectors just written in {folder} cannot be read back")
         return loaded
-    return SentenceVectors(matrix, offsets)
+    return SentenceVectors(matrix, offsets, scales)
+
+
+def quantize(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as signed bytes and a scale each (a row is `bytes * scale`): each value within half a
+    step of its row's largest over 127; a similarity moves by about 0.0005."""
+    rows = np.asarray(rows, dtype=np.float32)
+    scales = np.abs(rows).max(axis=1, initial=0.0) / 127.0
+    safe = np.where(scales > 0, scales, 1.0)
+    return np.rint(rows / safe[:, None]).astype(DTYPE), scales.astype(np.float32)
 
 
 def _allocate(path: Path) -> None:
@@ -242,9 +267,9 @@ def snapshot_lookup(chunks: Sequence[Chunk], vectors: SentenceVectors) -> Lookup
 class Pending:
     """Rows the writer has embedded but not yet published in a snapshot (`<index>/pending/`).
 
-    One `.npy` (rows) and one `.json` (passage ids and row counts, the model) per group, written
-    before the group's passages are stored: whatever the store holds, its rows are here or in a
-    snapshot.
+    Per group, the rows as the snapshot keeps them (`.npy` bytes, `.scales.npy`) and a `.json`
+    (passage ids and row counts, the model), written before the group's passages are stored:
+    whatever the store holds, its rows are here or in a snapshot.
     """
 
     def __init__(self, folder: Path, model: str) -> None:
@@ -254,9 +279,11 @@ class Pending:
     def add(self, chunks: Sequence[Chunk], rows: np.ndarray) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = uuid.uuid4().hex
-        buffer = io.BytesIO()
-        np.save(buffer, rows.astype(DTYPE))
-        (self.folder / f"{name}.npy").write_bytes(buffer.getvalue())  # a short write is an OSError (errno)
+        stored, scales = quantize(rows)  # as the snapshot will hold them: the same bytes however they got there
+        for path, array in ((self.folder / f"{name}.npy", stored), (self.folder / f"{name}.scales.npy", scales)):
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            path.write_bytes(buffer.getvalue())  # a short write is an OSError (errno)
         meta = {"model": self.model, "chunks": [[c.id, sum(row_counts(c))] for c in chunks]}
         tmp = self.folder / f".{name}.json"
         tmp.write_text(json.dumps(meta), encoding="utf-8")
@@ -280,7 +307,7 @@ class Pending:
             for cid, size in meta["chunks"]:
                 where[str(cid)] = (path.with_suffix(".npy"), at, int(size))
                 at += int(size)
-        opened: dict[Path, np.ndarray | None] = {}
+        opened: dict[Path, tuple[np.ndarray, np.ndarray] | None] = {}
 
         def lookup(c: Chunk) -> np.ndarray | None:
             got = where.get(c.id)
@@ -289,13 +316,17 @@ class Pending:
             path, at, size = got
             if path not in opened:
                 try:
-                    opened[path] = np.load(path, mmap_mode="r")
+                    stored = np.load(path, mmap_mode="r")
+                    scales = np.load(path.with_suffix(".scales.npy"), mmap_mode="r")
+                    opened[path] = (stored, scales) if scales.shape == (len(stored),) else None
                 except (OSError, ValueError):
                     opened[path] = None
-            rows = opened[path]
-            if rows is None or size != sum(row_counts(c)) or at + size > len(rows):
+            group = opened[path]
+            if group is None or size != sum(row_counts(c)) or at + size > len(group[0]):
                 return None
-            return np.asarray(rows[at : at + size])
+            rows = np.asarray(group[0][at : at + size], dtype=np.float32)
+            rows *= np.asarray(group[1][at : at + size])[:, None]
+            return rows
 
         return lookup
 

@@ -16,7 +16,7 @@ from qa_bot.bot import Bot
 from qa_bot.config import Settings
 from qa_bot.index import Index
 from qa_bot.ingest import load_corpus
-from qa_bot.lexical import META, LexicalIndex
+from qa_bot.lexical import LAYOUT, META, LexicalIndex
 from qa_bot.models import UseM3Embeddings
 from qa_bot.text import tokens
 from qa_bot.vectors import row_maker
@@ -138,8 +138,33 @@ def test_a_damaged_or_foreign_folder_is_not_used(chunks, tmp_path: Path, caplog)
 
     save(LexicalIndex.build(chunks, "g2"), tmp_path)
     meta = tmp_path / "g2" / META
-    meta.write_text(meta.read_text(encoding="utf-8").replace('"layout": 2', '"layout": 99'), encoding="utf-8")
+    meta.write_text(meta.read_text(encoding="utf-8").replace(f'"layout": {LAYOUT}', '"layout": 99'), encoding="utf-8")
     assert LexicalIndex.load(tmp_path, "g2") is None
+
+
+def test_a_folder_of_the_float16_layout_is_still_read(chunks, tmp_path: Path) -> None:
+    """Snapshots written before the byte rows (layout 2: float16 rows, no scales) load as they are:
+    a newer version never makes an archive embed its sentences again."""
+    built = LexicalIndex.build(chunks, "g1")
+    folder = save(built, tmp_path)
+    current = LexicalIndex.load(tmp_path, "g1")
+    assert current is not None and current.vectors is not None and current.vectors.matrix.dtype == np.int8
+    query = np.asarray(row_maker(EMBEDDINGS)([chunks[0]])[0], dtype=np.float32)
+    ids = [c.id for c in chunks]
+    expected = {cid: sims.copy() for cid, sims in current.best_sentences(ids, query).items()}
+    old = current.vectors.rows(0, len(current.offsets) - 1).astype(np.float16)
+    del current
+    np.save(folder / "old.npy", old)
+    (folder / "old.npy").replace(folder / "vectors.npy")
+    (folder / "vector-scales.npy").unlink()
+    meta = folder / META
+    meta.write_text(meta.read_text(encoding="utf-8").replace(f'"layout": {LAYOUT}', '"layout": 2'), encoding="utf-8")
+    loaded = LexicalIndex.load(tmp_path, "g1")
+    assert loaded is not None and loaded.vectors is not None and loaded.vectors.scales is None
+    found = loaded.best_sentences(ids, query)
+    assert max(float(found[cid].max()) for cid in ids) > 0.99  # the first passage's own first sentence
+    for cid in ids:
+        assert np.allclose(found[cid], expected[cid], atol=2e-3)
 
 
 def test_only_the_last_two_generations_are_kept(chunks, tmp_path: Path) -> None:

@@ -159,3 +159,20 @@ def test_best_many_gives_each_run_its_sentences_best_rows_in_the_order_asked() -
     for (first, count), best in zip(spans, got, strict=True):
         rows = [matrix[offsets[s] : offsets[s + 1]].astype(np.float32) @ query for s in range(first, first + count)]
         assert np.allclose(best, [r.max() for r in rows])
+
+
+def test_rows_kept_as_bytes_give_back_their_vectors() -> None:
+    from qa_bot.vectors import quantize
+
+    rng = np.random.default_rng(1)
+    rows = rng.standard_normal((50, 512)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    rows[7] = 0.0  # an empty row stays empty
+    stored, scales = quantize(rows)
+    assert stored.dtype == np.int8 and scales.shape == (50,)
+    back = stored.astype(np.float32) * scales[:, None]
+    assert np.all(np.abs(back - rows) <= scales[:, None] / 2 + 1e-7)  # within half a step
+    assert not back[7].any()
+    query = rows[3]
+    assert np.allclose(back @ query, rows @ query, atol=2e-3)
+    assert int(np.argmax(back @ query)) == 3
