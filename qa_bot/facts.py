@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Literal
+
+import numpy as np
 
 from .text import is_stopword, light_stem_ar, normalise, tokens
 from .translit import skeleton
@@ -164,12 +164,12 @@ class WordSet:
     the set is taken for one in it only when the two hashes collide (about 1 in 10^14)."""
 
     def __init__(self, words: Iterable[str]) -> None:
-        self._hashes = array("q", sorted({hash(w) for w in words}))
+        self._hashes = np.unique(np.fromiter(map(hash, words), dtype=np.int64))
 
     def __contains__(self, word: object) -> bool:
         h = hash(word)
-        i = bisect_left(self._hashes, h)
-        return i < len(self._hashes) and self._hashes[i] == h
+        i = int(self._hashes.searchsorted(h))
+        return i < len(self._hashes) and int(self._hashes[i]) == h
 
     def __len__(self) -> int:
         return len(self._hashes)
