@@ -380,8 +380,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     example_questions(settings.prompts_dir)  # a missing or broken examples file fails before the models load
     # Answers run side by side (QA_BOT_MAX_CONCURRENT), each on one thread: a second BLAS thread per
     # answer only spins, doubling the CPU of an answer (QA_BOT_THREADS is for `index` and `ask`).
+    # Limited once the bot is built, when every BLAS library it uses (numpy's, SciPy's) is loaded.
+    bot = _bot(replace(settings, threads=1))
     one_blas_thread()
-    serve(_bot(replace(settings, threads=1)), settings.host, settings.port)
+    serve(bot, settings.host, settings.port)
     return 0
 
 

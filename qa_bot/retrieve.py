@@ -11,7 +11,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,6 +55,8 @@ class ScoredSentence:
     dense: float
     coverage: float
     phrase: float = 0.0  # share of the question's word pairs found side by side
+    # the median best-sentence similarity, to the same vector, of every passage the search looked at
+    background: float = 0.0
 
     @property
     def sentence(self) -> Any:
@@ -70,9 +72,10 @@ class Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     coverage: float = 0.0
-    # the median, over every passage the search looked at, of its best sentence's similarity to the
-    # question: how close this archive's passages come to it anyway (the same for every candidate)
+    # the median, over every passage the search looked at (`pool`), of its best sentence's similarity
+    # to the search's vector: how close this archive's passages come to it anyway
     background: float = 0.0
+    pool: tuple[str, ...] = field(default=(), repr=False, compare=False)
     # each sentence's similarity to the vector the search was made with (`searched`), when at hand
     sentence_sims: np.ndarray | None = field(default=None, repr=False, compare=False)
     searched: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -190,6 +193,11 @@ def name_shapes(text: str) -> frozenset[str]:
     return frozenset(skeleton(w.surface) for w in words(text) if not w.arabic and w.surface[:1].isupper())
 
 
+def _median(values: Iterable[float]) -> float:
+    found = list(values)
+    return float(np.median(found)) if found else 0.0
+
+
 def _pairs(terms: list[str]) -> set[tuple[str, str]]:
     """Adjacent search terms: "most important thing" → (most, import), (import, thing)."""
     return set(pairwise(terms))
@@ -220,7 +228,7 @@ class HybridRetriever(BaseRetriever):
 
     def load(self) -> None:
         """(Re)build the lexical index from what the store holds, then swap it in at once."""
-        english_to_arabic()  # read the bilingual dictionary now, not on the first question
+        arabic_to_english()  # read the bilingual dictionary (both ways) now, not on the first question
         self.swap(self.build())
 
     def build(self) -> LexicalIndex:
@@ -256,7 +264,7 @@ class HybridRetriever(BaseRetriever):
         lexical = newest(self.index.settings.lexical_path)
         if lexical is None:
             return None
-        english_to_arabic()
+        arabic_to_english()
         # the store would say how many vectors it holds; as many as a dense search asks for gives the same results
         lexical.records = max(len(lexical.chunks), self.dense_k)
         self.swap(lexical)
@@ -419,7 +427,8 @@ class HybridRetriever(BaseRetriever):
         for cid in top:  # a passage is as close to the question as its closest sentence
             dense_best[cid] = max(dense_best.get(cid, -1.0), best[cid])
         qterms = self.query_terms(query, lex)
-        background = float(np.median(list(best.values()))) if best else 0.0
+        background = _median(best.values())
+        looked_at = tuple(pool)
         return [
             Candidate(
                 lex.chunks[cid],
@@ -433,6 +442,7 @@ class HybridRetriever(BaseRetriever):
                     **qterms.in_english(lex.chunks[cid].text, lex.chunks[cid].translation),
                 ),
                 background,
+                looked_at,
                 pool_sims[cid],
                 vector,
             )
@@ -448,6 +458,7 @@ class HybridRetriever(BaseRetriever):
         qterms = self.query_terms(text, lex)
         pairs = _pairs(tokens(text))
         sims = self._sentence_similarities(vector, candidates)
+        background = self._background(vector, candidates)
         nearby = {c.chunk.id: lex.nearby_terms(c.chunk.id) for c in candidates}
         return [
             ScoredSentence(
@@ -462,10 +473,24 @@ class HybridRetriever(BaseRetriever):
                     **qterms.in_english(c.chunk.sentences[i].text, c.chunk.sentences[i].translation),
                 ),
                 len(pairs & lex.sentence_pairs(c.chunk.id, i)) / len(pairs) if pairs else 0.0,
+                background,
             )
             for c in candidates
             for i in range(len(c.chunk.sentences))
         ]
+
+    def _background(self, vector: np.ndarray, candidates: list[Candidate]) -> float:
+        """The search's background similarity, for `vector`: the search's own figure when it was made
+        with this vector, else worked out again over the passages it looked at (a follow-up is
+        searched with the conversation, and its sentences are scored against the question alone)."""
+        if not candidates:
+            return 0.0
+        first = candidates[0]
+        if first.searched is vector or not first.pool:
+            return first.background
+        return _median(
+            float(np.max(s, initial=-1.0)) for s in self._lex.best_sentences(list(first.pool), vector).values()
+        )
 
     def _sentence_similarities(self, vector: np.ndarray, candidates: list[Candidate]) -> dict[tuple[str, int], float]:
         """Best similarity of each sentence (as written or translated) to `vector` (the search's

@@ -209,7 +209,7 @@ def features(
             names_passage.get(c.chunk.id, 0.0),
             sum(w for t, w in local.items() if has(t, in_sentence, untranslated, shapes)) / local_total,
             (1.0 if _names_someone(text) else -1.0) if asks_entity else 0.0,
-            s.dense - c.background,
+            s.dense - s.background,
         ]
         rows.append(Row(s, np.asarray(vector, dtype=np.float64)))
     return rows

@@ -267,7 +267,7 @@ def snapshot_lookup(chunks: Sequence[Chunk], vectors: SentenceVectors) -> Lookup
 class Pending:
     """Rows the writer has embedded but not yet published in a snapshot (`<index>/pending/`).
 
-    Per group, the rows as the snapshot keeps them (`.npy` bytes, `.scales.npy`) and a `.json`
+    Per group, the rows as the snapshot keeps them (`.q8.npy` bytes, `.scales.npy`) and a `.json`
     (passage ids and row counts, the model), written before the group's passages are stored:
     whatever the store holds, its rows are here or in a snapshot.
     """
@@ -280,7 +280,8 @@ class Pending:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = uuid.uuid4().hex
         stored, scales = quantize(rows)  # as the snapshot will hold them: the same bytes however they got there
-        for path, array in ((self.folder / f"{name}.npy", stored), (self.folder / f"{name}.scales.npy", scales)):
+        # named so that a version reading float rows from `<id>.npy` finds none and embeds again
+        for path, array in ((self.folder / f"{name}.q8.npy", stored), (self.folder / f"{name}.scales.npy", scales)):
             buffer = io.BytesIO()
             np.save(buffer, array)
             path.write_bytes(buffer.getvalue())  # a short write is an OSError (errno)
@@ -305,7 +306,7 @@ class Pending:
                 continue
             at = 0
             for cid, size in meta["chunks"]:
-                where[str(cid)] = (path.with_suffix(".npy"), at, int(size))
+                where[str(cid)] = (path.with_suffix(".q8.npy"), at, int(size))
                 at += int(size)
         opened: dict[Path, tuple[np.ndarray, np.ndarray] | None] = {}
 
@@ -317,7 +318,7 @@ class Pending:
             if path not in opened:
                 try:
                     stored = np.load(path, mmap_mode="r")
-                    scales = np.load(path.with_suffix(".scales.npy"), mmap_mode="r")
+                    scales = np.load(path.with_name(path.name.replace(".q8.npy", ".scales.npy")), mmap_mode="r")
                     opened[path] = (stored, scales) if scales.shape == (len(stored),) else None
                 except (OSError, ValueError):
                     opened[path] = None

@@ -65,4 +65,5 @@ def test_a_question_in_the_text_is_never_quoted_as_the_answer(crowded, asked: st
     # each of these is asked, word for word, in twelve of the sayings ("Do you know what … is?"),
     # the sentences most like the question; none of them says what it is
     answer = crowded.ask(f"What is {asked}?")
+    assert not answer.abstained  # (a refusal would pass the next line for nothing)
     assert f"what {asked} is?" not in answer.text.lower()

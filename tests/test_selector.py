@@ -93,7 +93,8 @@ def test_a_missing_or_stale_model_file_names_the_fix(tmp_path, monkeypatch) -> N
 
 def test_the_gate_judges_how_far_a_sentence_stands_above_the_archive_not_how_similar_it_is(bot) -> None:
     """The larger the archive, the closer its closest passages come to any question: the refusal
-    gate reads the similarity above the passages the search looked at, never the raw level."""
+    gate's own inputs are the similarity above the passages the search looked at, not the raw level.
+    (The ranker's score, which the gate also reads, still weighs the raw similarity: held fixed here.)"""
     selector = shipped_selector()
     rows = _rows(bot, "How many hours did the meeting between Kerry and Putin last?")
     scores = selector.scores(rows)
@@ -110,3 +111,20 @@ def test_the_gate_judges_how_far_a_sentence_stands_above_the_archive_not_how_sim
         col[:, FEATURES.index("dense")]
         - bot.retriever.search("How many hours did the meeting between Kerry and Putin last?")[0].background
     )
+
+
+def test_a_follow_up_stands_above_the_archive_measured_with_its_own_vector(bot) -> None:
+    """A follow-up is searched with the conversation ("… وأين؟") but its sentences are scored against
+    the question alone: the background they are measured above must come from the same vector."""
+    retriever = bot.retriever
+    candidates = retriever.search("ماذا قال كيري عن الدستور؟ وأين؟")
+    question = "وأين؟"
+    vector = retriever.embed(question)
+    scored = retriever.score_sentences(candidates, question, vector)
+    best = retriever._lex.best_sentences(list(candidates[0].pool), vector)
+    own = float(np.median([float(np.max(s, initial=-1.0)) for s in best.values()]))
+    assert scored and all(s.background == pytest.approx(own) for s in scored)
+    assert abs(own - candidates[0].background) > 0.01  # the conversation's vector gives another level
+    rows = features(retriever, question, "ar", candidates, scored)
+    above = FEATURES.index("dense_above_pool")
+    assert all(r.vector[above] == pytest.approx(r.sentence.dense - own) for r in rows)
