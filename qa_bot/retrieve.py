@@ -193,6 +193,11 @@ def name_shapes(text: str) -> frozenset[str]:
     return frozenset(skeleton(w.surface) for w in words(text) if not w.arabic and w.surface[:1].isupper())
 
 
+def _best(sims: np.ndarray) -> float:
+    """A passage's closest sentence (-1 for a passage without sentence rows)."""
+    return float(np.max(sims, initial=-1.0))
+
+
 def _median(values: Iterable[float]) -> float:
     found = list(values)
     return float(np.median(found)) if found else 0.0
@@ -407,7 +412,7 @@ class HybridRetriever(BaseRetriever):
         # better than the passage as a whole. While the store is away this stands in for the dense list.
         pool = list(dict.fromkeys(cid for ranking in rankings for cid in ranking))
         pool_sims = lex.best_sentences(pool, vector)
-        best = {cid: float(np.max(sims, initial=-1.0)) for cid, sims in pool_sims.items()}
+        best = {cid: _best(sims) for cid, sims in pool_sims.items()}
         rankings.append(sorted(pool, key=lambda cid: -best[cid]))
         fused: dict[str, float] = {}
         for ranking in rankings:
@@ -488,9 +493,7 @@ class HybridRetriever(BaseRetriever):
         first = candidates[0]
         if first.searched is vector or not first.pool:
             return first.background
-        return _median(
-            float(np.max(s, initial=-1.0)) for s in self._lex.best_sentences(list(first.pool), vector).values()
-        )
+        return _median(_best(sims) for sims in self._lex.best_sentences(list(first.pool), vector).values())
 
     def _sentence_similarities(self, vector: np.ndarray, candidates: list[Candidate]) -> dict[tuple[str, int], float]:
         """Best similarity of each sentence (as written or translated) to `vector` (the search's

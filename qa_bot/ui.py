@@ -93,6 +93,11 @@ def example_questions(prompts_dir: Path | None = None) -> list[str]:
     return [q for language in EXAMPLE_LANGUAGES for q in load_examples(folder, language)]
 
 
+def _picker_state(articles: Mapping[str, str], keep: str | None = None) -> tuple[list[tuple[str, str]], str, bool]:
+    """What the page shows of the picker: its choices, its hint, and whether the search box is shown."""
+    return article_choices(articles, keep=keep), _picker_info(len(articles)), len(articles) > PICKER_MAX_CHOICES
+
+
 def article_choices(
     articles: Mapping[str, str], query: str = "", limit: int | None = None, keep: str | None = None
 ) -> list[tuple[str, str]]:
@@ -294,11 +299,7 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
             reload()
         articles = _articles(bot)
         chosen = current if current in articles else ALL_ARTICLES  # an article removed since: back to all
-        shown = (
-            article_choices(articles, keep=chosen),
-            _picker_info(len(articles)),
-            len(articles) > PICKER_MAX_CHOICES,
-        )
+        shown = _picker_state(articles, keep=chosen)
         if shown == built_with and chosen == current:
             # the page shows this already: no update that would reset a picker the reader is typing in
             return gr.skip(), gr.skip()
@@ -315,7 +316,7 @@ def create_app(bot: Asker, feedback: FeedbackLog | None = None) -> gr.Blocks:
     chunks: Mapping[str, Chunk] = getattr(getattr(bot, "retriever", None), "chunks", {})  # id -> passage
     articles = _articles(bot)
     # what every page of this app is served with
-    built_with = (article_choices(articles), _picker_info(len(articles)), len(articles) > PICKER_MAX_CHOICES)
+    built_with = _picker_state(articles)
     app = gr.Blocks(title=TITLE, analytics_enabled=False)
     with app:
         gr.HTML(_HEADER)

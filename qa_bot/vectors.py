@@ -123,10 +123,9 @@ class SentenceVectors:
     def rows(self, first: int, count: int) -> np.ndarray:
         """The rows of sentences first … first + count - 1 (float32)."""
         a, b = int(self.offsets[first]), int(self.offsets[first + count])
-        rows = self.matrix[a:b].astype(np.float32)
-        if self.scales is not None:
-            rows *= self.scales[a:b, None]
-        return rows
+        if self.scales is None:  # an older snapshot's float16 rows
+            return self.matrix[a:b].astype(np.float32)
+        return dequantize(self.matrix[a:b], self.scales[a:b])
 
     def best(self, first: int, count: int, query: np.ndarray) -> np.ndarray:
         """Each of those sentences' best similarity to `query` (the sentence, a clause, its translation)."""
@@ -223,6 +222,13 @@ def quantize(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scales = np.abs(rows).max(axis=1, initial=0.0) / 127.0
     safe = np.where(scales > 0, scales, 1.0)
     return np.rint(rows / safe[:, None]).astype(DTYPE), scales.astype(np.float32)
+
+
+def dequantize(stored: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Rows back from `quantize`'s bytes and scales (float32)."""
+    rows = np.asarray(stored, dtype=np.float32)
+    rows *= np.asarray(scales, dtype=np.float32)[:, None]
+    return rows
 
 
 def _allocate(path: Path) -> None:
@@ -325,9 +331,7 @@ class Pending:
             group = opened[path]
             if group is None or size != sum(row_counts(c)) or at + size > len(group[0]):
                 return None
-            rows = np.asarray(group[0][at : at + size], dtype=np.float32)
-            rows *= np.asarray(group[1][at : at + size])[:, None]
-            return rows
+            return dequantize(group[0][at : at + size], group[1][at : at + size])
 
         return lookup
 
