@@ -37,6 +37,7 @@ _FINAL_MARK = re.compile(r"[.!?؟…]+[\"'”’»)\]]*$")
 
 _AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _AR_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+_AR_SUFFIX_KEEPS = {"ان": 4}  # letters a suffix must leave; default 3
 
 # Function words that carry no topic; kept short on purpose: content words must survive.
 _STOP_AR_WORDS = """
@@ -135,8 +136,10 @@ def detect_language(text: str, default: str = "en") -> str:
 def light_stem_ar(word: str) -> str:
     """Light Arabic stemming (Larkey's light10) on a normalised word.
 
-    One addition: a final alef is dropped from longer words, which unifies the accusative
-    (خطرا/خطر) and country names with their adjectives (سوريا/السوري, روسيا/الروسي).
+    Two changes: a final alef is dropped from longer words, which unifies the accusative
+    (خطرا/خطر) and country names with their adjectives (سوريا/السوري, روسيا/الروسي); and a suffix
+    must leave three letters, the dual "ان" four, so names and nouns whose last letters are their
+    own are kept whole (لبنان is not لبن "milk" and matches اللبناني; مكان is not مك).
     """
     if len(word) > 3 and word.startswith("و"):
         word = word[1:]
@@ -147,7 +150,7 @@ def light_stem_ar(word: str) -> str:
     if len(word) >= 4 and word.endswith("ا"):
         word = word[:-1]
     for suffix in _AR_SUFFIXES:
-        if len(word) > 3 and word.endswith(suffix):
+        if word.endswith(suffix) and len(word) - len(suffix) >= _AR_SUFFIX_KEEPS.get(suffix, 3):
             word = word[: -len(suffix)]
     return word
 
