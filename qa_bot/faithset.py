@@ -13,6 +13,7 @@ and `heldout`.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -26,6 +27,8 @@ from .text import detect_language, sentence_spans
 from .translit import skeleton, skeletons_match
 
 FORMAT = "qa-bot-faithfulness"
+SEED_ARTICLE = "000_b7f32638cd3eede3.txt"
+PUBLIC_FILES = ("xquad-dev.ar.json", "xquad-dev.en.json", "arcd-train.json")
 _AUX = re.compile(r"\b(is|are|was|were|has|have|had|will|can|could|would|should|must|did|does|do)\b")
 _PLACE_PREP = re.compile(r"\b(?:in|at|from|to|near|into|across|of)\s+(?:the\s+)?$")
 _AR_LEADS = ("وفقا للمقال، ", "بحسب المصدر، ")
@@ -303,16 +306,35 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
 
 
 def main(argv: list[str]) -> int:
-    public = Path(argv[0]) if argv else Path("../shared/eval/public")
-    target = Path(argv[1]) if len(argv) > 1 else Path("eval/faithfulness.json")
+    parser = argparse.ArgumentParser(
+        prog="python -m qa_bot.faithset", description="Write the faithfulness set (deterministic, seeded)."
+    )
+    parser.add_argument(
+        "public",
+        nargs="?",
+        type=Path,
+        default=Path("../shared/eval/public"),
+        help="folder with xquad-dev.ar.json, xquad-dev.en.json and arcd-train.json",
+    )
+    parser.add_argument("target", nargs="?", type=Path, default=Path("eval/faithfulness.json"))
+    parser.add_argument("--seed", type=int, default=11, help="another seed makes a throw-away set of other claims")
+    args = parser.parse_args(argv)
     root = Path.cwd()
-    data = generate(public, root / "seeds" / "000_b7f32638cd3eede3.txt", root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    seed_article = root / "seeds" / SEED_ARTICLE
+    wanted = [args.public / name for name in PUBLIC_FILES] + [seed_article]
+    if missing := [str(p) for p in wanted if not p.is_file()]:
+        parser.exit(
+            2,
+            f"python -m qa_bot.faithset: error: {missing[0]} not found (run it from the project folder; "
+            "the first argument is the folder of the public sets)\n",
+        )
+    data = generate(args.public, seed_article, root, seed=args.seed)
+    args.target.parent.mkdir(parents=True, exist_ok=True)
+    args.target.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     kinds: dict[str, int] = {}
     for c in data["claims"]:
         kinds[f"{c['lang']} {c['kind']}"] = kinds.get(f"{c['lang']} {c['kind']}", 0) + 1
-    sys.stdout.write(f"{len(data['claims'])} claims → {target}: {json.dumps(kinds, sort_keys=True)}\n")
+    sys.stdout.write(f"{len(data['claims'])} claims → {args.target}: {json.dumps(kinds, sort_keys=True)}\n")
     return 0
 
 

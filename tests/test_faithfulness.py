@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO
 from qa_bot import cli
 from qa_bot.facts import facts
+from qa_bot import faithset
 from qa_bot.faithset import _drop_negation, _month_swap, _negate, _number_swap
 
 SET = REPO / "eval" / "faithfulness.json"
@@ -29,6 +30,25 @@ def test_the_committed_set_covers_every_kind_in_both_languages_and_splits() -> N
     assert (REPO / "eval" / "public" / "LICENSE-XQuAD-CC-BY-SA-4.0.txt").exists() and (
         REPO / "eval" / "public" / "LICENSE-ARCD-MIT.txt"
     ).exists()
+
+
+def test_the_committed_set_is_what_the_generator_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    # README: the set is made by `python -m qa_bot.faithset` and is deterministic; a change to the
+    # fact readers that changes the claims must come with the regenerated set (and its figures)
+    monkeypatch.chdir(REPO)
+    assert faithset.main([str(REPO / "eval" / "public"), str(tmp_path / "set.json")]) == 0
+    assert (tmp_path / "set.json").read_bytes() == SET.read_bytes()
+    assert "claims →" in capsys.readouterr().out
+
+
+def test_the_generator_names_a_missing_input_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        faithset.main([str(tmp_path), str(tmp_path / "set.json")])
+    err = capsys.readouterr().err.strip()
+    assert exit_.value.code == 2 and len(err.splitlines()) == 1
+    assert "xquad-dev.ar.json not found" in err and not (tmp_path / "set.json").exists()
 
 
 @pytest.mark.parametrize(
