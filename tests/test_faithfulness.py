@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from qa_bot import cli
+from qa_bot import cli, faithset
 from qa_bot.facts import facts
-from qa_bot import faithset
 from qa_bot.faithset import _drop_negation, _month_swap, _negate, _number_swap
 
 SET = REPO / "eval" / "faithfulness.json"
