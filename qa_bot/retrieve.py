@@ -176,13 +176,16 @@ def latin_names(text: str) -> dict[str, str]:
 
 @lru_cache(maxsize=4096)
 def arabic_names(text: str) -> dict[str, str]:
-    """Each search term of the Arabic words in `text` → its consonant skeleton (three letters or more)."""
+    """Each search term of the Arabic words in `text` → its consonant skeleton: three letters or
+    more, or two in a word that writes a long vowel the way foreign names are spelled (كيري Kerry,
+    not عبر)."""
     out = {}
     for w in words(text):
         if w.arabic:
             shape = skeleton(w.key)
+            voweled = any(c in "اوي" for c in w.key.removeprefix("ال")[1:])
             for term in tokens(w.surface):
-                if len(shape) >= 3:
+                if len(shape) >= 3 or (len(shape) == 2 and voweled):
                     out[term] = shape
     return out
 

@@ -139,6 +139,11 @@ ENGLISH_NEWS = [
         "text": "Farmers in the valley started the wheat harvest two weeks late this year. "
         "Heavy rain in May damaged part of the crop.",
     },
+    {
+        "id": "envoy",
+        "title": "The envoy's plan",
+        "text": "The former envoy Kofi Annan presented a six-point plan in Geneva.",
+    },
 ]
 
 
@@ -178,3 +183,15 @@ def test_an_arabic_name_is_found_in_an_english_passage_by_its_letters(english_ar
     text = ceasefire.chunk.text
     assert only_the_name.coverage(retriever.article_terms("ceasefire"), **only_the_name.in_english(text, None)) > 0
     assert only_the_name.coverage(retriever.article_terms("ceasefire")) == 0  # not as a written word
+
+
+def test_a_two_consonant_arabic_name_is_found_when_it_writes_a_long_vowel(english_archive) -> None:
+    from qa_bot.retrieve import arabic_names
+
+    retriever = english_archive.retriever
+    kofi = retriever.query_terms("ماذا قال كوفي؟")  # "What did Kofi say?": كوفي is KF, two consonants
+    assert kofi.arabic_names == {"كوف": "KF"}  # a name the dictionary does not have
+    text = retriever.search("كوفي")[0].chunk.text
+    assert "Kofi" in text
+    assert kofi.coverage(frozenset(), **kofi.in_english(text, None)) > 0
+    assert "عبر" not in arabic_names("عبر الحدود")  # no written vowel: a word, not a name
