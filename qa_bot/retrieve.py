@@ -11,7 +11,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -204,6 +204,19 @@ def _best(sims: np.ndarray) -> float:
 def _median(values: Iterable[float]) -> float:
     found = list(values)
     return float(np.median(found)) if found else 0.0
+
+
+def _best_first(scores: np.ndarray, first: int) -> Iterator[int]:
+    """The indices of the positive `scores`, highest first (ties in index order), sorting only the
+    `first` best (and their ties) unless more are asked for: a common word can match half of a large
+    archive, and a ranking keeps its first few dozen."""
+    hit = np.flatnonzero(scores > 0)
+    if len(hit) > first:
+        cut = -np.partition(-scores[hit], first - 1)[first - 1]  # the `first`-th best score
+        top = hit[scores[hit] >= cut]
+        yield from (int(i) for i in top[np.argsort(-scores[top], kind="stable")])
+        hit = hit[scores[hit] < cut]
+    yield from (int(i) for i in hit[np.argsort(-scores[hit], kind="stable")])
 
 
 def _pairs(terms: list[str]) -> set[tuple[str, str]]:
@@ -400,8 +413,7 @@ class HybridRetriever(BaseRetriever):
             if not known:
                 continue
             scores = bm25.get_scores(known)
-            hit = np.flatnonzero(scores > 0)
-            ranked = (int(i) for i in hit[np.argsort(-scores[hit], kind="stable")])
+            ranked = _best_first(scores, self.dense_k)
             if untranslated_only:
                 ranked = (i for i in ranked if not lex.chunks.has_translation(rows[i]))
             if articles:

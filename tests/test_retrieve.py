@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import REPO, make_project
@@ -67,3 +68,15 @@ def test_a_question_in_the_text_is_never_quoted_as_the_answer(crowded, asked: st
     answer = crowded.ask(f"What is {asked}?")
     assert not answer.abstained  # (a refusal would pass the next line for nothing)
     assert f"what {asked} is?" not in answer.text.lower()
+
+
+def test_best_first_orders_like_a_full_stable_sort_whatever_it_sorts_first() -> None:
+    from qa_bot.retrieve import _best_first
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        scores = rng.integers(0, 5, int(rng.integers(1, 200))).astype(np.float32)  # ties and zeros
+        hit = np.flatnonzero(scores > 0)
+        expected = [int(i) for i in hit[np.argsort(-scores[hit], kind="stable")]]
+        for first in (1, 7, 40, 500):
+            assert list(_best_first(scores, first)) == expected
