@@ -25,7 +25,7 @@ MAX_PASSAGE_CHARS = 700
 ARTICLE_SUFFIXES = (".txt", ".md")
 BULK_SUFFIX = ".jsonl"  # many articles, one JSON object per line
 # Bumped whenever chunking or search terms (stemming) change, so a stale index is rebuilt.
-INGEST_VERSION = "10"
+INGEST_VERSION = "11"
 
 _PROMO = re.compile(r"^\s*(?:[اإأ]قر[أا]\s+[اأ]يض(?:ا|اً|ًا)|read\s+(?:also|more)|see\s+also)\s*:", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•|]|\d+[.)])\s")

@@ -37,7 +37,6 @@ _FINAL_MARK = re.compile(r"[.!?؟…]+[\"'”’»)\]]*$")
 
 _AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _AR_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
-_AR_SUFFIX_KEEPS = {"ان": 4}  # letters a suffix must leave; default 3
 
 # Function words that carry no topic; kept short on purpose: content words must survive.
 _STOP_AR_WORDS = """
@@ -138,19 +137,23 @@ def light_stem_ar(word: str) -> str:
 
     Two changes: a final alef is dropped from longer words, which unifies the accusative
     (خطرا/خطر) and country names with their adjectives (سوريا/السوري, روسيا/الروسي); and a suffix
-    must leave three letters, the dual "ان" four, so names and nouns whose last letters are their
-    own are kept whole (لبنان is not لبن "milk" and matches اللبناني; مكان is not مك).
+    must leave three letters, so a word whose last letters are its own is kept whole (مكان is not
+    مك). The dual "ان" leaves three letters only after the article (الطرفان/الطرفين → طرف), four
+    otherwise: a name without it keeps its ending (لبنان is not لبن "milk", and matches اللبناني).
     """
     if len(word) > 3 and word.startswith("و"):
         word = word[1:]
+    definite = False
     for prefix in _AR_PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 2:
             word = word[len(prefix) :]
+            definite = True
             break
     if len(word) >= 4 and word.endswith("ا"):
         word = word[:-1]
     for suffix in _AR_SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= _AR_SUFFIX_KEEPS.get(suffix, 3):
+        keeps = 4 if suffix == "ان" and not definite else 3
+        if word.endswith(suffix) and len(word) - len(suffix) >= keeps:
             word = word[: -len(suffix)]
     return word
 

@@ -36,17 +36,18 @@ def test_light_stemming_unifies_clitic_forms() -> None:
 
 @pytest.mark.parametrize(
     ("name", "related"),
-    [("لبنان", "اللبنانيين"), ("إيران", "الإيرانية"), ("السودان", "السوداني")],
+    [("لبنان", "اللبنانيين"), ("إيران", "الإيرانية"), ("عمان", "العماني")],
 )
 def test_a_name_ending_in_alef_nun_keeps_it(name: str, related: str) -> None:
-    # "ان" is a dual ending only after a stem of four letters or more: لبنان is not لبن (milk), and
-    # the country and its adjective share one search term
+    # without the article, "ان" is a dual ending only after four letters: لبنان is not لبن (milk),
+    # and the country and its adjective share one search term
     assert tokens(name) == tokens(related) != tokens("لبن")
 
 
 def test_suffixes_leave_three_letters_and_duals_still_stem() -> None:
-    assert tokens("مكان") != tokens("مك") and tokens("بيان") == ["بيان"]  # not "place" → مك
+    assert tokens("مكان") != tokens("مك") and tokens("البيان") == ["بيان"]  # not "place" → مك
     assert tokens("الجانبان") == tokens("الجانب") and tokens("الطرفين") == tokens("الطرف")
+    assert tokens("الطرفان") == tokens("الطرفين") and tokens("البلدان") == tokens("البلدين")  # "the two sides"
 
 
 def test_tokens_drop_stopwords_and_stem_in_both_languages() -> None:
