@@ -374,10 +374,11 @@ def _translate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from .api import serve
-    from .models import one_blas_thread
+    from .models import few_malloc_arenas, one_blas_thread
     from .ui import example_questions
 
     example_questions(settings.prompts_dir)  # a missing or broken examples file fails before the models load
+    few_malloc_arenas()  # before any answering thread exists
     # Answers run side by side (QA_BOT_MAX_CONCURRENT), each on one thread: a second BLAS thread per
     # answer only spins, doubling the CPU of an answer (QA_BOT_THREADS is for `index` and `ask`).
     # Limited once the bot is built, when every BLAS library it uses (numpy's, SciPy's) is loaded.

@@ -134,6 +134,7 @@ def test_serve_answers_on_one_blas_thread_each(monkeypatch: pytest.MonkeyPatch, 
     from threadpoolctl import threadpool_info, threadpool_limits
 
     import qa_bot.api
+    import qa_bot.models
     from qa_bot import cli as cli_module
 
     seen: dict[str, object] = {}
@@ -146,7 +147,45 @@ def test_serve_answers_on_one_blas_thread_each(monkeypatch: pytest.MonkeyPatch, 
         seen["blas"] = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
 
     monkeypatch.setattr(qa_bot.api, "serve", serve)
+    monkeypatch.setattr(qa_bot.models, "few_malloc_arenas", lambda: seen.setdefault("arenas", "threads" not in seen))
     with threadpool_limits(limits=2, user_api="blas"):  # restored afterwards, for the tests that follow
         assert cli_module.main(["serve"]) == 0
     assert seen["threads"] == 1
     assert seen["blas"] and set(seen["blas"]) == {1}  # type: ignore[arg-type]
+    assert seen["arenas"] is True  # malloc arenas capped before the bot (and any thread) was made
+
+
+ARENAS = """
+import ctypes, sys, tempfile, threading
+if sys.argv[1] == "capped":
+    from qa_bot.models import few_malloc_arenas
+    assert few_malloc_arenas(2)
+barrier = threading.Barrier(8)
+def work():
+    barrier.wait()
+    keep = [bytearray(10_000) for _ in range(500)]  # below the mmap threshold: from an arena
+    barrier.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+libc = ctypes.CDLL("libc.so.6")
+libc.fopen.restype = ctypes.c_void_p
+with tempfile.NamedTemporaryFile("r") as out:
+    fp = ctypes.c_void_p(libc.fopen(out.name.encode(), b"w"))
+    libc.malloc_info(0, fp)
+    libc.fclose(fp)
+    print(out.read().count("<heap nr="))
+"""
+
+
+def test_a_server_keeps_two_malloc_arenas_however_many_threads_answer() -> None:
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc arenas are glibc's")
+    runs = {
+        mode: subprocess.run([sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, check=True)
+        for mode in ("capped", "default")
+    }
+    arenas = {mode: int(run.stdout) for mode, run in runs.items()}
+    assert arenas["capped"] <= 2 < arenas["default"]  # eight threads, all alive at once
