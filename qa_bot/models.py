@@ -200,9 +200,9 @@ M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 def few_malloc_arenas(arenas: int = 2) -> bool:
     """At most `arenas` glibc malloc arenas for this process, for a server: each thread that answers
-    would otherwise get an arena of its own and keep the memory it freed (20 users on a 20k archive:
-    peak RSS 609 → 567 MB, the same answers per second). Only new arenas are affected, so call it
-    before the server's threads start. False where the C library is not glibc."""
+    would otherwise get an arena of its own and keep the memory it freed (see the README's serving
+    figures). Only new arenas are affected, so call it before the server's threads start. False
+    where the C library is not glibc."""
     import ctypes
     import ctypes.util
 

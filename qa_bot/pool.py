@@ -26,7 +26,7 @@ from .facts import (
 )
 from .lexicon import english_to_arabic
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
-from .translit import readings, skeleton, skeletons_match
+from .translit import readings, skeleton, skeletons_match, writes_long_vowel
 
 _DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
 _ADJECTIVE = re.compile(r"(?<=\w{4})(?:ary|ical|ic|al|ian|an|ese|ish)$")
@@ -82,9 +82,9 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                     # a two-consonant skeleton names only a word with a written vowel
                     # (كيري Kerry, not عبر): foreign names are spelled with them
                     shapes = {skeleton(v) for v in variants}
-                    voweled = any(c in "اوي" for c in w.key.removeprefix("ال")[1:])
+                    voweled = writes_long_vowel(w.key)
                     pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3 or voweled)
-                    if sum(c in "اوي" for c in w.key.removeprefix("ال")[1:]) >= 1:
+                    if voweled:
                         pool.spelled_skeletons.update(x for x in shapes if len(x) >= 3)
             else:
                 pool.keys.add(bare(w.key))

@@ -33,7 +33,7 @@ from .lexicon import arabic_to_english, english_to_arabic
 from .models import embeddings_id
 from .passages import Passages
 from .text import detect_language, synonym_lexicon, tokens
-from .translit import skeleton, skeletons_match
+from .translit import skeleton, skeletons_match, writes_long_vowel
 from .types import Chunk
 from .vectors import Pending, passage_vectors, row_maker
 
@@ -183,7 +183,7 @@ def arabic_names(text: str) -> dict[str, str]:
     for w in words(text):
         if w.arabic:
             shape = skeleton(w.key)
-            voweled = any(c in "اوي" for c in w.key.removeprefix("ال")[1:])
+            voweled = writes_long_vowel(w.key)
             for term in tokens(w.surface):
                 if len(shape) >= 3 or (len(shape) == 2 and voweled):
                     out[term] = shape

@@ -109,6 +109,12 @@ def _edits(a: str, b: str) -> int:
     return prev[-1]
 
 
+def writes_long_vowel(key: str) -> bool:
+    """A normalised Arabic word writes a long vowel (ا و ي) after its first letter, the article
+    aside: how foreign names are spelled (كيري Kerry), unlike most two-consonant words (عبر)."""
+    return any(c in "اوي" for c in key.removeprefix("ال")[1:])
+
+
 def foreign_spelling(surface: str) -> bool:
     """Spelled like a transliterated foreign name: long vowels (ا و ي) inside the word where Arabic
     patterns have at most one, or a letter only loanwords use."""
