@@ -143,6 +143,7 @@ class QueryTerms:
         if total == 0:
             return 0.0
         got = 0.0
+        joined: list[str] = []  # `found` as one string, made when a partial match is first looked for
         for term, weight in self.weights.items():
             if term in found:
                 got += weight
@@ -153,7 +154,7 @@ class QueryTerms:
                 or (english_text and self.spelled(term, found_names))
             ):
                 got += SYNONYM_MATCH * weight
-            elif _partial(term, found):
+            elif _partial(term, found, joined):
                 got += PARTIAL_MATCH * weight
             elif nearby and term in nearby:
                 got += NEARBY_MATCH * weight
@@ -198,7 +199,7 @@ def name_shapes(text: str) -> frozenset[str]:
 
 def _best(sims: np.ndarray) -> float:
     """A passage's closest sentence (-1 for a passage without sentence rows)."""
-    return float(np.max(sims, initial=-1.0))
+    return float(max([-1.0, *sims.tolist()]))  # as np.max(sims, initial=-1.0), which costs more on a few values
 
 
 def _median(values: Iterable[float]) -> float:
@@ -224,12 +225,23 @@ def _pairs(terms: list[str]) -> set[tuple[str, str]]:
     return set(pairwise(terms))
 
 
-def _partial(term: str, words: AbstractSet[str]) -> bool:
+def _partial(term: str, words: AbstractSet[str], joined: list[str] | None = None) -> bool:
+    """`term` matches part of one of `words`: inside an Arabic word, or as the start of an English
+    word of five letters or more (or it starts with one). `joined` keeps `words` as one string
+    between calls for the same words (a substring search instead of a loop over every word)."""
     if len(term) < 3:
         return False
-    if _ARABIC.match(term):
-        return any(term in word for word in words)
-    return len(term) >= 5 and any(len(w) >= 5 and (w.startswith(term) or term.startswith(w)) for w in words)
+    english = not _ARABIC.match(term)
+    if english and len(term) < 5:
+        return False
+    if english and any(term[:end] in words for end in range(5, len(term) + 1)):
+        return True
+    if joined is None:
+        joined = []
+    if not joined:
+        joined.append("\0" + "\0".join(words))
+    # a word holds the term (Arabic) or starts with it (English): no word holds the separator
+    return (term if not english else "\0" + term) in joined[0]
 
 
 class HybridRetriever(BaseRetriever):

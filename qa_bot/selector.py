@@ -21,7 +21,7 @@ import numpy as np
 from .errors import ConfigError
 from .facts import facts, word_shapes
 from .retrieve import Candidate, HybridRetriever, ScoredSentence
-from .text import detect_language, normalise, numbers, tokens
+from .text import detect_language, normalise, numbers, tokens, word_count
 from .translit import foreign_spelling, skeleton, skeletons_match
 from .types import Language
 
@@ -199,7 +199,7 @@ def features(
             unseen,
             missing[article],
             len(asked_numbers & found) / len(asked_numbers) if asked_numbers else 0.0,
-            math.log1p(len(normalise(sentence.text).split())),
+            math.log1p(word_count(sentence.text)),
             sum(w for t, w in squared.items() if has(t, in_sentence, untranslated, shapes)) / squared_total,
             1.0 if rarest is not None and has(rarest, used, True, named) else 0.0,
             1.0 if rarest is not None and has(rarest, in_sentence, untranslated, shapes) else 0.0,

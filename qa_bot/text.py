@@ -28,7 +28,17 @@ _CHAR_MAP = str.maketrans(
     }
 )
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3]")
-_LATIN_LETTER = re.compile("[A-Za-z]")
+# runs, to count letters without a string per letter
+_ARABIC_LETTERS = re.compile("[\u0621-\u064a\u0671-\u06d3]+")
+_LATIN_LETTERS = re.compile("[A-Za-z]+")
+# Every character whose search key (`normalise`) holds a digit: the decimal digits of any script,
+# and the compatibility forms NFKC turns into digits (² ½ ① ⒈ ㋀ ㎟ 🄁); tests/test_text.py checks
+# the list against every code point. A text with none of them has no numbers, normalised or not.
+_MAY_HOLD_DIGIT = re.compile(
+    "[\\d\u00b2\u00b3\u00b9\u00bc-\u00be\u2070\u2074-\u2079\u2080-\u2089\u2150-\u215f\u2189"
+    "\u2460-\u249b\u24ea\u3251-\u325f\u32b1-\u32cb\u3358-\u3370\u3378\u3379\u339f-\u33a6\u33a8"
+    "\u33af\u33e0-\u33fe\U0001f100-\U0001f10a]"
+)
 _TOKEN = re.compile(r"[\w\u0621-\u064a\u0671-\u06d3]+", re.UNICODE)
 
 # A sentence ends at . ! ? ؟ … (closing quotes and brackets stay with it) followed by space or end.
@@ -122,10 +132,15 @@ def normalise(text: str) -> str:
     return text.translate(_search_map()).casefold()
 
 
+def word_count(text: str) -> int:
+    """How many words `normalise(text)` has (an ASCII text's are its own: no need to normalise it)."""
+    return len((text if text.isascii() else normalise(text)).split())
+
+
 def detect_language(text: str, default: str = "en") -> str:
     """`"ar"` or `"en"` by which script has more letters; `default` when there are none."""
-    arabic = len(_ARABIC_LETTER.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
+    arabic = sum(map(len, _ARABIC_LETTERS.findall(text)))
+    latin = sum(map(len, _LATIN_LETTERS.findall(text)))
     if arabic == latin == 0:
         return default
     return "ar" if arabic >= latin else "en"
@@ -259,6 +274,8 @@ def is_question(sentence: str) -> bool:
 
 def numbers(text: str) -> list[str]:
     """The digit runs in `text` (Arabic-Indic digits read as 0-9), in order."""
+    if not _MAY_HOLD_DIGIT.search(text):
+        return []  # most sentences: no need to normalise them
     return re.findall(r"\d+", normalise(text))
 
 

@@ -144,7 +144,8 @@ class SentenceVectors:
         if self.scales is not None:
             sims *= self.scales[at]
         best = np.maximum.reduceat(sims, np.cumsum(sizes) - sizes)
-        return np.split(best, np.cumsum(counts)[:-1])
+        ends = np.cumsum(counts).tolist()
+        return [best[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]  # np.split, without its overhead
 
     @classmethod
     def load(cls, folder: Path, sentences: int) -> SentenceVectors | None:

@@ -80,3 +80,30 @@ def test_best_first_orders_like_a_full_stable_sort_whatever_it_sorts_first() -> 
         expected = [int(i) for i in hit[np.argsort(-scores[hit], kind="stable")]]
         for first in (1, 7, 40, 500):
             assert list(_best_first(scores, first)) == expected
+
+
+def test_partial_matches_are_those_of_a_word_by_word_loop() -> None:
+    # `_partial` searches the words joined into one string; it must find what the plain definition
+    # finds: inside an Arabic word, an English word of five letters or more starting with the term
+    # or the term starting with it
+    from qa_bot.retrieve import _ARABIC, _partial
+
+    def plain(term: str, words: frozenset[str]) -> bool:
+        if len(term) < 3:
+            return False
+        if _ARABIC.match(term):
+            return any(term in w for w in words)
+        return len(term) >= 5 and any(len(w) >= 5 and (w.startswith(term) or term.startswith(w)) for w in words)
+
+    rng = np.random.default_rng(1)
+    letters = list("abcdeابتثج")
+
+    def word() -> str:
+        half = letters[:5] if rng.random() < 0.5 else letters[5:]
+        return "".join(rng.choice(half) for _ in range(int(rng.integers(1, 8))))
+
+    for _ in range(3000):
+        words = frozenset(word() for _ in range(int(rng.integers(0, 6))))
+        joined: list[str] = []
+        for term in [word() for _ in range(4)]:
+            assert _partial(term, words, joined) == _partial(term, words) == plain(term, words), (term, words)

@@ -1,6 +1,10 @@
+import re
+import sys
+
 import pytest
 
 from qa_bot.text import (
+    _MAY_HOLD_DIGIT,
     clauses,
     detect_language,
     is_question,
@@ -9,6 +13,7 @@ from qa_bot.text import (
     numbers,
     sentence_spans,
     tokens,
+    word_count,
 )
 
 
@@ -78,6 +83,29 @@ def test_comma_is_a_clause_mark_not_a_sentence_end() -> None:
 
 def test_numbers_read_arabic_indic_digits() -> None:
     assert numbers("يوم ١٥ كانون الأول و 24") == ["15", "24"]
+
+
+@pytest.mark.parametrize("text", ["mm² ½ ① ⒈ ㋀ ㎟ 🄁", "٢٠١٦ ۱۲", "no digits here", "بلا أرقام ﷺ"])
+def test_numbers_are_those_of_the_normalised_text(text: str) -> None:
+    assert numbers(text) == re.findall(r"\d+", normalise(text))
+
+
+def test_every_character_that_normalises_to_a_digit_is_looked_for() -> None:
+    # `numbers` skips normalising a text with none of these: a character missing from the list
+    # would hide a number (㋀ is "1月", ½ "1⁄2")
+    missed = [
+        hex(c)
+        for c in range(sys.maxunicode + 1)
+        if not 0xD800 <= c <= 0xDFFF and re.search(r"\d", normalise(chr(c))) and not _MAY_HOLD_DIGIT.match(chr(c))
+    ]
+    assert missed == []
+
+
+@pytest.mark.parametrize(
+    "text", ["Jabir said: he oiled his head.", "قال ﷺ: صلوا", "  كيري   و  لافروف ", "\u200f في عام"]
+)
+def test_word_count_is_that_of_the_normalised_text(text: str) -> None:
+    assert word_count(text) == len(normalise(text).split())
 
 
 @pytest.mark.parametrize(
