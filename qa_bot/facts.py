@@ -302,6 +302,14 @@ def _year_range(text: str, prev: Word, w: Word, fact: Fact) -> bool:
 
 
 _EN_MAY = re.compile(r"\b(?:in|of|on|since|until|till|by|from|early|late|mid|last|next|this|\d+)\s+May\b|\bMay\s+\d")
+# Words before a weekday that make it a day ("on Sunday Putin said"); otherwise a weekday followed
+# by a capitalised word is part of a name ("the Sunday Times", "Black Friday Sale").
+_EN_DAY_BEFORE = frozenset(
+    {
+        *("on", "by", "until", "till", "since", "last", "next", "this", "that", "every", "each", "from"),
+        *("before", "after", "through", "to", "of", "early", "late", "and", "or", "following", "previous"),
+    }
+)
 
 
 def _dates(text: str, ws: list[Word]) -> list[Fact]:
@@ -323,7 +331,8 @@ def _dates(text: str, ws: list[Word]) -> list[Fact]:
             surface = " ".join(w.surface for w in ws[i : i + n])
             context = text[max(0, ws[i].start - 12) : ws[i].start + 8]
             lower_case = not ws[i].arabic and not surface[:1].isupper()  # "may", "march" as verbs
-            if lower_case or (surface == "May" and not _EN_MAY.search(context)):
+            may_the_verb = surface == "May" and not _EN_MAY.search(context)
+            if lower_case or may_the_verb or (key.startswith("d") and _names_a_weekday(text, ws, i, n)):
                 key = None
             if key is not None:
                 out.append(Fact("date", surface, key, i))
@@ -331,6 +340,20 @@ def _dates(text: str, ws: list[Word]) -> list[Fact]:
             break
         i += 1
     return out
+
+
+def _names_a_weekday(text: str, ws: list[Word], i: int, n: int) -> bool:
+    """An English weekday (words i … i+n-1) that is part of a name: a capitalised word follows it
+    after a space and nothing before it makes it a day ("the coveted Sunday Times", not "on Sunday
+    Putin said" or "Sunday, Putin said")."""
+    if ws[i].arabic or i + n >= len(ws):
+        return False
+    last, after = ws[i + n - 1], ws[i + n]
+    if not text[last.start + len(last.surface) : after.start].isspace():
+        return False
+    if after.arabic or not after.surface[:1].isupper() or _calendar_key(after.surface) in calendar()[0]:
+        return False
+    return i == 0 or ws[i - 1].surface.lower() not in _EN_DAY_BEFORE
 
 
 def _is_arabic_name(ws: list[Word], i: int) -> bool:

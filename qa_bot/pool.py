@@ -136,8 +136,11 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     others = {*readings(word), *(readings(adjective) if len(adjective) >= 4 else ())} - shapes
     if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
         return True
-    # another reading of its letters only as it is, not one edit away (French is not فانتاسي)
-    if any(skeletons_match(a, s, prefix=True, edits=False) for a in others for s in pool.arabic_skeletons):
+    # another reading of its letters only as it is, not one edit away (French is not فانتاسي), and
+    # from three consonants ("Chris" said without its s is not سوريا)
+    if any(
+        skeletons_match(a, s, prefix=True, edits=False) for a in others if len(a) >= 3 for s in pool.arabic_skeletons
+    ):
         return True
     # a letter a language does not say, dropped in Arabic (Duquesne دوكان, Semper زيمبا): only from
     # four letters on, only against a word spelled with a long vowel the way foreign names are
@@ -149,8 +152,8 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
         return True
     if cross and common_english(key, strict=False):
         return None  # "League", "National": translated, not transliterated
-    if len(shape) < 2:
-        return None
+    if len(shape) < 2 or (cross and any(len(other) < 2 for other in readings(word))):
+        return None  # too few consonants to tell names apart, as written or as said (Louis لوي: L)
     return False
 
 

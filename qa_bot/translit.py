@@ -38,7 +38,8 @@ _LATIN_SKELETON = str.maketrans(
 _FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th", "ð": "d", "ı": "i"})
 # Other ways a Latin spelling is read into Arabic: Polish/German w (Kraków كراكوف), pinyin q and x
 # (Qing تشينغ, Xining شينينغ), ch as تش or ك (Chad تشاد, Chris كريس), th as ذ, n before g unwritten
-# (Mongol مغول). `readings` tries each one on its own.
+# (Mongol مغول), and a final s or x not said (French). `readings` tries each one on its own.
+_SILENT_ENDINGS = ("s", "x")  # a final letter French does not say, so Arabic may not write it
 _READINGS = (("w", "v"), ("q", "tsh"), ("x", "sh"), ("ch", "tsh"), ("ch", "k"), ("th", "dh"), ("ng", "g"))
 
 
@@ -61,7 +62,10 @@ def readings(word: str) -> frozenset[str]:
     if _ARABIC.search(text):
         return frozenset({skeleton(word)})
     base = _ascii(text)
-    return frozenset({_latin_skeleton(base)} | {_latin_skeleton(base.replace(a, b)) for a, b in _READINGS if a in base})
+    out = {_latin_skeleton(base)} | {_latin_skeleton(base.replace(a, b)) for a, b in _READINGS if a in base}
+    if len(base) >= 4 and base.endswith(_SILENT_ENDINGS):
+        out.add(_latin_skeleton(base[:-1]))  # French: Bordeaux بوردو, Louis لوي
+    return frozenset(out)
 
 
 def _ascii(text: str) -> str:

@@ -82,6 +82,13 @@ def test_may_the_verb_is_not_a_month_and_may_the_month_is() -> None:
     assert [f.key for f in facts("The talks began in May 2016.").dates] == ["g5"]
 
 
+def test_a_weekday_before_a_capitalised_word_is_a_name_unless_something_makes_it_a_day() -> None:
+    found = facts("It won the coveted Sunday Times award. Sales fell at the Black Friday Sale.")
+    assert not found.dates and [f.surface for f in found.names] == ["Sunday Times", "Black Friday Sale"]
+    for day in ("On Sunday Putin said so.", "Sunday, Putin said so.", "Last Sunday Putin said so.", "on Sunday."):
+        assert [f.key for f in facts(day).dates] == ["d7"], day
+
+
 @pytest.mark.parametrize(
     ("latin", "arabic"),
     [("Obama", "أوباما"), ("Geneva", "جنيف"), ("Kerry", "كيري"), ("Lavrov", "لافروف"), ("Warsaw", "وارسو")],
@@ -99,6 +106,7 @@ def test_names_transliterate_to_the_same_skeleton(latin: str, arabic: str) -> No
         ("Chad", "تشاد"),
         ("Chris", "كريس"),
         ("Mongol", "المغولية"),  # n before g unwritten
+        ("Bordeaux", "بوردو"),  # a final x French does not say
     ],
 )
 def test_other_readings_of_latin_letters(latin: str, arabic: str) -> None:
