@@ -256,7 +256,9 @@ def _voiced(s: ScoredSentence, speaker: str) -> bool:
 
 def _provides(s: ScoredSentence, needs: list[str]) -> bool:
     key = normalise(f"{s.sentence.text} {s.sentence.translation or ''}")
-    return all(_EVIDENCE[kind].search(key) for kind in needs)
+    # an age is a number of years: "the old age of the Prophet", "طوال عمره" give none
+    kinds = [*needs, "number"] if "age" in needs else needs
+    return all(_EVIDENCE[kind].search(key) for kind in kinds)
 
 
 @dataclass(frozen=True)

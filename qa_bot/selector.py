@@ -260,6 +260,31 @@ GATE_INPUTS = ("score", "margin", "share", *FEATURES)
 # holds, carry over from one archive size to another. The ranker still uses them all.
 NOT_GATED = ("dense", "dense_passage", "neighbour_dense", "cross_dense")
 _NOT_GATED = [GATE_INPUTS.index(f) for f in NOT_GATED]
+# The direction each input may move the gate's confidence in (`make train` drops an input whose fitted
+# weight points the other way, and refits): the more the best sentence holds of the question, the
+# closer it stands to the best-matching sentence and the more it stands out, the surer the answer;
+# the more of the question the archive or its article lacks, the less sure. Fitted without this on
+# archives of a few hundred passages, the gate had learned that a sentence far below the best one in
+# similarity (kept because it alone has the asked-for number or date) is *more* likely right —
+# true there, and false in an archive of thousands of passages, where such a sentence is a
+# distractor's ("How old is John Kerry?" answered with a hadith on "the old age of" the Prophet).
+GATE_SIGNS: dict[str, int] = {
+    **dict.fromkeys(
+        ("score", "margin", "share", "dense_gap", "coverage", "coverage_gap", "coverage_passage", "phrase", "rank"),
+        1,
+    ),
+    **dict.fromkeys(("fused", "lexical", "rare_coverage", "rarest_in_article", "rarest_in_sentence", "title"), 1),
+    **dict.fromkeys(("names", "names_passage", "local_coverage", "numbers", "dense_above_pool"), 1),
+    **dict.fromkeys(("type_fit", "entity_fit"), 1),
+    **dict.fromkeys(("unseen", "article_missing"), -1),
+}  # free: length, readable
+
+
+def gate_signs() -> np.ndarray:
+    """`GATE_SIGNS` as a vector over `GATE_INPUTS` (0: either way)."""
+    return np.array([GATE_SIGNS.get(name, 0) for name in GATE_INPUTS], dtype=np.int64)
+
+
 NO_RUNNER_UP = 10.0  # the margin when there is a single candidate sentence
 
 

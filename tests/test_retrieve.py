@@ -33,6 +33,12 @@ def _distractors() -> list[dict[str, str]]:
                 f"{other} said: Ask the one who knows. Then {speaker} said: This is what I heard."
             )
             records.append({"id": f"sayings-{i}-{j}", "title": f"Sayings {i}.{j}", "text": text, "lang": "en"})
+    for j, speaker in enumerate(SPEAKERS):  # and ages that are no number: "the old age of"
+        text = (
+            f"{speaker} was asked about the old age of the Prophet. He said: When he oiled his head nothing "
+            "was seen of it, and when he did not, something of the old age became visible."
+        )
+        records.append({"id": f"old-age-{j}", "title": f"Old age {j}", "text": text, "lang": "en"})
     return records
 
 
@@ -65,9 +71,23 @@ def test_the_passage_only_bm25_ranks_first_is_still_a_candidate(crowded) -> None
 def test_a_question_in_the_text_is_never_quoted_as_the_answer(crowded, asked: str) -> None:
     # each of these is asked, word for word, in twelve of the sayings ("Do you know what … is?"),
     # the sentences most like the question; none of them says what it is
-    answer = crowded.ask(f"What is {asked}?")
-    assert not answer.abstained  # (a refusal would pass the next line for nothing)
-    assert f"what {asked} is?" not in answer.text.lower()
+    question, asking_text = f"What is {asked}?", f"what {asked} is?".lower()
+    retriever, answerer = crowded.retriever, crowded.answerer
+    vector = retriever.embed(question)
+    candidates = retriever.search(question, vector)
+    primary = retriever.score_sentences(candidates, question, vector)
+    asking = [s for s in primary if asking_text in s.sentence.text.lower()]
+    assert asking  # (else the next lines would pass for nothing)
+    ranked, _ = answerer.rank(question, "en", candidates, primary)
+    assert ranked and not any(asking_text in s.sentence.text.lower() for _, s in ranked)
+    assert asking_text not in crowded.ask(question).text.lower()
+
+
+@pytest.mark.parametrize("question", ["How old is John Kerry?", "How old is Sergei Lavrov?"])
+def test_an_age_without_a_number_answers_no_how_old_question(crowded, question: str) -> None:
+    # the seed article gives no age; the sayings speak of "the old age of" someone, which is no
+    # number of years: nothing can answer
+    assert crowded.ask(question).abstained
 
 
 def test_best_first_orders_like_a_full_stable_sort_whatever_it_sorts_first() -> None:

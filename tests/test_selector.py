@@ -128,3 +128,29 @@ def test_a_follow_up_stands_above_the_archive_measured_with_its_own_vector(bot) 
     rows = features(retriever, question, "ar", candidates, scored)
     above = FEATURES.index("dense_above_pool")
     assert all(r.vector[above] == pytest.approx(r.sentence.dense - own) for r in rows)
+
+
+def test_a_gate_weight_that_points_the_wrong_way_is_left_out_and_the_rest_refitted() -> None:
+    from qa_bot.train import _logistic
+
+    rng = np.random.default_rng(0)
+    good = rng.normal(size=2000)
+    y = good + 0.5 * rng.normal(size=2000) > 0
+    # a second input that, in this data, falls as the answer gets likelier: allowed only to raise it
+    misleading = -good + 0.3 * rng.normal(size=2000)
+    x = np.c_[good, misleading, rng.normal(size=2000)]
+    free = _logistic(x, y)
+    assert free.coef[1] < 0  # what the fit finds unconstrained
+    held = _logistic(x, y, np.array([1, 1, 0]))
+    assert held.coef[1] == 0.0 and held.coef[0] > free.coef[0] > 0  # the first input carries it alone
+    assert np.mean((held(x) > 0.5) == y) > 0.8
+
+
+def test_the_shipped_gate_weighs_each_input_the_allowed_way() -> None:
+    # a sentence far below the best one, or holding less of the question, never raises the
+    # confidence: in a large archive such a sentence is a distractor's
+    from qa_bot.selector import gate_signs
+
+    gate = shipped_selector().gate
+    assert np.all(gate.coef * gate_signs() >= 0)
+    assert gate_signs()[GATE_INPUTS.index("dense_gap")] == 1
