@@ -150,8 +150,8 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
     if cross and translated(key, pool):
         return True
-    if cross and common_english(key, strict=False):
-        return None  # "League", "National": translated, not transliterated
+    if cross and common_english(key, strict=False) and renderings(key):
+        return None  # "League", "National": translated, not transliterated (and not found so)
     if len(shape) < 2 or (cross and any(len(other) < 2 for other in readings(word))):
         return None  # too few consonants to tell names apart, as written or as said (Louis لوي: L)
     return False

@@ -22,7 +22,7 @@ from importlib.resources import files
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .facts import Fact, Facts, Word, _names_lists, opens_sentence, stem
+from .facts import Fact, Facts, Word, _names_lists, common_english, opens_sentence, stem
 from .polarity import Nearest, polarity
 from .pool import (
     Pool,
@@ -114,6 +114,14 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
         for f in claimed.names:
             parts = re.split(r"[\s-]+", f.surface)
             found = [latin_found(word, pool, cross) for word in parts]
+            if cross and True in found:
+                # a dictionary word the dictionary cannot render, beside a part found by its sound
+                # ("Southwest Fresno", "Kings Canyon Freeway"): translated, so it cannot be checked;
+                # alone ("Medieval of the Keraite tribe") it must be found like any name
+                found = [
+                    None if f is False and common_english(bare(w.lower()), strict=False) else f
+                    for f, w in zip(found, parts, strict=True)
+                ]
             # across scripts a name of dictionary words ("Butcher Market") is translated: one of them
             # at least must be in the source, through the dictionary if not by its sound
             words = [w for w in parts if initialism(bare(w)) is None]

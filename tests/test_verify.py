@@ -92,6 +92,18 @@ MUSEUM = Evidence(
         ("It opened in 1852 on the Parliamentary site.", MUSEUM, None),  # the adjective through "parliament"
         ("The museum is in the Fish Market near the Central Library.", MUSEUM, "name 'Central Library'"),
         ("Major museums opened in 1852.", MUSEUM, None),  # one dictionary word opening the sentence
+        # a dictionary word the dictionary cannot render: unchecked beside a part found by its sound
+        # (translated there), but alone in a name's place it must be found like any name
+        (
+            "The road runs from Fresno Street in Southwest Fresno.",
+            Evidence(1, "يمتد الطريق من شارع فريسنو في جنوب غرب فريسنو.", None),
+            None,
+        ),
+        (
+            "He was saved by his protector, Medieval of the Keraite tribe.",
+            Evidence(1, "أنقذه حاميه طغرل خان من قبيلة كيراتي.", None),
+            "name 'Medieval'",
+        ),
         # a root only from a derived form: حسب ("according to") does not render "Computing"
         (
             "Engineering News (Computing) is a trade magazine.",
