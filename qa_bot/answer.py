@@ -254,11 +254,17 @@ def _voiced(s: ScoredSentence, speaker: str) -> bool:
     return False
 
 
+# the tens and teens the number words above leave out ("eighty years old", "in his forties")
+_TENS = re.compile(
+    r"\b(?:thir|four|fif|six|seven|eigh|nine)teen|\b(?:twen|thir|for|fif|six|seven|eigh|nine)t(?:y|ies)\b"
+)
+
+
 def _provides(s: ScoredSentence, needs: list[str]) -> bool:
     key = normalise(f"{s.sentence.text} {s.sentence.translation or ''}")
-    # an age is a number of years: "the old age of the Prophet", "طوال عمره" give none
-    kinds = [*needs, "number"] if "age" in needs else needs
-    return all(_EVIDENCE[kind].search(key) for kind in kinds)
+    if "age" in needs and not (_EVIDENCE["number"].search(key) or _TENS.search(key)):
+        return False  # an age is a number of years: "the old age of the Prophet", "طوال عمره" give none
+    return all(_EVIDENCE[kind].search(key) for kind in needs)
 
 
 @dataclass(frozen=True)

@@ -302,14 +302,10 @@ def _year_range(text: str, prev: Word, w: Word, fact: Fact) -> bool:
 
 
 _EN_MAY = re.compile(r"\b(?:in|of|on|since|until|till|by|from|early|late|mid|last|next|this|\d+)\s+May\b|\bMay\s+\d")
-# Words before a weekday that make it a day ("on Sunday Putin said"); otherwise a weekday followed
-# by a capitalised word is part of a name ("the Sunday Times", "Black Friday Sale").
-_EN_DAY_BEFORE = frozenset(
-    {
-        *("on", "by", "until", "till", "since", "last", "next", "this", "that", "every", "each", "from"),
-        *("before", "after", "through", "to", "of", "early", "late", "and", "or", "following", "previous"),
-    }
-)
+# A weekday is part of a name only after an article or inside a run of capitalised words, and
+# before a capitalised word: "the Sunday Times", "Black Friday Sale" (not "said Sunday Russia …",
+# "Sunday Kerry met …", where it is the day).
+_EN_ARTICLES = frozenset({"the", "a", "an"})
 
 
 def _dates(text: str, ws: list[Word]) -> list[Fact]:
@@ -343,17 +339,17 @@ def _dates(text: str, ws: list[Word]) -> list[Fact]:
 
 
 def _names_a_weekday(text: str, ws: list[Word], i: int, n: int) -> bool:
-    """An English weekday (words i … i+n-1) that is part of a name: a capitalised word follows it
-    after a space and nothing before it makes it a day ("the coveted Sunday Times", not "on Sunday
-    Putin said" or "Sunday, Putin said")."""
-    if ws[i].arabic or i + n >= len(ws):
+    """An English weekday (words i … i+n-1) that is part of a name: after an article or a
+    capitalised word within the sentence, and before a capitalised word after a space."""
+    if ws[i].arabic or i == 0 or i + n >= len(ws) or opens_sentence(text, ws, i):
         return False
-    last, after = ws[i + n - 1], ws[i + n]
+    last, after, before = ws[i + n - 1], ws[i + n], ws[i - 1]
     if not text[last.start + len(last.surface) : after.start].isspace():
         return False
     if after.arabic or not after.surface[:1].isupper() or _calendar_key(after.surface) in calendar()[0]:
         return False
-    return i == 0 or ws[i - 1].surface.lower() not in _EN_DAY_BEFORE
+    named = before.surface[:1].isupper() and not opens_sentence(text, ws, i - 1) and not before.arabic
+    return before.surface.lower() in _EN_ARTICLES or named
 
 
 def _is_arabic_name(ws: list[Word], i: int) -> bool:

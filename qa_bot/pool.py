@@ -26,7 +26,7 @@ from .facts import (
 )
 from .lexicon import english_to_arabic
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
-from .translit import readings, skeleton, skeletons_match, writes_long_vowel
+from .translit import readings, said_without_ending, skeleton, skeletons_match, writes_long_vowel
 
 _DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
 _ADJECTIVE = re.compile(r"(?<=\w{4})(?:ary|ical|ic|al|ian|an|ese|ish)$")
@@ -136,11 +136,12 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     others = {*readings(word), *(readings(adjective) if len(adjective) >= 4 else ())} - shapes
     if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
         return True
-    # another reading of its letters only as it is, not one edit away (French is not فانتاسي), and
-    # from three consonants ("Chris" said without its s is not سوريا)
-    if any(
-        skeletons_match(a, s, prefix=True, edits=False) for a in others if len(a) >= 3 for s in pool.arabic_skeletons
-    ):
+    # another reading of its letters only as it is, not one edit away (French is not فانتاسي)
+    if any(skeletons_match(a, s, prefix=True, edits=False) for a in others for s in pool.arabic_skeletons):
+        return True
+    # said without a final s or x, from three consonants ("Chris" without its s is not سوريا)
+    silent = said_without_ending(word)
+    if silent and len(silent) >= 3 and any(skeletons_match(silent, s, edits=False) for s in pool.arabic_skeletons):
         return True
     # a letter a language does not say, dropped in Arabic (Duquesne دوكان, Semper زيمبا): only from
     # four letters on, only against a word spelled with a long vowel the way foreign names are
@@ -152,7 +153,7 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
         return True
     if cross and common_english(key, strict=False) and renderings(key):
         return None  # "League", "National": translated, not transliterated (and not found so)
-    if len(shape) < 2 or (cross and any(len(other) < 2 for other in readings(word))):
+    if len(shape) < 2 or (cross and silent is not None and len(silent) < 2):
         return None  # too few consonants to tell names apart, as written or as said (Louis لوي: L)
     return False
 

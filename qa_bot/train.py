@@ -173,6 +173,9 @@ def _logistic(x: np.ndarray, y: np.ndarray, signs: np.ndarray | None = None) -> 
     z = (x - mean) / scale
     used = np.ones(x.shape[1], dtype=bool)
     while True:
+        if not used.any():  # every input pointed the wrong way: the base rate alone
+            rate = float(np.clip(np.mean(y), 1e-6, 1 - 1e-6))
+            return Logistic(mean, scale, np.zeros(x.shape[1]), float(np.log(rate / (1 - rate))))
         model = LogisticRegression(C=C, max_iter=5000).fit(z[:, used], y)
         coef = np.zeros(x.shape[1])
         coef[used] = model.coef_[0]

@@ -38,8 +38,8 @@ _LATIN_SKELETON = str.maketrans(
 _FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th", "ð": "d", "ı": "i"})
 # Other ways a Latin spelling is read into Arabic: Polish/German w (Kraków كراكوف), pinyin q and x
 # (Qing تشينغ, Xining شينينغ), ch as تش or ك (Chad تشاد, Chris كريس), th as ذ, n before g unwritten
-# (Mongol مغول), and a final s or x not said (French). `readings` tries each one on its own.
-_SILENT_ENDINGS = ("s", "x")  # a final letter French does not say, so Arabic may not write it
+# (Mongol مغول). `readings` tries each one on its own; `said_without_ending` a French final s or x.
+_SILENT_ENDINGS = ("is", "ux")  # endings French does not say the last letter of (-is, -ais, -ois, -eaux)
 _READINGS = (("w", "v"), ("q", "tsh"), ("x", "sh"), ("ch", "tsh"), ("ch", "k"), ("th", "dh"), ("ng", "g"))
 
 
@@ -62,10 +62,16 @@ def readings(word: str) -> frozenset[str]:
     if _ARABIC.search(text):
         return frozenset({skeleton(word)})
     base = _ascii(text)
-    out = {_latin_skeleton(base)} | {_latin_skeleton(base.replace(a, b)) for a, b in _READINGS if a in base}
-    if len(base) >= 4 and base.endswith(_SILENT_ENDINGS):
-        out.add(_latin_skeleton(base[:-1]))  # French: Bordeaux بوردو, Louis لوي
-    return frozenset(out)
+    return frozenset({_latin_skeleton(base)} | {_latin_skeleton(base.replace(a, b)) for a, b in _READINGS if a in base})
+
+
+def said_without_ending(word: str) -> str | None:
+    """The skeleton of a Latin-script name said the French way, without its final s or x
+    (Bordeaux بوردو, Louis لوي, François فرانسوا), or None when it does not end like that."""
+    base = _ascii(normalise(word))
+    if len(base) < 4 or not base.endswith(_SILENT_ENDINGS) or _ARABIC.search(base):
+        return None
+    return _latin_skeleton(base[:-1])
 
 
 def _ascii(text: str) -> str:

@@ -154,3 +154,21 @@ def test_the_shipped_gate_weighs_each_input_the_allowed_way() -> None:
     gate = shipped_selector().gate
     assert np.all(gate.coef * gate_signs() >= 0)
     assert gate_signs()[GATE_INPUTS.index("dense_gap")] == 1
+
+
+@pytest.mark.parametrize(
+    ("sentence", "age"),
+    [
+        ("He was 72 years old.", True),
+        ("He was eighty years old.", True),
+        ("He died at the age of forty-five.", True),
+        ("توفي عن عمر يناهز سبعين عاما، وكان عمره سبعين.", True),
+        ("Jabir was asked about the old age of the Prophet.", False),  # "age of", no number of years
+        ("وقد عاش طوال عمره في موسكو.", False),
+    ],
+)
+def test_an_age_is_a_number_of_years(sentence: str, age: bool) -> None:
+    from types import SimpleNamespace
+
+    scored = SimpleNamespace(sentence=SimpleNamespace(text=sentence, translation=None))
+    assert _provides(scored, answer_needs("How old is he?")) is age  # type: ignore[arg-type]

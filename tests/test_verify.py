@@ -50,8 +50,10 @@ def _word(arabic: str) -> Word:
         ("Immunosuppressive", "وهو الدواء المناسب", False),  # "مناسب" only starts its skeleton
         ("Bordeaux", "وصل إلى بوردو", True),  # a final x French does not say
         ("Louis", "بقيادة اللواء لوي جوزيف", None),  # said "Lou-ee": one consonant, nothing to compare
-        ("Hayes", "بقيادة اللواء جوزيف", None),
-        ("Hugues", "بقيادة اللواء جوزيف", False),  # said without its s, still two consonants
+        ("Lewis", "بقيادة اللواء جوزيف", None),  # -is, said the French way: one consonant left
+        ("Hayes", "بقيادة اللواء جوزيف", False),  # a final s French would say: the name as written
+        ("Hugues", "بقيادة اللواء جوزيف", False),
+        ("Lech", "وصل إلى مدينة ليخ", True),  # other readings of two consonants still count (ch as kh)
     ],
 )
 def test_an_english_name_over_arabic_text(word: str, text: str, found: bool | None) -> None:
@@ -62,6 +64,8 @@ def test_an_english_name_over_arabic_text(word: str, text: str, found: bool | No
     ("arabic", "english", "found"),
     [
         ("كيري", "Kerry met the minister.", True),
+        ("بيرو", "Kerry visited Paris.", False),  # not "Paris" said without its s
+        ("مالي", "President Miles said so.", False),
         ("بشار", "The truce in Syria held.", False),  # not ب + "شار" (SR, the skeleton of Syria)
         ("بوتين", "The truce in Syria held.", False),
     ],
