@@ -341,7 +341,7 @@ def _dates(text: str, ws: list[Word]) -> list[Fact]:
 def _names_a_weekday(text: str, ws: list[Word], i: int, n: int) -> bool:
     """An English weekday (words i … i+n-1) that is part of a name: after an article or a
     capitalised word within the sentence, and before a capitalised word after a space."""
-    if ws[i].arabic or i == 0 or i + n >= len(ws) or opens_sentence(text, ws, i):
+    if ws[i].arabic or i + n >= len(ws) or opens_sentence(text, ws, i):  # (a text's first word opens it)
         return False
     last, after, before = ws[i + n - 1], ws[i + n], ws[i - 1]
     if not text[last.start + len(last.surface) : after.start].isspace():

@@ -268,15 +268,15 @@ _NOT_GATED = [GATE_INPUTS.index(f) for f in NOT_GATED]
 # similarity (kept because it alone has the asked-for number or date) is *more* likely right —
 # true there, and false in an archive of thousands of passages, where such a sentence is a
 # distractor's ("How old is John Kerry?" answered with a hadith on "the old age of" the Prophet).
+_RAISE_CONFIDENCE = (
+    *("score", "margin", "share", "dense_gap", "coverage", "coverage_gap", "coverage_passage", "phrase", "rank"),
+    *("fused", "lexical", "rare_coverage", "rarest_in_article", "rarest_in_sentence", "title", "names"),
+    *("names_passage", "local_coverage", "numbers", "dense_above_pool", "type_fit", "entity_fit"),
+)
+_LOWER_CONFIDENCE = ("unseen", "article_missing")
 GATE_SIGNS: dict[str, int] = {
-    **dict.fromkeys(
-        ("score", "margin", "share", "dense_gap", "coverage", "coverage_gap", "coverage_passage", "phrase", "rank"),
-        1,
-    ),
-    **dict.fromkeys(("fused", "lexical", "rare_coverage", "rarest_in_article", "rarest_in_sentence", "title"), 1),
-    **dict.fromkeys(("names", "names_passage", "local_coverage", "numbers", "dense_above_pool"), 1),
-    **dict.fromkeys(("type_fit", "entity_fit"), 1),
-    **dict.fromkeys(("unseen", "article_missing"), -1),
+    **dict.fromkeys(_RAISE_CONFIDENCE, 1),
+    **dict.fromkeys(_LOWER_CONFIDENCE, -1),
 }  # free: length, readable
 
 

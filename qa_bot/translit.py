@@ -69,7 +69,7 @@ def said_without_ending(word: str) -> str | None:
     """The skeleton of a Latin-script name said the French way, without its final s or x
     (Bordeaux بوردو, Louis لوي, François فرانسوا), or None when it does not end like that."""
     base = _ascii(normalise(word))
-    if len(base) < 4 or not base.endswith(_SILENT_ENDINGS) or _ARABIC.search(base):
+    if len(base) < 4 or not base.endswith(_SILENT_ENDINGS):  # (an Arabic word has no ASCII letters)
         return None
     return _latin_skeleton(base[:-1])
 

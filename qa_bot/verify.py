@@ -119,8 +119,8 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
                 # ("Southwest Fresno", "Kings Canyon Freeway"): translated, so it cannot be checked;
                 # alone ("Medieval of the Keraite tribe") it must be found like any name
                 found = [
-                    None if f is False and common_english(bare(w.lower()), strict=False) else f
-                    for f, w in zip(found, parts, strict=True)
+                    None if hit is False and common_english(bare(w.lower()), strict=False) else hit
+                    for hit, w in zip(found, parts, strict=True)
                 ]
             # across scripts a name of dictionary words ("Butcher Market") is translated: one of them
             # at least must be in the source, through the dictionary if not by its sound
