@@ -110,7 +110,8 @@ def bare(key: str) -> str:
 
 def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     """Is one capitalised word of a name in the sources? None when it cannot be checked."""
-    key = bare(word.lower())
+    word = bare(word)  # "Hashimoto's" is matched as "Hashimoto" (its skeleton has no s)
+    key = word.lower()
     if key in pool.keys or key in pool.stems or (tokens(key) and tokens(key)[0] in pool.stems):
         return True
     if cross and key in number_words()[0]:
@@ -134,7 +135,10 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     if len(adjective := _DEMONYM.sub("", word)) >= 4:  # not "Chris" → "Chr"
         shapes.add(skeleton(adjective))
     others = {*readings(word), *(readings(adjective) if len(adjective) >= 4 else ())} - shapes
-    if any(skeletons_match(a, s, prefix=True) for a in shapes for s in pool.arabic_skeletons):
+    if any(skeletons_match(shape, s, prefix=True) for s in pool.arabic_skeletons):
+        return True
+    # the adjective without its ending only as it is: "Portugu(ese)" BRTG is not بريطانيا BRTN
+    if any(skeletons_match(a, s, prefix=True, edits=False) for a in shapes - {shape} for s in pool.arabic_skeletons):
         return True
     # another reading of its letters only as it is, not one edit away (French is not فانتاسي)
     if any(skeletons_match(a, s, prefix=True, edits=False) for a in others for s in pool.arabic_skeletons):

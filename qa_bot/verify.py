@@ -112,7 +112,8 @@ def _missing_facts(claimed: Facts, pool: Pool, cross: bool) -> str | None:
 def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) -> str | None:
     if not arabic:
         for f in claimed.names:
-            parts = re.split(r"[\s-]+", f.surface)
+            # a lowercase part of a hyphenated word names nothing ("French-speaking", "al-Assad")
+            parts = [p for p in re.split(r"[\s-]+", f.surface) if p[:1].isupper()]
             found = [latin_found(word, pool, cross) for word in parts]
             if cross and True in found:
                 # a dictionary word the dictionary cannot render, beside a part found by its sound
@@ -123,8 +124,9 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
                     for hit, w in zip(found, parts, strict=True)
                 ]
             # across scripts a name of dictionary words ("Butcher Market") is translated: one of them
-            # at least must be in the source, through the dictionary if not by its sound
-            words = [w for w in parts if initialism(bare(w)) is None]
+            # at least must be in the source, through the dictionary if not by its sound; a word of
+            # one consonant ("Wear" ووير, "Way") can be told by neither, so it is not asked for
+            words = [w for w in parts if initialism(bare(w)) is None and len(skeleton(bare(w))) >= 2]
             if len(parts) == 1 and opens_sentence(claim, claimed.words, f.position):
                 words = []  # "Major changes …": a capital that opens the sentence
             if False in found or (cross and True not in found and any(renderings(bare(w.lower())) for w in words)):

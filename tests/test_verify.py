@@ -54,6 +54,9 @@ def _word(arabic: str) -> Word:
         ("Hayes", "بقيادة اللواء جوزيف", False),  # a final s French would say: the name as written
         ("Hugues", "بقيادة اللواء جوزيف", False),
         ("Lech", "وصل إلى مدينة ليخ", True),  # other readings of two consonants still count (ch as kh)
+        ("Kerry's", "قال كيري إن الاتفاق صامد", True),  # a possessive: the name without its s
+        ("Portuguese", "يتحدث سكان بريطانيا الإنجليزية", False),  # "Portugu" BRTG is not بريطانيا BRTN
+        ("Portuguese", "وصلت السفن البرتغالية إلى الهند", True),
     ],
 )
 def test_an_english_name_over_arabic_text(word: str, text: str, found: bool | None) -> None:
@@ -107,6 +110,23 @@ MUSEUM = Evidence(
             "He was saved by his protector, Medieval of the Keraite tribe.",
             Evidence(1, "أنقذه حاميه طغرل خان من قبيلة كيراتي.", None),
             "name 'Medieval'",
+        ),
+        # a lowercase part of a hyphenated word is no name part; a one-consonant word ("Wear" ووير)
+        # cannot be told by its sound nor asked for through the dictionary
+        (
+            "Quebec still had a large French-speaking population.",
+            Evidence(1, "ولا يزال في كيبيك عدد كبير من الناطقين بالفرنسية.", "Many in Quebec still spoke French."),
+            None,
+        ),
+        (
+            "The metro covers much of Tyne and Wear.",
+            Evidence(1, "يغطي المترو مساحة كبيرة من تاين ووير.", None),
+            None,
+        ),
+        (
+            "The metro covers much of Tyne and Portuguese.",
+            Evidence(1, "يغطي المترو مساحة كبيرة من تاين ووير في بريطانيا.", None),
+            "name 'Portuguese'",
         ),
         # a root only from a derived form: حسب ("according to") does not render "Computing"
         (
