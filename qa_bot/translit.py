@@ -37,10 +37,13 @@ _LATIN_SKELETON = str.maketrans(
 # Letters NFKD does not fold to ASCII (Bogusławski is بوغوسلافسكي, not Bogusawski).
 _FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th", "ð": "d", "ı": "i"})
 # Other ways a Latin spelling is read into Arabic: Polish/German w (Kraków كراكوف), pinyin q and x
-# (Qing تشينغ, Xining شينينغ), ch as تش or ك (Chad تشاد, Chris كريس), th as ذ, n before g unwritten
-# (Mongol مغول). `readings` tries each one on its own; `said_without_ending` a French final s or x.
+# (Qing تشينغ, Xining شينينغ), ch as تش, ك or (Turkic and Persian names, Arabic having no چ) ج
+# (Chad تشاد, Chris كريس, Chinggis جنكيز), th as ذ, n before g unwritten (Mongol مغول), g as ق (the
+# Gulf's spelling of it: Urgench أورقنج). `readings` tries each one on its own and two at once;
+# `said_without_ending` a French final s or x.
 _SILENT_ENDINGS = ("is", "ux")  # endings French does not say the last letter of (-is, -ais, -ois, -eaux)
-_READINGS = (("w", "v"), ("q", "tsh"), ("x", "sh"), ("ch", "tsh"), ("ch", "k"), ("th", "dh"), ("ng", "g"))
+_READINGS = (("w", "v"), ("q", "tsh"), ("x", "sh"), ("ch", "tsh"), ("ch", "k"), ("ch", "j"), ("th", "dh"),
+             ("ng", "g"), ("g", "q"))  # fmt: skip
 
 
 @lru_cache(maxsize=1 << 15)
@@ -62,7 +65,12 @@ def readings(word: str) -> frozenset[str]:
     if _ARABIC.search(text):
         return frozenset({skeleton(word)})
     base = _ascii(text)
-    return frozenset({_latin_skeleton(base)} | {_latin_skeleton(base.replace(a, b)) for a, b in _READINGS if a in base})
+    once = [(a, b) for a, b in _READINGS if a in base]
+    shapes = {_latin_skeleton(base)} | {_latin_skeleton(base.replace(a, b)) for a, b in once}
+    # two readings at once (Urgench أورقنج: g as ق and ch as ج), only where three consonants remain
+    pairs = [(x, y) for i, x in enumerate(once) for y in once[i + 1 :]]
+    twice = {_latin_skeleton(base.replace(a, b).replace(c, d)) for (a, b), (c, d) in pairs}
+    return frozenset(shapes | {x for x in twice if len(x) >= 3})
 
 
 def said_without_ending(word: str) -> str | None:

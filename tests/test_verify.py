@@ -55,6 +55,8 @@ def _word(arabic: str) -> Word:
         ("Hugues", "بقيادة اللواء جوزيف", False),
         ("Lech", "وصل إلى مدينة ليخ", True),  # other readings of two consonants still count (ch as kh)
         ("Kerry's", "قال كيري إن الاتفاق صامد", True),  # a possessive: the name without its s
+        ("Urgench", "تسببت غزوات بغداد وأورقنج في عمليات قتل", True),  # two readings at once: g as ق, ch as ج
+        ("Genghis", "استمر تطور النظريات الأساسية للقوة", False),  # not "Gengh(is)" read twice over: KH, القوة
         ("Portuguese", "يتحدث سكان بريطانيا الإنجليزية", False),  # "Portugu" BRTG is not بريطانيا BRTN
         ("Portuguese", "وصلت السفن البرتغالية إلى الهند", True),
     ],
