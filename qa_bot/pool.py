@@ -26,7 +26,7 @@ from .facts import (
 )
 from .lexicon import english_to_arabic
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
-from .translit import readings, said_without_ending, skeleton, skeletons_match, writes_long_vowel
+from .translit import readings, said_without_ending, skeleton, skeletons_match, spelled_alike, writes_long_vowel
 
 _DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
 _ADJECTIVE = re.compile(r"(?<=\w{4})(?:ary|ical|ic|al|ian|an|ese|ish)$")
@@ -146,6 +146,10 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     # said without a final s or x, from three consonants ("Chris" without its s is not سوريا)
     silent = said_without_ending(word)
     if silent and len(silent) >= 3 and any(skeletons_match(silent, s, edits=False) for s in pool.arabic_skeletons):
+        return True
+    # from two consonants, spelled alike with its vowels (Lévis ليفي, not "Chris" سوريا)
+    two = silent is not None and len(silent) == 2 and silent in pool.arabic_skeletons
+    if two and any(spelled_alike(word, k) for k in pool.keys if skeleton(k) == silent):
         return True
     # a letter a language does not say, dropped in Arabic (Duquesne دوكان, Semper زيمبا): only from
     # four letters on, only against a word spelled with a long vowel the way foreign names are

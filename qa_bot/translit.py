@@ -82,6 +82,41 @@ def said_without_ending(word: str) -> str | None:
     return _latin_skeleton(base[:-1])
 
 
+def spelled_alike(word: str, arabic: str) -> bool:
+    """A Latin-script name said without its French ending and an Arabic word that spell the same
+    consonants with long vowels (ا و ي) only where the name has a vowel of that sound (Lévis ليفي).
+    Two consonants are too few to tell names apart by themselves; "Chris" said the French way is not
+    سوريا (its و stands where "Chr" has no vowel)."""
+    base = _ascii(normalise(word))
+    if not base.endswith(_SILENT_ENDINGS) or not _ARABIC.search(arabic):
+        return False
+    return _voweled(_latin_skeleton_voweled(base[:-1])) == _voweled(_arabic_voweled(normalise(arabic)))
+
+
+def _latin_skeleton_voweled(text: str) -> list[str]:
+    """A Latin name as consonant classes and vowel sounds (A, I, U; silent final e dropped)."""
+    text = re.sub(r"c(?=[eiy])", "s", text.removesuffix("e"))
+    for digraph, mapped in _LATIN_DIGRAPHS:
+        text = text.replace(digraph, mapped)
+    text = re.sub(r"ou|oo", "u", text)
+    out: list[str] = []
+    for ch in text:
+        sound = "A" if ch == "a" else "I" if ch in "eiy" else "U" if ch in "ou" else None
+        out.append(sound.lower() if sound else ch.translate(_LATIN_SKELETON).upper())
+    return out
+
+
+def _arabic_voweled(text: str) -> list[str]:
+    text = text.removeprefix("ال") if len(text) > 4 else text
+    vowels = {"ا": "a", "ى": "a", "ي": "i", "و": "u"}
+    return [vowels.get(ch) or ch.translate(_AR_SKELETON) for ch in text]
+
+
+def _voweled(letters: list[str]) -> str:
+    """Consonants and the vowels written in Arabic, each run collapsed: "LiFi"."""
+    return re.sub(r"(.)\1+", r"\1", "".join(letters))
+
+
 def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text.translate(_FOLD)).encode("ascii", "ignore").decode()
 

@@ -50,6 +50,8 @@ def _word(arabic: str) -> Word:
         ("Immunosuppressive", "وهو الدواء المناسب", False),  # "مناسب" only starts its skeleton
         ("Bordeaux", "وصل إلى بوردو", True),  # a final x French does not say
         ("Louis", "بقيادة اللواء لوي جوزيف", None),  # said "Lou-ee": one consonant, nothing to compare
+        ("Lévis", "ينوبه الفارس دي ليفي", True),  # two consonants said alike, vowels where the name has them
+        ("Lévis", "ينوبه الفارس دي لافي", False),  # ا where the name says e
         ("Lewis", "بقيادة اللواء جوزيف", None),  # -is, said the French way: one consonant left
         ("Hayes", "بقيادة اللواء جوزيف", False),  # a final s French would say: the name as written
         ("Hugues", "بقيادة اللواء جوزيف", False),
