@@ -104,9 +104,22 @@ def _missing_facts(claimed: Facts, pool: Pool, cross: bool) -> str | None:
         if f.key not in pool.values and not (cross and f.key in ("1", "2")):  # duals have no number word
             return f"number '{f.surface}' not in source {pool.label}"
     for f in claimed.dates:
-        if f.key not in pool.dates:
+        if f.key not in pool.dates and not (cross and _transliterated_weekday(f, claimed, pool)):
             return f"date '{f.surface}' not in source {pool.label}"
     return None
+
+
+def _transliterated_weekday(f: Fact, claimed: Facts, pool: Pool) -> bool:
+    """A weekday that opens a name ("the coveted Sunday Times"): the Arabic spells the weekday and
+    the capitalised word after it by their sound (صانداي تايمز), where a date would be translated."""
+    ws = claimed.words
+    after = ws[f.position + 1] if f.position + 1 < len(ws) else None
+    if not f.key.startswith("d") or after is None or after.arabic or not after.surface[:1].isupper():
+        return False
+    return all(
+        any(skeletons_match(skeleton(w.surface), s, edits=False) for s in pool.spelled_skeletons)
+        for w in (ws[f.position], after)
+    )
 
 
 def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) -> str | None:

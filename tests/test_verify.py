@@ -382,3 +382,22 @@ def test_a_word_no_source_has_put_first_in_the_sentence(claim: str, reason: str 
 )
 def test_a_weak_letter_arabic_does_not_write(word: str, text: str, found: bool) -> None:
     assert latin_found(word, build_pool("[1]", [text]), cross=True) is found
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "reason"),
+    [
+        # a weekday that opens a name the Arabic spells by its sound: a name, not a date
+        (
+            "It won the coveted Sunday Times University of the Year award in 2000.",
+            "إذ فازت بجائزة صانداي تايمز لجامعة العام في عام 2000.",
+            None,
+        ),
+        # the same words where the Arabic translates the weekday: a date, and the wrong one
+        ("Kerry said on Sunday Russia would join the talks.", "قال كيري يوم السبت إن روسيا ستنضم للمحادثات.", "date"),
+        ("Kerry said on Saturday Russia would join the talks.", "قال كيري يوم السبت إن روسيا ستنضم للمحادثات.", None),
+    ],
+)
+def test_a_weekday_spelled_by_its_sound_is_part_of_a_name(claim: str, source: str, reason: str | None) -> None:
+    verdict = check_claim(claim, [Evidence(1, source, None)], support=0.9)
+    assert verdict.reason == reason if reason is None else (verdict.reason or "").startswith(reason)
