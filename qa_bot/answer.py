@@ -39,7 +39,11 @@ _OFF_TASK = [
 
 # Answer types: a question asking for an age, a number or a time needs evidence that contains one.
 _NEEDS = {
-    "age": re.compile(r"\bhow old\b|\bage\b|\baged\b|كم عمر|\bعمره|\bعمرها|\bسن\b"),
+    # asked for, not mentioned ("the tribe of the woman he married when he was sixteen", عندما كان عمره)
+    "age": re.compile(
+        r"\bhow old\b|\bage\b|\baged\b|كم (?:كان |يبلغ |تبلغ )?(?:عمر|سن)"
+        r"|\b(?:ما|ماهو|ما هو|ماهي|ما هي|اي|باي) (?:عمر|سن)"
+    ),
     "number": re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bpercentage\b|\bكم\b|\bعدد\b|\bنسبه\b"),
     "time": re.compile(
         r"^\W*when\b|\bby when\b|\bwhat (date|day|year|month|time)\b|\bhow long\b|\bمتي\b|\bفي اي (يوم|عام|شهر|تاريخ)"
@@ -112,6 +116,8 @@ _TIME_WORDS = [
     "ago",
     "since",
     "until",
+    "century",
+    "centuries",
     "يناير",
     "فبراير",
     "مارس",
@@ -155,6 +161,13 @@ _TIME_WORDS = [
     "غدا",
     "منذ",
     "بحلول",
+    "قرن",
+    "قرون",
+    # a time told by what happens then ("occurs when the immune system is less active")
+    "عندما",
+    "حين",
+    "حينما",
+    "when",
 ]
 _EVIDENCE = {
     "age": re.compile(r"\byears? old\b|\baged \d|\bage of\b|من العمر|\bعمره|\bعمرها|البالغ"),
@@ -260,11 +273,30 @@ _TENS = re.compile(
 )
 
 
+# A number of years is an age too ("515 million years", "بين 12 و14 عاما", "8 سنوات"), unless a word
+# around it makes it a span of time ("منذ أكثر من خمسة أعوام", "for five years", "ten years ago").
+_YEARS = re.compile(
+    r"(?:(?<=\s)|^)((?:\S+ ){0,3})[وب]?(?:\d[\d.,]*|(?:" + "|".join(_NUMBER_WORDS) + r")\w*)"
+    r"(?: (?:million|thousand|مليون|الف))? (?:years?|سنه|سنوات|عاما|عام|اعوام)\b( \S+)?"
+)
+_SPAN = frozenset({"منذ", "خلال", "لمده", "مده", "طوال", "بعد", "قبل", "طيله", "for", "over", "within", "after",
+                   "before", "during", "past", "last", "next", "every", "ago", "مضت", "الماضيه", "القادمه",
+                   "المقبله"})  # fmt: skip
+
+
+def _says_an_age(key: str) -> bool:
+    if _EVIDENCE["age"].search(key):
+        return True
+    # a span marker up to three words before ("منذ أكثر من خمسة أعوام") or the word after ("ago")
+    around = ({w.strip(".,،:;()") for w in f"{m.group(1)} {m.group(2) or ''}".split()} for m in _YEARS.finditer(key))
+    return any(not words & _SPAN for words in around)
+
+
 def _provides(s: ScoredSentence, needs: list[str]) -> bool:
     key = normalise(f"{s.sentence.text} {s.sentence.translation or ''}")
     if "age" in needs and not (_EVIDENCE["number"].search(key) or _TENS.search(key)):
         return False  # an age is a number of years: "the old age of the Prophet", "طوال عمره" give none
-    return all(_EVIDENCE[kind].search(key) for kind in needs)
+    return all(_says_an_age(key) if kind == "age" else _EVIDENCE[kind].search(key) for kind in needs)
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,12 @@ def test_the_shipped_gate_weighs_each_input_the_allowed_way() -> None:
         ("توفي عن عمر يناهز سبعين عاما، وكان عمره سبعين.", True),
         ("Jabir was asked about the old age of the Prophet.", False),  # "age of", no number of years
         ("وقد عاش طوال عمره في موسكو.", False),
+        # a number of years, unless a word around it makes it a span of time
+        ("وتعود المستحاثات إلى 515 مليون سنة.", True),
+        ("تعيش اللبوات بين 12 و14 عاما، والذكور 8 سنوات.", True),
+        ("ينهي الحرب الدائرة في هذا البلد منذ أكثر من خمسة أعوام.", False),
+        ("The war has raged for more than five years.", False),
+        ("The treaty was signed ten years ago.", False),
     ],
 )
 def test_an_age_is_a_number_of_years(sentence: str, age: bool) -> None:
@@ -172,3 +178,33 @@ def test_an_age_is_a_number_of_years(sentence: str, age: bool) -> None:
 
     scored = SimpleNamespace(sentence=SimpleNamespace(text=sentence, translation=None))
     assert _provides(scored, answer_needs("How old is he?")) is age  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("question", "needs"),
+    [
+        ("كم عمر المستحاثات المكتشفة؟", ["age", "number"]),
+        ("ما هي قبيلة المرأة التي تزوجها عندما كان عمره ستة عشر عاما؟", []),  # an age mentioned, not asked
+        ("في أي سن توفي؟", ["age"]),
+        ("How old is John Kerry?", ["age"]),
+        ("متى يحدث نقص المناعة؟", ["time"]),
+    ],
+)
+def test_what_a_question_asks_for(question: str, needs: list[str]) -> None:
+    assert answer_needs(question) == needs
+
+
+@pytest.mark.parametrize(
+    ("sentence", "time"),
+    [
+        ("يحدث نقص المناعة عندما يكون الجهاز المناعي أقل نشاطا من المعتاد.", True),  # a time told by an event
+        ("بدأت عمليات الاستصلاح في أواخر القرن السادس عشر.", True),
+        ("The land was reclaimed in the late sixteenth century.", True),
+        ("ويعد الجهاز المناعي شبكة معقدة من الخلايا.", False),
+    ],
+)
+def test_a_time_may_be_a_century_or_an_event(sentence: str, time: bool) -> None:
+    from types import SimpleNamespace
+
+    scored = SimpleNamespace(sentence=SimpleNamespace(text=sentence, translation=None))
+    assert _provides(scored, ["time"]) is time  # type: ignore[arg-type]
