@@ -39,9 +39,10 @@ _OFF_TASK = [
 
 # Answer types: a question asking for an age, a number or a time needs evidence that contains one.
 _NEEDS = {
-    # asked for, not mentioned ("the tribe of the woman he married when he was sixteen", عندما كان عمره)
+    # asked for, not mentioned ("when he was sixteen", عندما كان عمره; "the average age of teachers")
     "age": re.compile(
-        r"\bhow old\b|\bage\b|\baged\b|كم (?:كان |يبلغ |تبلغ )?(?:عمر|سن)"
+        r"\bhow old\b|\b(?:at )?what age\b|\bwhat (?:is|was|were|are) (?:the |his |her |their |its )?age\b"
+        r"|كم (?:كان |يبلغ |تبلغ )?(?:عمر|سن)"
         r"|\b(?:ما|ماهو|ما هو|ماهي|ما هي|اي|باي) (?:عمر|سن)"
     ),
     "number": re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bpercentage\b|\bكم\b|\bعدد\b|\bنسبه\b"),

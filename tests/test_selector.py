@@ -187,6 +187,8 @@ def test_an_age_is_a_number_of_years(sentence: str, age: bool) -> None:
         ("ما هي قبيلة المرأة التي تزوجها عندما كان عمره ستة عشر عاما؟", []),  # an age mentioned, not asked
         ("في أي سن توفي؟", ["age"]),
         ("How old is John Kerry?", ["age"]),
+        ("At what age did he marry?", ["age"]),
+        ("What is happening to the average age of teachers in Wales?", []),
         ("متى يحدث نقص المناعة؟", ["time"]),
     ],
 )
