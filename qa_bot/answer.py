@@ -68,6 +68,9 @@ _NUMBER_WORDS = [
     "thousand",
     "million",
     "dozen",
+    "half",
+    "quarter",
+    "twice",
     "واحد",
     "اثنين",
     "اثنان",
@@ -85,6 +88,12 @@ _NUMBER_WORDS = [
     "الف",
     "الاف",
     "مليون",
+    # fractions and "twice" (نصف الغابات, مرتين)
+    "نصف",
+    "ثلث",
+    "ربع",
+    "مرتين",
+    "مرتان",
 ]
 _TIME_WORDS = [
     "january",
@@ -172,7 +181,10 @@ _TIME_WORDS = [
 ]
 _EVIDENCE = {
     "age": re.compile(r"\byears? old\b|\baged \d|\bage of\b|من العمر|\bعمره|\bعمرها|البالغ"),
-    "number": re.compile(r"\d|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:" + "|".join(_NUMBER_WORDS) + r")(?:s|ه|ين|ات)?(?!\w)"),
+    # with the endings of the tens and of a feminine or ordinal form (ثمانون, ثماني)
+    "number": re.compile(
+        r"\d|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:" + "|".join(_NUMBER_WORDS) + r")(?:s|ه|ين|ات|ون|ي)?(?!\w)"
+    ),
     "time": re.compile(r"\d|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:" + "|".join(_TIME_WORDS) + r")(?:s|ه|ين|ات)?(?!\w)"),
 }
 

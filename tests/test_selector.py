@@ -196,6 +196,18 @@ def test_what_a_question_asks_for(question: str, needs: list[str]) -> None:
     assert answer_needs(question) == needs
 
 
+def test_a_number_may_be_a_word_a_ten_a_fraction_or_twice() -> None:
+    from types import SimpleNamespace
+
+    def gives(sentence: str) -> bool:
+        scored = SimpleNamespace(sentence=SimpleNamespace(text=sentence, translation=None))
+        return _provides(scored, ["number"])  # type: ignore[arg-type]
+
+    assert gives("تقسم المحافظات إلى ثماني مناطق.") and gives("عاصر الثمانون سلطانا.")
+    assert gives("يمثل الأمازون أكثر من نصف غابات الكوكب.") and gives("فاز النادي بالكأس مرتين.")
+    assert not gives("تقسم المحافظات إلى مناطق كثيرة.")
+
+
 @pytest.mark.parametrize(
     ("sentence", "time"),
     [
