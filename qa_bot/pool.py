@@ -110,8 +110,8 @@ def bare(key: str) -> str:
 
 def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     """Is one capitalised word of a name in the sources? None when it cannot be checked."""
+    key = bare(word.lower())
     word = bare(word)  # "Hashimoto's" is matched as "Hashimoto" (its skeleton has no s)
-    key = word.lower()
     if key in pool.keys or key in pool.stems or (tokens(key) and tokens(key)[0] in pool.stems):
         return True
     if cross and key in number_words()[0]:
@@ -147,9 +147,10 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     silent = said_without_ending(word)
     if silent and len(silent) >= 3 and any(skeletons_match(silent, s, edits=False) for s in pool.arabic_skeletons):
         return True
-    # from two consonants, spelled alike with its vowels (Lévis ليفي, not "Chris" سوريا)
+    # from two consonants, spelled alike with its vowels (Lévis ليفي, not "Chris" سوريا), by a word
+    # written as foreign names are: no article or clitic, two long vowels (not الدوري for "Doris", سري)
     two = silent is not None and len(silent) == 2 and silent in pool.arabic_skeletons
-    if two and any(spelled_alike(word, k) for k in pool.keys if skeleton(k) == silent):
+    if two and any(spelled_alike(word, k) for k in _bare_foreign_words(pool) if skeleton(k) == silent):
         return True
     # a letter a language does not say, dropped in Arabic (Duquesne دوكان, Semper زيمبا): only from
     # four letters on, only against a word spelled with a long vowel the way foreign names are
@@ -164,6 +165,19 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     if len(shape) < 2 or (cross and silent is not None and len(silent) < 2):
         return None  # too few consonants to tell names apart, as written or as said (Louis لوي: L)
     return False
+
+
+def _bare_foreign_words(pool: Pool) -> set[str]:
+    """The sources' Arabic words as written that could be a foreign name said in Arabic: no article or
+    clitic in front, at least two long vowels (ليفي)."""
+    out = set()
+    for sentence, is_arabic in pool.sentences:
+        if is_arabic:
+            for w in facts_of(sentence).words:
+                article = w.key.startswith(("ال", "وال", "بال", "فال", "لل"))
+                if w.arabic and not article and sum(c in "اوي" for c in w.key) >= 2:
+                    out.add(w.key)
+    return out
 
 
 def translated(key: str, pool: Pool) -> bool:

@@ -44,6 +44,9 @@ _FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", 
 _SILENT_ENDINGS = ("is", "ux")  # endings French does not say the last letter of (-is, -ais, -ois, -eaux)
 _READINGS = (("w", "v"), ("q", "tsh"), ("x", "sh"), ("ch", "tsh"), ("ch", "k"), ("ch", "j"), ("th", "dh"),
              ("ng", "g"), ("g", "q"))  # fmt: skip
+# readings that turn a letter into a very common Arabic one (ج, ق): only where three consonants remain
+# ("Gary" is not قرار, "Chad" not جيد)
+_LOOSE = frozenset({("ch", "j"), ("g", "q")})
 
 
 @lru_cache(maxsize=1 << 15)
@@ -66,11 +69,12 @@ def readings(word: str) -> frozenset[str]:
         return frozenset({skeleton(word)})
     base = _ascii(text)
     once = [(a, b) for a, b in _READINGS if a in base]
-    shapes = {_latin_skeleton(base)} | {_latin_skeleton(base.replace(a, b)) for a, b in once}
-    # two readings at once (Urgench أورقنج: g as ق and ch as ج), only where three consonants remain
+    shapes = {_latin_skeleton(base)} | {_latin_skeleton(base.replace(a, b)) for a, b in once if (a, b) not in _LOOSE}
+    loose = {_latin_skeleton(base.replace(a, b)) for a, b in once if (a, b) in _LOOSE}
+    # two readings at once (Urgench أورقنج: g as ق and ch as ج), also only where three consonants remain
     pairs = [(x, y) for i, x in enumerate(once) for y in once[i + 1 :]]
     twice = {_latin_skeleton(base.replace(a, b).replace(c, d)) for (a, b), (c, d) in pairs}
-    return frozenset(shapes | {x for x in twice if len(x) >= 3})
+    return frozenset(shapes | {x for x in loose | twice if len(x) >= 3})
 
 
 def said_without_ending(word: str) -> str | None:

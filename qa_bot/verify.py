@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
 from importlib.resources import files
+from itertools import pairwise
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -36,7 +37,7 @@ from .pool import (
     renderings,
 )
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
-from .translit import foreign_spelling, skeleton, skeletons_match
+from .translit import foreign_spelling, skeleton, skeletons_match, writes_long_vowel
 
 SUPPORTED = 0.45  # similarity score a claim needs besides its facts (overlap and embedding similarity)
 CROSS_SUPPORTED = 0.2  # the same across scripts, where it is embedding similarity alone
@@ -111,14 +112,21 @@ def _missing_facts(claimed: Facts, pool: Pool, cross: bool) -> str | None:
 
 def _transliterated_weekday(f: Fact, claimed: Facts, pool: Pool) -> bool:
     """A weekday that opens a name ("the coveted Sunday Times"): the Arabic spells the weekday and
-    the capitalised word after it by their sound (صانداي تايمز), where a date would be translated."""
+    the capitalised word after it by their sound, side by side (صانداي تايمز), where a date would be
+    translated."""
     ws = claimed.words
     after = ws[f.position + 1] if f.position + 1 < len(ws) else None
     if not f.key.startswith("d") or after is None or after.arabic or not after.surface[:1].isupper():
         return False
-    return all(
-        any(skeletons_match(skeleton(w.surface), s, edits=False) for s in pool.spelled_skeletons)
-        for w in (ws[f.position], after)
+    day, name = skeleton(ws[f.position].surface), skeleton(after.surface)
+    pairs = (pair for sentence, is_arabic in pool.sentences if is_arabic for pair in pairwise(facts_of(sentence).words))
+    return any(
+        a.arabic
+        and b.arabic
+        and writes_long_vowel(a.key)
+        and skeletons_match(day, skeleton(a.key), edits=False)
+        and skeletons_match(name, skeleton(b.key), edits=False)
+        for a, b in pairs
     )
 
 

@@ -59,6 +59,11 @@ def _word(arabic: str) -> Word:
         ("Kerry's", "قال كيري إن الاتفاق صامد", True),  # a possessive: the name without its s
         ("Urgench", "تسببت غزوات بغداد وأورقنج في عمليات قتل", True),  # two readings at once: g as ق, ch as ج
         ("Genghis", "استمر تطور النظريات الأساسية للقوة", False),  # not "Gengh(is)" read twice over: KH, القوة
+        ("Gary", "وقع الوزير قرار الحرب", False),  # g as ق only where three consonants remain: not قرار
+        ("Chad", "كان الاتفاق جيدا", None),  # nor ch as ج: not جيد
+        ("Doris", "فاز النادي ببطولة الدوري", False),  # two consonants, vowels alike, but with the article
+        ("Chris", "قال إن هذا سري", False),  # one long vowel: written as Arabic words are
+        ("Al-Assad", "قال الأسد إن الحرب انتهت", True),
         ("Portuguese", "يتحدث سكان بريطانيا الإنجليزية", False),  # "Portugu" BRTG is not بريطانيا BRTN
         ("Portuguese", "وصلت السفن البرتغالية إلى الهند", True),
     ],
@@ -396,6 +401,8 @@ def test_a_weak_letter_arabic_does_not_write(word: str, text: str, found: bool) 
         # the same words where the Arabic translates the weekday: a date, and the wrong one
         ("Kerry said on Sunday Russia would join the talks.", "قال كيري يوم السبت إن روسيا ستنضم للمحادثات.", "date"),
         ("Kerry said on Saturday Russia would join the talks.", "قال كيري يوم السبت إن روسيا ستنضم للمحادثات.", None),
+        # the weekday and the name spelled by sound but not side by side (فريدة "unique", لافروف apart)
+        ("Kerry said on Friday Lavrov would join.", "قال كيري يوم السبت إن لافروف سينضم، في خطوة فريدة.", "date"),
     ],
 )
 def test_a_weekday_spelled_by_its_sound_is_part_of_a_name(claim: str, source: str, reason: str | None) -> None:
