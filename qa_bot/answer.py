@@ -42,12 +42,13 @@ _NEEDS = {
     # asked for, not mentioned ("when he was sixteen", عندما كان عمره; "the average age of teachers")
     "age": re.compile(
         r"\bhow old\b|\b(?:at )?what age\b|\bwhat (?:is|was|were|are) (?:the |his |her |their |its )?age\b"
-        r"|كم (?:كان |يبلغ |تبلغ )?(?:عمر|سن)"
-        r"|\b(?:ما|ماهو|ما هو|ماهي|ما هي|اي|باي) (?:عمر|سن)"
+        r"|كم (?:كان |يبلغ |تبلغ )?(?:عمر(?:ه|ها|هم)?|سن)(?!\w)"
+        r"|\b(?:ما|ماهو|ما هو|ماهي|ما هي|اي|باي) (?:عمر(?:ه|ها|هم)?|سن)(?!\w)"  # not "في أي سنة" (which year)
     ),
     "number": re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bpercentage\b|\bكم\b|\bعدد\b|\bنسبه\b"),
     "time": re.compile(
-        r"^\W*when\b|\bby when\b|\bwhat (date|day|year|month|time)\b|\bhow long\b|\bمتي\b|\bفي اي (يوم|عام|شهر|تاريخ)"
+        r"^\W*when\b|\bby when\b|\bwhat (date|day|year|month|time)\b|\bhow long\b"
+        r"|\bمتي\b|\bفي اي (يوم|عام|سنه|شهر|تاريخ)"
     ),
 }
 _NUMBER_WORDS = [
@@ -68,8 +69,6 @@ _NUMBER_WORDS = [
     "thousand",
     "million",
     "dozen",
-    "half",
-    "quarter",
     "twice",
     "واحد",
     "اثنين",
@@ -83,15 +82,17 @@ _NUMBER_WORDS = [
     "تسع",
     "عشر",
     "عشرين",
-    "مئه",
-    "مئات",
+    "ميه",  # مئة, as `normalise` writes it (ئ → ي)
+    "ميات",
     "الف",
     "الاف",
     "مليون",
-    # fractions and "twice" (نصف الغابات, مرتين)
-    "نصف",
-    "ثلث",
-    "ربع",
+    "مايه",  # مائة
+    "مايتين",
+    "مايتان",
+    "ميتين",
+    "ميتان",
+    # "twice" (فاز بالكأس مرتين)
     "مرتين",
     "مرتان",
 ]
@@ -171,21 +172,27 @@ _TIME_WORDS = [
     "غدا",
     "منذ",
     "بحلول",
-    "قرن",
-    "قرون",
-    # a time told by what happens then ("occurs when the immune system is less active")
+    # a time told by what happens then ("occurs when the immune system is less active"; not في حين,
+    # "whereas")
     "عندما",
-    "حين",
     "حينما",
     "when",
 ]
 _EVIDENCE = {
-    "age": re.compile(r"\byears? old\b|\baged \d|\bage of\b|من العمر|\bعمره|\bعمرها|البالغ"),
-    # with the endings of the tens and of a feminine or ordinal form (ثمانون, ثماني)
+    "age": re.compile(r"\byears? old\b|\byears of age\b|\baged \d|\bage of\b|من العمر|\bعمره|\bعمرها|البالغ"),
     "number": re.compile(
-        r"\d|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:" + "|".join(_NUMBER_WORDS) + r")(?:s|ه|ين|ات|ون|ي)?(?!\w)"
+        r"\d|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:"
+        + "|".join(_NUMBER_WORDS)
+        + r")(?:s|ه|ين|ات)?(?!\w)"
+        # the tens (ثمانون) and ثماني, with their own endings; fractions as they are (not "ربعي", "quarters")
+        + r"|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر)(?:ون|ين)|ثماني)(?!\w)"
+        + r"|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:نصف|ثلث|ربع|half|quarter)(?!\w)"
     ),
-    "time": re.compile(r"\d|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:" + "|".join(_TIME_WORDS) + r")(?:s|ه|ين|ات)?(?!\w)"),
+    "time": re.compile(
+        r"\d|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:" + "|".join(_TIME_WORDS) + r")(?:s|ه|ين|ات)?(?!\w)"
+        # a century with its number (القرن السادس عشر; not القرن الافريقي, "the Horn of Africa")
+        r"|(?<!\w)(?:ال|بال|في )?قرن (?:ال)?(?:\d|اول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن|تاسع|عاشر|حادي)"
+    ),
 }
 
 
@@ -292,17 +299,21 @@ _YEARS = re.compile(
     r"(?:(?<=\s)|^)((?:\S+ ){0,3})[وب]?(?:\d[\d.,]*|(?:" + "|".join(_NUMBER_WORDS) + r")\w*)"
     r"(?: (?:million|thousand|مليون|الف))? (?:years?|سنه|سنوات|عاما|عام|اعوام)\b( \S+)?"
 )
-_SPAN = frozenset({"منذ", "خلال", "لمده", "مده", "طوال", "بعد", "قبل", "طيله", "for", "over", "within", "after",
-                   "before", "during", "past", "last", "next", "every", "ago", "مضت", "الماضيه", "القادمه",
-                   "المقبله"})  # fmt: skip
+_SPAN = frozenset({"منذ", "خلال", "لمده", "مده", "طوال", "طيله", "for", "within", "during", "past", "last", "next",
+                   "every", "ago", "مضت", "الماضيه", "القادمه", "المقبله"})  # fmt: skip
+_SPAN_RIGHT_BEFORE = frozenset({"بعد", "قبل", "after", "before", "over"})  # "after five years", not "after he lived 63"
 
 
 def _says_an_age(key: str) -> bool:
     if _EVIDENCE["age"].search(key):
         return True
-    # a span marker up to three words before ("منذ أكثر من خمسة أعوام") or the word after ("ago")
-    around = ({w.strip(".,،:;()") for w in f"{m.group(1)} {m.group(2) or ''}".split()} for m in _YEARS.finditer(key))
-    return any(not words & _SPAN for words in around)
+    for m in _YEARS.finditer(key):
+        before = [w.strip(".,،:;()") for w in m.group(1).split()]
+        after = (m.group(2) or "").strip(" .,،:;()")
+        # a span marker up to three words before ("منذ أكثر من خمسة أعوام") or the word after ("ago")
+        if not ({*before, after} & _SPAN or (before and before[-1] in _SPAN_RIGHT_BEFORE)):
+            return True
+    return False
 
 
 def _provides(s: ScoredSentence, needs: list[str]) -> bool:

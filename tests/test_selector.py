@@ -171,6 +171,9 @@ def test_the_shipped_gate_weighs_each_input_the_allowed_way() -> None:
         ("ينهي الحرب الدائرة في هذا البلد منذ أكثر من خمسة أعوام.", False),
         ("The war has raged for more than five years.", False),
         ("The treaty was signed ten years ago.", False),
+        ("توفي بعد أن عاش 63 عاما.", True),  # "after" counts only right before the number
+        ("Men over 65 years of age were asked.", True),
+        ("The truce was signed after five years of war.", False),
     ],
 )
 def test_an_age_is_a_number_of_years(sentence: str, age: bool) -> None:
@@ -190,6 +193,7 @@ def test_an_age_is_a_number_of_years(sentence: str, age: bool) -> None:
         ("At what age did he marry?", ["age"]),
         ("What is happening to the average age of teachers in Wales?", []),
         ("متى يحدث نقص المناعة؟", ["time"]),
+        ("في أي سنة ولد نابليون؟", ["time"]),  # سنة (year) is no سن (age)
     ],
 )
 def test_what_a_question_asks_for(question: str, needs: list[str]) -> None:
@@ -205,7 +209,12 @@ def test_a_number_may_be_a_word_a_ten_a_fraction_or_twice() -> None:
 
     assert gives("تقسم المحافظات إلى ثماني مناطق.") and gives("عاصر الثمانون سلطانا.")
     assert gives("يمثل الأمازون أكثر من نصف غابات الكوكب.") and gives("فاز النادي بالكأس مرتين.")
+    assert gives("بلغ عددهم مائة رجل.")
     assert not gives("تقسم المحافظات إلى مناطق كثيرة.")
+    # not a name (ربعي), "of medium height" (ربعة), "my grandmother" (ستي), "decimal" (العشري), "quarters"
+    for sentence in ("قال ربعي بن حراش.", "كان ربعة من القوم.", "زارت ستي القرية.", "النظام العشري.",
+                     "They returned to their quarters."):  # fmt: skip
+        assert not gives(sentence), sentence
 
 
 @pytest.mark.parametrize(
@@ -215,6 +224,9 @@ def test_a_number_may_be_a_word_a_ten_a_fraction_or_twice() -> None:
         ("بدأت عمليات الاستصلاح في أواخر القرن السادس عشر.", True),
         ("The land was reclaimed in the late sixteenth century.", True),
         ("ويعد الجهاز المناعي شبكة معقدة من الخلايا.", False),
+        ("يزداد سكان المدن في حين يقل سكان الريف.", False),  # في حين: "whereas"
+        ("تقع الصومال في القرن الأفريقي.", False),  # the Horn of Africa
+        ("للثور قرون طويلة.", False),  # horns
     ],
 )
 def test_a_time_may_be_a_century_or_an_event(sentence: str, time: bool) -> None:
