@@ -217,7 +217,8 @@ _ASKS_SPEAKER_AR = re.compile(
 @lru_cache(maxsize=1)
 def _speech_verbs() -> frozenset[str]:
     text = files("qa_bot").joinpath("facts_speech.txt").read_text(encoding="utf-8")
-    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+    # normalised like the text they are looked for in (يؤكد, قائلا and مؤكدا were never found as written)
+    return frozenset(normalise(w) for line in text.splitlines() if not line.startswith("#") for w in line.split())
 
 
 # Where a speaker stands from the verb, in words: Arabic puts the subject after it ("واعتبر وزير

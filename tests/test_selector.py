@@ -234,3 +234,15 @@ def test_a_time_may_be_a_century_or_an_event(sentence: str, time: bool) -> None:
 
     scored = SimpleNamespace(sentence=SimpleNamespace(text=sentence, translation=None))
     assert _provides(scored, ["time"]) is time  # type: ignore[arg-type]
+
+
+def test_every_speech_verb_is_found_as_written_in_a_sentence() -> None:
+    from importlib.resources import files
+
+    from qa_bot.answer import _speech
+
+    text = files("qa_bot").joinpath("facts_speech.txt").read_text(encoding="utf-8")
+    verbs = [w for line in text.splitlines() if not line.startswith("#") for w in line.split()]
+    assert {"يؤكد", "قائلا", "مؤكدا"} <= set(verbs)  # written with a hamza the text is normalised without
+    missed = [v for v in verbs if not _speech(f"{v} لافروف إن الحوار مستمر")]
+    assert missed == []
