@@ -178,18 +178,18 @@ _TIME_WORDS = [
     "حينما",
     "when",
 ]
+_WORD_START = r"(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?"  # a word, with a clitic or the article before it
+_ENDING = r"(?:s|ه|ين|ات)?(?!\w)"  # a plural or feminine ending, then the word's end
 _EVIDENCE = {
     "age": re.compile(r"\byears? old\b|\byears of age\b|\baged \d|\bage of\b|من العمر|\bعمره|\bعمرها|البالغ"),
     "number": re.compile(
-        r"\d|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:"
-        + "|".join(_NUMBER_WORDS)
-        + r")(?:s|ه|ين|ات)?(?!\w)"
+        rf"\d|{_WORD_START}(?:{'|'.join(_NUMBER_WORDS)}){_ENDING}"
         # the tens (ثمانون) and ثماني, with their own endings; fractions as they are (not "ربعي", "quarters")
-        + r"|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر)(?:ون|ين)|ثماني)(?!\w)"
-        + r"|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:نصف|ثلث|ربع|half|quarter)(?!\w)"
+        rf"|{_WORD_START}(?:(?:ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر)(?:ون|ين)|ثماني)(?!\w)"
+        rf"|{_WORD_START}(?:نصف|ثلث|ربع|half|quarter)(?!\w)"
     ),
     "time": re.compile(
-        r"\d|(?<!\w)(?:و|ب|ل|ف|ال|بال|وال)?(?:" + "|".join(_TIME_WORDS) + r")(?:s|ه|ين|ات)?(?!\w)"
+        rf"\d|{_WORD_START}(?:{'|'.join(_TIME_WORDS)}){_ENDING}"
         # a century with its number (القرن السادس عشر; not القرن الافريقي, "the Horn of Africa")
         r"|(?<!\w)(?:ال|بال|في )?قرن (?:ال)?(?:\d|اول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن|تاسع|عاشر|حادي)"
     ),

@@ -99,10 +99,7 @@ def spelled_alike(word: str, arabic: str) -> bool:
 
 def _latin_skeleton_voweled(text: str) -> list[str]:
     """A Latin name as consonant classes and vowel sounds (A, I, U; silent final e dropped)."""
-    text = re.sub(r"c(?=[eiy])", "s", text.removesuffix("e"))
-    for digraph, mapped in _LATIN_DIGRAPHS:
-        text = text.replace(digraph, mapped)
-    text = re.sub(r"ou|oo", "u", text)
+    text = re.sub(r"ou|oo", "u", _digraphs(text.removesuffix("e")))
     out: list[str] = []
     for ch in text:
         sound = "A" if ch == "a" else "I" if ch in "eiy" else "U" if ch in "ou" else None
@@ -126,11 +123,15 @@ def _ascii(text: str) -> str:
 
 
 def _latin_skeleton(text: str) -> str:
-    text = re.sub(r"^(?:al|el)-", "", text)
+    return _collapse(_digraphs(re.sub(r"^(?:al|el)-", "", text)).translate(_LATIN_SKELETON).upper())
+
+
+def _digraphs(text: str) -> str:
+    """A soft c as s, and letter pairs as the one sound they spell (sh, kh, ph …)."""
     text = re.sub(r"c(?=[eiy])", "s", text)
     for digraph, mapped in _LATIN_DIGRAPHS:
         text = text.replace(digraph, mapped)
-    return _collapse(text.translate(_LATIN_SKELETON).upper())
+    return text
 
 
 def _collapse(shape: str) -> str:
