@@ -116,7 +116,9 @@ class Bot:
             settings.prompts_dir, self.retriever, settings.min_confidence, max_claims=settings.top_k
         )
         self.llm: LlmAnswerer | None = None
-        self.chain: Runnable[dict[str, Any], Answer] = RunnableLambda(self._prepare) | RunnableLambda(self._respond)
+        # One step, not `prepare | respond`: a sequence doubles LangChain's per-call bookkeeping
+        # (callback managers, a child run per step), about 0.7 ms of a 5 ms answer
+        self.chain: Runnable[dict[str, Any], Answer] = RunnableLambda(self._run, name="qa_bot")
         self._gate = _Gate()
         self._reloading = threading.Lock()
         self._seen_manifest = index.manifest_stamp()
@@ -284,6 +286,9 @@ class Bot:
         shown = query if context else None
         extractive = self.answerer.answer(question, state["language"], candidates, primary, follow_up, shown)
         return candidates, extractive, shown
+
+    def _run(self, inputs: dict[str, Any]) -> Answer:
+        return self._respond(self._prepare(inputs))
 
     def _respond(self, state: dict[str, Any]) -> Answer:
         with noting() as degraded:

@@ -439,6 +439,13 @@ def facts(text: str) -> Facts:
     return Facts(tuple(ws), tuple(numbers), tuple(dates), tuple(_names(text, ws, taken)))
 
 
+@lru_cache(maxsize=4096)
+def facts_of(text: str) -> Facts:
+    """`facts(text)`, cached: a question is read by the search and the selector, a source for every
+    claim that cites it."""
+    return facts(text)
+
+
 # -- negation ------------------------------------------------------------------------------------
 def negations(text: str, *, strong: bool = False) -> list[tuple[int, str]]:
     """(word index, cue) of every negation in `text`; idioms like "not only"/"لا يزال" excluded."""

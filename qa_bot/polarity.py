@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
-from .facts import Word, arabic_variants, negation, negations, stem
-from .pool import Pool, bare, best_sentence, facts_of, renderings, root
+from .facts import Word, arabic_variants, facts_of, negation, negations, stem
+from .pool import Pool, bare, best_sentence, renderings, root
 from .text import is_stopword, normalise
 
 Nearest = Callable[[str, Sequence[str]], int]

@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .facts import (
-    Facts,
     Word,
     _names_lists,
     arabic_variants,
     common_english,
-    facts,
+    facts_of,
     letter_names,
     number_readings,
     number_words,
@@ -52,12 +50,6 @@ class Pool:
     has_arabic: bool = False
     has_latin: bool = False
     sentences: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is Arabic)
-
-
-@lru_cache(maxsize=4096)
-def facts_of(text: str) -> Facts:
-    """`facts(text)`, cached: a source is read for every claim that cites it."""
-    return facts(text)
 
 
 def build_pool(label: str, texts: Iterable[str]) -> Pool:

@@ -26,7 +26,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from .facts import facts, word_shapes, words
+from .facts import facts_of, word_shapes, words
 from .index import Index
 from .lexical import LexicalIndex, newest, saved_lookups
 from .lexicon import arabic_to_english, english_to_arabic
@@ -165,7 +165,7 @@ class QueryTerms:
 def latin_names(text: str) -> dict[str, str]:
     """Each search term of the Latin-script names in `text` ("Sergei Lavrov") → its skeleton."""
     out = {}
-    for name in facts(text).names:
+    for name in facts_of(text).names:
         if name.surface.isascii():
             for part in name.surface.split():
                 shape = skeleton(part)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
-from .facts import facts, word_shapes
+from .facts import facts_of, word_shapes
 from .retrieve import Candidate, HybridRetriever, ScoredSentence
 from .text import detect_language, normalise, numbers, tokens, word_count
 from .translit import foreign_spelling, skeleton, skeletons_match
@@ -72,7 +72,7 @@ _ASKS_ENTITY = re.compile(
 def _names_someone(text: str) -> bool:
     """The text names a person, place or organisation: a capitalised name (English), a name after a
     title or place noun, or a word spelled like a transliterated foreign name (Arabic)."""
-    if facts(text).names:
+    if facts_of(text).names:
         return True
     return any(foreign_spelling(w) for w in _WORD.findall(text) if not w.isascii())
 
@@ -80,7 +80,7 @@ def _names_someone(text: str) -> bool:
 def _question_names(question: str) -> list[list[str]]:
     """The skeletons of each Latin-script name in the question ("Kerry", "Sergei Lavrov")."""
     out = []
-    for name in facts(question).names:
+    for name in facts_of(question).names:
         if name.surface.isascii():
             parts = [skeleton(p) for p in name.surface.split()]
             if parts := [p for p in parts if len(p) >= 2]:
@@ -151,17 +151,15 @@ def features(
     spelled = [
         word_shapes(s.sentence.text) if qterms.names and u else frozenset() for s, u in zip(primary, bare, strict=True)
     ]
-    local = {
-        t: w
-        * math.log(1 + len(held) / (1 + sum(has(t, h, u, sh) for h, u, sh in zip(held, bare, spelled, strict=True))))
-        for t, w in qterms.weights.items()
-    }
+    # which question terms each sentence holds, worked out once for the three features that read it
+    holds = [{t for t in qterms.weights if has(t, h, u, sh)} for h, u, sh in zip(held, bare, spelled, strict=True)]
+    local = {t: w * math.log(1 + len(held) / (1 + sum(t in h for h in holds))) for t, w in qterms.weights.items()}
     local_total = sum(local.values()) or 1.0
     asks_entity = bool(_ASKS_ENTITY.search(normalise(question)))
     missing: dict[str, float] = {}
     titled: dict[str, float] = {}
     rows = []
-    for s, in_sentence, shapes in zip(primary, held, spelled, strict=True):
+    for s, in_sentence in zip(primary, holds, strict=True):
         c = by_id[s.chunk.id]
         article = s.chunk.article_id
         used = retriever.article_terms(article)
@@ -171,7 +169,6 @@ def features(
             title = set(tokens(s.chunk.title))
             titled[article] = sum(w for t, w in qterms.weights.items() if has(t, title)) / total
         sentence = s.sentence
-        untranslated = not sentence.translation
         text = f"{sentence.text} {sentence.translation or ''}"
         readable = detect_language(sentence.text) == language or bool(
             sentence.translation and detect_language(sentence.translation) == language
@@ -200,14 +197,14 @@ def features(
             missing[article],
             len(asked_numbers & found) / len(asked_numbers) if asked_numbers else 0.0,
             math.log1p(word_count(sentence.text)),
-            sum(w for t, w in squared.items() if has(t, in_sentence, untranslated, shapes)) / squared_total,
+            sum(w for t, w in squared.items() if t in in_sentence) / squared_total,
             1.0 if rarest is not None and has(rarest, used, True, named) else 0.0,
-            1.0 if rarest is not None and has(rarest, in_sentence, untranslated, shapes) else 0.0,
+            1.0 if rarest in in_sentence else 0.0,
             titled[article],
             max(dense_at.get((s.chunk.id, s.idx - 1), 0.0), dense_at.get((s.chunk.id, s.idx + 1), 0.0)),
             _names_found(names, word_shapes(sentence.text)) if names else 0.0,
             names_passage.get(c.chunk.id, 0.0),
-            sum(w for t, w in local.items() if has(t, in_sentence, untranslated, shapes)) / local_total,
+            sum(w for t, w in local.items() if t in in_sentence) / local_total,
             (1.0 if _names_someone(text) else -1.0) if asks_entity else 0.0,
             s.dense - s.background,
         ]

@@ -23,7 +23,7 @@ from itertools import pairwise
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .facts import Fact, Facts, Word, _names_lists, common_english, opens_sentence, stem
+from .facts import Fact, Facts, Word, _names_lists, common_english, facts_of, opens_sentence, stem
 from .polarity import Nearest, polarity
 from .pool import (
     Pool,
@@ -31,7 +31,6 @@ from .pool import (
     bare,
     best_sentence,
     build_pool,
-    facts_of,
     initialism,
     latin_found,
     renderings,
