@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
@@ -16,7 +18,7 @@ from qa_bot.bot import Bot
 from qa_bot.config import Settings
 from qa_bot.index import Index
 from qa_bot.ingest import load_corpus
-from qa_bot.lexical import LAYOUT, META, LexicalIndex
+from qa_bot.lexical import LAYOUT, META, LexicalIndex, SavedBM25
 from qa_bot.models import UseM3Embeddings
 from qa_bot.text import tokens
 from qa_bot.vectors import row_maker
@@ -92,6 +94,47 @@ def test_a_saved_index_loads_memory_mapped_and_the_same(chunks, tmp_path: Path) 
     assert loaded.vectors is not None and isinstance(loaded.vectors.matrix.base, np.memmap)
     _same(built, loaded)
     assert LexicalIndex.load(tmp_path, "g2") is None  # another generation: never the wrong words
+
+
+def test_the_bm25_reader_scores_as_bm25s_does(tmp_path: Path) -> None:
+    import bm25s
+
+    docs = [tokens(t) for t in ("Kerry met Putin in Moscow", "Lavrov and Kerry spoke for four hours",
+                                "التقى كيري بوتين في موسكو", "Minsk Minsk Ukraine", "nothing here at all")]  # fmt: skip
+    built = bm25s.BM25()
+    built.index(docs, show_progress=False)
+    built.save(str(tmp_path / "side"), show_progress=False)
+    theirs = bm25s.BM25.load(str(tmp_path / "side"), mmap=True, show_progress=False)
+    ours = SavedBM25.load(tmp_path / "side")
+    assert ours.vocab_dict == {t: i for t, i in theirs.vocab_dict.items() if t}  # bm25s's "" has no column
+    for query in (["kerri"], ["kerri", "moscow"], ["minsk", "minsk"], ["موسكو", "no-such-term"], ["no-such-term"]):
+        known = [t for t in query if t in theirs.vocab_dict] or query
+        expected = theirs.get_scores(known) if known != ["no-such-term"] else np.zeros(len(docs), np.float32)
+        got = ours.get_scores(query)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected), query
+    assert ours.get_scores(["kerri"]).argmax() in (0, 1) and ours.get_scores(["minsk"]).argmax() == 3
+
+
+def test_the_bm25_reader_refuses_a_method_it_cannot_score(tmp_path: Path) -> None:
+    import bm25s
+
+    other = bm25s.BM25(method="bm25+")  # its scores need a per-term constant the columns lack
+    other.index([["a", "b"], ["b", "c"]], show_progress=False)
+    other.save(str(tmp_path / "side"), show_progress=False)
+    with pytest.raises(ValueError, match="bm25\\+"):
+        SavedBM25.load(tmp_path / "side")
+
+
+def test_a_reader_loads_a_snapshot_without_bm25s(chunks, tmp_path: Path) -> None:
+    save(LexicalIndex.build(chunks, "g1"), tmp_path)
+    probe = (
+        "import sys; from pathlib import Path; from qa_bot.lexical import LexicalIndex;"
+        f"lex = LexicalIndex.load(Path({str(tmp_path)!r}), 'g1'); assert lex is not None and lex.bm25;"
+        "bm25, rows = lex.bm25[False]; assert bm25.get_scores(['kerri']).max() > 0;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('bm25s', 'scipy')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
 
 
 def test_a_loaded_index_reads_passages_only_when_asked(chunks, tmp_path: Path) -> None:
