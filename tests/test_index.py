@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,50 @@ def test_changed_article_makes_the_index_stale_and_refresh_replaces_it(tmp_path:
     report = index.ensure()
     assert report is not None and (report.added, report.removed) == (0, 1)
     assert {c.id for c in index.chunks()} == before
+
+
+def test_an_unchanged_archive_is_not_read_again_at_start(tmp_path: Path, monkeypatch) -> None:
+    _, index = fresh(tmp_path)
+    index.ensure()
+
+    def no_reading(settings: Settings) -> str:
+        raise AssertionError("the article files were read again")
+
+    monkeypatch.setattr("qa_bot.index.corpus_hash", no_reading)
+    assert index.stale_reason() is None
+
+
+def test_an_edit_that_keeps_the_size_and_the_modification_time_is_seen(tmp_path: Path) -> None:
+    settings, index = fresh(tmp_path)
+    index.ensure()
+    article = settings.root / "seeds" / "000_b7f32638cd3eede3.txt"
+    before = article.stat()
+    text = article.read_text(encoding="utf-8")
+    edited = text.replace("آب", "أي", 1)  # same length in UTF-8
+    assert edited != text and len(edited.encode()) == len(text.encode())
+    article.write_text(edited, encoding="utf-8")
+    os.utime(article, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert article.stat().st_mtime_ns == before.st_mtime_ns and article.stat().st_size == before.st_size
+    assert index.stale_reason() == "the articles in seeds/ changed"
+
+
+def test_an_article_edited_while_it_is_indexed_is_indexed_again(tmp_path: Path, monkeypatch) -> None:
+    settings, index = fresh(tmp_path)
+    extra = settings.root / "seeds" / "extra.txt"
+    extra.write_text("خبر قصير عن مباراة كرة القدم في القاهرة.\n", encoding="utf-8")
+    embed = Index._embed
+
+    def edit_meanwhile(self: Index, *args: object) -> None:
+        embed(self, *args)  # type: ignore[arg-type]
+        extra.write_text("خبر قصير عن مباراة كرة السلة في الإسكندرية.\n", encoding="utf-8")
+
+    monkeypatch.setattr(Index, "_embed", edit_meanwhile)
+    index.ensure()
+    monkeypatch.undo()
+    assert index.stale_reason() == "the articles in seeds/ changed"
+    report = index.ensure()
+    assert report is not None and (report.added, report.removed) == (1, 1)
+    assert any("السلة" in c.text for c in index.chunks()) and index.stale_reason() is None
 
 
 def test_interrupted_indexing_is_detected(tmp_path: Path) -> None:
