@@ -101,6 +101,10 @@ def corpus_stamp(settings: Settings) -> list[list[Any]]:
 
 
 CHANGED_WHILE_INDEXING = "changed while indexing"  # a manifest's corpus that matches no hash: index again
+# A file modified this recently when its stamp is recorded could be modified again within the same
+# tick of the file system's clock (2 s on FAT, coarser on some network mounts) and keep its stamp:
+# git's "racily clean" entries. Such a stamp is not recorded; the next start hashes the files.
+RACY_NS = 2_000_000_000
 
 
 def corpus_hash(settings: Settings) -> str:
@@ -329,7 +333,11 @@ class Index:
             return f"embedding model changed ({manifest.get('embeddings')} → {embeddings_id(self.embeddings)})"
         # the files as they were at the last refresh are not read again (a large archive's take a
         # third of a second to hash at 200,000 passages)
-        unchanged = manifest.get("files") is not None and manifest["files"] == corpus_stamp(self.settings)
+        unchanged = (
+            manifest.get("ingest_version") == INGEST_VERSION  # the hash holds it; the stamp does not
+            and manifest.get("files") is not None
+            and manifest["files"] == corpus_stamp(self.settings)
+        )
         if not unchanged and manifest.get("corpus") != corpus_hash(self.settings):
             return "the articles in seeds/ changed"
         # the store's record count (constant time) against the manifest's: a store that lost or
@@ -400,7 +408,8 @@ class Index:
 
     def _update(self, progress: bool) -> RefreshReport:
         began = time.perf_counter()
-        stamp = corpus_stamp(self.settings)  # before reading: an edit made during the run is seen
+        # Before reading the files: an edit made during the run changes the stamp or the hash
+        stamp, read = corpus_stamp(self.settings), corpus_hash(self.settings)
         chunks = load_corpus(self.settings.seeds_path, self.settings.root)
         if not chunks:
             raise CorpusError(
@@ -446,7 +455,8 @@ class Index:
         )
         after = article_hashes(chunks)
         corpus = corpus_hash(self.settings)  # reads every article file: once
-        as_read = corpus_stamp(self.settings) == stamp  # else edited after we read them: index again
+        as_read = corpus == read and corpus_stamp(self.settings) == stamp  # else edited meanwhile: index again
+        racy = any(mtime >= time.time_ns() - RACY_NS for _, _, mtime, _, _ in stamp)
         generation = f"{corpus[:16]}-{time.time():.3f}"
         # The lexical index of exactly these passages, saved before the generation is published:
         # a reader that sees the new generation finds its folder.
@@ -463,7 +473,7 @@ class Index:
             embeddings=model,
             layout=STORE_LAYOUT,
             corpus=corpus if as_read else CHANGED_WHILE_INDEXING,
-            files=stamp if as_read else None,
+            files=stamp if as_read and not racy else None,
             ingest_version=INGEST_VERSION,
             passages=len(chunks),
             records=len(chunks) + sum(1 for c in chunks if c.translation),

@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO, make_project
 from qa_bot.config import Settings
 from qa_bot.errors import ModelError
-from qa_bot.index import Index
+from qa_bot.index import Index, corpus_hash
 from qa_bot.models import UseM3Embeddings, make_embeddings
 from qa_bot.records import records
 
@@ -62,7 +62,9 @@ def test_changed_article_makes_the_index_stale_and_refresh_replaces_it(tmp_path:
 
 def test_an_unchanged_archive_is_not_read_again_at_start(tmp_path: Path, monkeypatch) -> None:
     _, index = fresh(tmp_path)
+    monkeypatch.setattr("qa_bot.index.RACY_NS", 0)  # files copied just now count as settled
     index.ensure()
+    assert index.manifest()["files"]  # type: ignore[index]
 
     def no_reading(settings: Settings) -> str:
         raise AssertionError("the article files were read again")
@@ -71,9 +73,31 @@ def test_an_unchanged_archive_is_not_read_again_at_start(tmp_path: Path, monkeyp
     assert index.stale_reason() is None
 
 
-def test_an_edit_that_keeps_the_size_and_the_modification_time_is_seen(tmp_path: Path) -> None:
-    settings, index = fresh(tmp_path)
+def test_a_file_modified_just_before_its_stamp_is_recorded_is_hashed_at_start(tmp_path: Path, monkeypatch) -> None:
+    _, index = fresh(tmp_path)
+    monkeypatch.setattr("qa_bot.index.RACY_NS", 10**18)  # every file: modified within the clock's tick
     index.ensure()
+    assert index.manifest()["files"] is None  # type: ignore[index]
+    hashed = []
+    real = corpus_hash
+    monkeypatch.setattr("qa_bot.index.corpus_hash", lambda settings: hashed.append(1) or real(settings))
+    assert index.stale_reason() is None and hashed == [1]
+
+
+def test_a_new_ingest_version_makes_a_stamped_index_stale(tmp_path: Path, monkeypatch) -> None:
+    _, index = fresh(tmp_path)
+    monkeypatch.setattr("qa_bot.index.RACY_NS", 0)
+    index.ensure()
+    assert index.manifest()["files"]  # type: ignore[index]
+    monkeypatch.setattr("qa_bot.index.INGEST_VERSION", "another way of cutting passages")
+    assert index.stale_reason() == "the articles in seeds/ changed"
+
+
+def test_an_edit_that_keeps_the_size_and_the_modification_time_is_seen(tmp_path: Path, monkeypatch) -> None:
+    settings, index = fresh(tmp_path)
+    monkeypatch.setattr("qa_bot.index.RACY_NS", 0)
+    index.ensure()
+    assert index.manifest()["files"]  # type: ignore[index]  # the stamp, not the hash, is what is compared
     article = settings.root / "seeds" / "000_b7f32638cd3eede3.txt"
     before = article.stat()
     text = article.read_text(encoding="utf-8")
