@@ -162,6 +162,21 @@ def english_archive(tmp_path_factory: pytest.TempPathFactory):
     return Bot.from_settings(Settings(root=root, prompts_dir=REPO / "prompts"))
 
 
+def test_a_questions_terms_are_weighed_once_on_the_snapshot_in_use(english_archive, tmp_path: Path) -> None:
+    from qa_bot.ingest import load_corpus
+    from qa_bot.lexical import LexicalIndex
+
+    retriever = english_archive.retriever
+    question = "What did the army say about the truce in Moscow?"
+    first = retriever.query_terms(question)
+    assert retriever.query_terms(question) is first  # an answer reads them three times: weighed once
+    root = make_project(tmp_path)
+    other = LexicalIndex.build(load_corpus(root / "seeds", root))  # another archive: other idf
+    elsewhere = retriever.query_terms(question, other)
+    assert elsewhere is not first and elsewhere.weights != first.weights
+    assert retriever.query_terms(question).weights == first.weights  # back on its own snapshot
+
+
 def test_an_arabic_question_finds_its_words_in_an_untranslated_english_passage(english_archive) -> None:
     question = "ماذا قال الجيش عن الهدنة؟"  # "What did the army say about the truce?"
     retriever = english_archive.retriever
