@@ -456,7 +456,8 @@ class Index:
         after = article_hashes(chunks)
         corpus = corpus_hash(self.settings)  # reads every article file: once
         as_read = corpus == read and corpus_stamp(self.settings) == stamp  # else edited meanwhile: index again
-        racy = any(mtime >= time.time_ns() - RACY_NS for _, _, mtime, _, _ in stamp)
+        settled = time.time_ns() - RACY_NS
+        racy = any(mtime >= settled for _, _, mtime, _, _ in stamp)
         generation = f"{corpus[:16]}-{time.time():.3f}"
         # The lexical index of exactly these passages, saved before the generation is published:
         # a reader that sees the new generation finds its folder.

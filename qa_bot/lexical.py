@@ -30,11 +30,11 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -52,6 +52,8 @@ META = "lexical.json"
 _SIDES = {True: "bm25-original", False: "bm25-translated"}
 _KEEP = 2  # generations kept: a replica still on the previous one can load it while it catches up
 _GAP = -1  # in a sentence row: between the written tokens and the translation's
+_ASKED = 16  # questions whose weighted terms are kept: those of the answers in flight
+T = TypeVar("T")
 
 
 def _bm25s() -> Any:
@@ -128,6 +130,7 @@ class LexicalIndex:
     # the terms of recently read passages and sentences: each answer reads them several times
     _passage_terms: dict[str, frozenset[str]] = field(default_factory=dict)
     _sentence_terms: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
+    _asked: dict[str, Any] = field(default_factory=dict)  # the last questions' weighted terms
 
     # -- build ---------------------------------------------------------------------------------
     @classmethod
@@ -201,6 +204,13 @@ class LexicalIndex:
             return None
         row = first + idx
         return self.tokens[int(self.offsets[row]) : int(self.offsets[row + 1])]
+
+    def asked(self, question: str, weigh: Callable[[str], T]) -> T:
+        """`weigh(question)`, kept for the last few questions: one answer reads a question's
+        weighted terms three times (the search, the sentences' scores, the selector), and they
+        hold for this snapshot only, which is where they are kept."""
+        found = self._asked.get(question)
+        return cast(T, found) if found is not None else _remember(self._asked, question, weigh(question), _ASKED)
 
     def sentence_terms(self, chunk_id: str, idx: int) -> frozenset[str]:
         """The search terms of one sentence and its translation."""
@@ -418,8 +428,9 @@ def _prune(folder: Path, keep: Path) -> None:
 _REMEMBERED = 4096
 
 
-def _remember(cache: dict[Any, frozenset[str]], key: Any, value: frozenset[str]) -> None:
+def _remember(cache: dict[Any, T], key: Any, value: T, limit: int = _REMEMBERED) -> T:
     """Keep `value` in a bounded cache (emptied when full: answers after that fill it again)."""
-    if len(cache) >= _REMEMBERED:
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = value
+    return value

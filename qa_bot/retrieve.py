@@ -244,9 +244,6 @@ def _partial(term: str, words: AbstractSet[str], joined: list[str] | None = None
     return (term if not english else "\0" + term) in joined[0]
 
 
-_ASKED = 16  # questions whose terms are kept: those of the answers in flight
-
-
 class HybridRetriever(BaseRetriever):
     """LangChain retriever over an `Index`; `search()` returns scored candidates for the answerer."""
 
@@ -261,9 +258,6 @@ class HybridRetriever(BaseRetriever):
     unseen_share: float = 0.53
 
     _lex: LexicalIndex = PrivateAttr(default_factory=LexicalIndex)
-    # the last questions' terms, for the snapshot they were weighed on: one answer reads them three
-    # times (the search, the sentences' scores, the selector)
-    _asked: tuple[LexicalIndex | None, dict[str, QueryTerms]] = PrivateAttr(default=(None, {}))
 
     def load(self) -> None:
         """(Re)build the lexical index from what the store holds, then swap it in at once."""
@@ -357,17 +351,7 @@ class HybridRetriever(BaseRetriever):
         Abu Asim, عاصم, in a corpus of hadith).
         """
         lex = lex or self._lex
-        owner, asked = self._asked
-        if owner is not lex:
-            asked = {}
-            self._asked = (lex, asked)
-        found = asked.get(text)
-        if found is None:
-            found = self._weigh(text, lex)
-            if len(asked) >= _ASKED:
-                asked.clear()
-            asked[text] = found
-        return found
+        return lex.asked(text, lambda t: self._weigh(t, lex))
 
     def _weigh(self, text: str, lex: LexicalIndex) -> QueryTerms:
         n = max(1, len(lex.chunks))

@@ -132,13 +132,13 @@ def normalise(text: str) -> str:
     return text.translate(_search_map()).casefold()
 
 
-@lru_cache(maxsize=1 << 14)  # a sentence's length is read for every question about it
+@lru_cache(maxsize=1 << 12)  # a sentence's length is read for every question about it
 def word_count(text: str) -> int:
     """How many words `normalise(text)` has (an ASCII text's are its own: no need to normalise it)."""
     return len((text if text.isascii() else normalise(text)).split())
 
 
-@lru_cache(maxsize=1 << 16)  # the same sentences are read again for every question about them
+@lru_cache(maxsize=1 << 12)  # the same sentences are read again for every question about them (a few MB)
 def detect_language(text: str, default: str = "en") -> str:
     """`"ar"` or `"en"` by which script has more letters; `default` when there are none."""
     arabic = sum(map(len, _ARABIC_LETTERS.findall(text)))
