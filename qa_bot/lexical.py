@@ -46,10 +46,16 @@ from .vectors import Lookup, Rows, SentenceVectors, assemble, snapshot_lookup
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 3  # bump when the folder's contents change: an old folder is then rebuilt, never misread
-READS = (2, 3)  # the layouts this version reads (2: float16 sentence rows, without scales)
+LAYOUT = 4  # bump when the folder's contents change: an old folder is then rebuilt, never misread
+# the layouts this version reads (2: float16 sentence rows, without scales; 3: each BM25 side's
+# passage ids listed in full)
+READS = (2, 3, 4)
 META = "lexical.json"
 _SIDES = {True: "bm25-original", False: "bm25-translated"}
+# What a side's rows are, when they are what `build` makes them: every passage in order, or every
+# passage with a translation in order. Written instead of the ids themselves (at 200,000 passages
+# 231,000 ids: 8 MB of the description to decode at every start, and a string object each).
+_DERIVED = {True: "every passage", False: "every translated passage"}
 _KEEP = 2  # generations kept: a replica still on the previous one can load it while it catches up
 _GAP = -1  # in a sentence row: between the written tokens and the translation's
 _ASKED = 16  # questions whose weighted terms are kept: those of the answers in flight
@@ -312,7 +318,8 @@ class LexicalIndex:
             sides = {}
             for original, (bm25, row_ids) in self.bm25.items():
                 bm25.save(str(tmp / _SIDES[original]), show_progress=False)
-                sides[_SIDES[original]] = row_ids
+                derived = row_ids == _side_rows(_DERIVED[original], self.chunks)
+                sides[_SIDES[original]] = _DERIVED[original] if derived else row_ids
             vectors = assemble(list(self.chunks.values()), known, embed, tmp)
             np.save(tmp / "offsets.npy", self.offsets)
             np.save(tmp / "tokens.npy", self.tokens)
@@ -350,7 +357,7 @@ class LexicalIndex:
             lex.doc_freq = np.asarray(np.load(path / "df.npy", mmap_mode="r"))
             for original, side in _SIDES.items():
                 if side in meta["sides"]:
-                    lex.bm25[original] = (SavedBM25.load(path / side), [str(i) for i in meta["sides"][side]])
+                    lex.bm25[original] = (SavedBM25.load(path / side), _side_rows(meta["sides"][side], lex.chunks))
             rows = int(lex.chunks.first[-1])
             lex.vectors = SentenceVectors.load(path, rows)
             if (
@@ -367,6 +374,18 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("The lexical index in %s is unreadable (%s); rebuilding it from the store.", path, exc)
             return None
+
+
+def _side_rows(saved: Any, passages: Passages) -> list[str]:
+    """The passage id of each row of a BM25 side, from what the folder's description says of it: the
+    ids themselves, or which passages (`_DERIVED`)."""
+    if saved == _DERIVED[True]:
+        return list(passages.ids)
+    if saved == _DERIVED[False]:
+        return [passages.ids[i] for i in np.flatnonzero(passages.translated).tolist()]
+    if isinstance(saved, list):
+        return [str(i) for i in saved]
+    raise ValueError(f"a BM25 side described as {saved!r}")
 
 
 def newest(folder: Path) -> LexicalIndex | None:

@@ -96,6 +96,47 @@ def test_a_saved_index_loads_memory_mapped_and_the_same(chunks, tmp_path: Path) 
     assert LexicalIndex.load(tmp_path, "g2") is None  # another generation: never the wrong words
 
 
+def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_path: Path, caplog) -> None:
+    """A side's rows are every passage, or every translated one, in order: the description says so
+    instead of repeating every id (8 MB to decode at each start of a 200k archive). Rows that are not
+    that are listed in full; a folder of layout 3 (listed always) is still read; a description this
+    version does not know makes the folder unreadable (rebuilt), never misread."""
+    import json
+
+    built = LexicalIndex.build(chunks, "g1")
+    assert any(c.translation for c in chunks) and set(built.bm25) == {True, False}
+    assert built.bm25[False][1] == [c.id for c in built.chunks.values() if c.translation]
+    folder = save(built, tmp_path)
+    meta = json.loads((folder / META).read_text(encoding="utf-8"))
+    assert meta["layout"] == LAYOUT == 4
+    assert meta["sides"] == {"bm25-original": "every passage", "bm25-translated": "every translated passage"}
+    loaded = LexicalIndex.load(tmp_path, "g1")
+    assert loaded is not None
+    _same(built, loaded)
+
+    listed = {
+        **meta,
+        "layout": 3,
+        "sides": {"bm25-original": built.bm25[True][1], "bm25-translated": built.bm25[False][1]},
+    }
+    (folder / META).write_text(json.dumps(listed, ensure_ascii=False), encoding="utf-8")
+    older = LexicalIndex.load(tmp_path, "g1")
+    assert older is not None
+    _same(built, older)
+
+    (folder / META).write_text(json.dumps({**meta, "sides": {"bm25-original": "some passages"}}), encoding="utf-8")
+    assert LexicalIndex.load(tmp_path, "g1") is None and "unreadable" in caplog.text
+
+    other = LexicalIndex.build(chunks, "g2")
+    bm25, rows = other.bm25[False]
+    other.bm25[False] = (bm25, rows[::-1])  # rows that are not the translated passages in order
+    save(other, tmp_path)
+    meta = json.loads((tmp_path / "g2" / META).read_text(encoding="utf-8"))
+    assert meta["sides"]["bm25-translated"] == rows[::-1] and meta["sides"]["bm25-original"] == "every passage"
+    reread = LexicalIndex.load(tmp_path, "g2")
+    assert reread is not None and reread.bm25[False][1] == rows[::-1]
+
+
 def test_the_bm25_reader_scores_as_bm25s_does(tmp_path: Path) -> None:
     import bm25s
 
