@@ -106,6 +106,10 @@ class SavedBM25:
             raise ValueError(f"the BM25 index in {folder} has {columns} terms, fewer than its vocabulary")
         return cls(vocab, array("data"), array("indices"), indptr, int(params["num_docs"]), params["dtype"])
 
+    @property
+    def num_docs(self) -> int:
+        return self._num_docs
+
     def get_scores(self, query_tokens: list[str]) -> np.ndarray:
         """Every passage's score for `query_tokens` (a term given twice counts twice; unknown terms none)."""
         scores = np.zeros(self._num_docs, dtype=self._dtype)
@@ -357,7 +361,12 @@ class LexicalIndex:
             lex.doc_freq = np.asarray(np.load(path / "df.npy", mmap_mode="r"))
             for original, side in _SIDES.items():
                 if side in meta["sides"]:
-                    lex.bm25[original] = (SavedBM25.load(path / side), _side_rows(meta["sides"][side], lex.chunks))
+                    bm25, rows_of = SavedBM25.load(path / side), _side_rows(meta["sides"][side], lex.chunks)
+                    if len(rows_of) != bm25.num_docs:
+                        raise ValueError(
+                            f"{side} scores {bm25.num_docs} passages, its description names {len(rows_of)}"
+                        )
+                    lex.bm25[original] = (bm25, rows_of)
             rows = int(lex.chunks.first[-1])
             lex.vectors = SentenceVectors.load(path, rows)
             if (

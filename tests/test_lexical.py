@@ -126,6 +126,9 @@ def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_
 
     (folder / META).write_text(json.dumps({**meta, "sides": {"bm25-original": "some passages"}}), encoding="utf-8")
     assert LexicalIndex.load(tmp_path, "g1") is None and "unreadable" in caplog.text
+    short = {**meta, "sides": {**meta["sides"], "bm25-original": built.bm25[True][1][:-1]}}  # a row too few
+    (folder / META).write_text(json.dumps(short), encoding="utf-8")
+    assert LexicalIndex.load(tmp_path, "g1") is None and "names" in caplog.text
 
     other = LexicalIndex.build(chunks, "g2")
     bm25, rows = other.bm25[False]
