@@ -187,7 +187,7 @@ class LexicalIndex:
         bm25s = _bm25s()
         for original in (True, False):
             row_ids = [c.id for c in chunks if original or c.translation]
-            if row_ids:
+            if any(docs[original]):  # (bm25s cannot index a side without a single token)
                 bm25 = bm25s.BM25()
                 bm25.index(docs[original], show_progress=False)
                 lex.bm25[original] = (bm25, row_ids)
@@ -348,7 +348,7 @@ class LexicalIndex:
         """The saved index of `generation`, or None when it is missing, of another layout or unreadable."""
         path = folder / generation
         try:
-            meta = json.loads((path / META).read_text(encoding="utf-8"))
+            meta = _description(path)
             if meta.get("layout") not in READS or meta.get("generation") != generation:
                 return None
             lex = cls(generation=generation)
@@ -385,6 +385,14 @@ class LexicalIndex:
             return None
 
 
+def _description(path: Path) -> dict[str, Any]:
+    """A snapshot folder's `lexical.json` (ValueError when it is not a JSON object)."""
+    meta = json.loads((path / META).read_text(encoding="utf-8"))
+    if not isinstance(meta, dict):
+        raise ValueError(f"{META} is not a JSON object")
+    return meta
+
+
 def _side_rows(saved: Any, passages: Passages) -> list[str]:
     """The passage id of each row of a BM25 side, from what the folder's description says of it: the
     ids themselves, or which passages (`_DERIVED`)."""
@@ -393,7 +401,10 @@ def _side_rows(saved: Any, passages: Passages) -> list[str]:
     if saved == _DERIVED[False]:
         return [passages.ids[i] for i in np.flatnonzero(passages.translated).tolist()]
     if isinstance(saved, list):
-        return [str(i) for i in saved]
+        rows = [str(i) for i in saved]
+        if not all(r in passages for r in rows):
+            raise ValueError("a BM25 side lists passages the snapshot does not have")
+        return rows
     raise ValueError(f"a BM25 side described as {saved!r}")
 
 
@@ -427,7 +438,7 @@ def saved_lookups(folder: Path, model: str) -> list[Lookup]:
         return []
     for _, path in saved:
         try:
-            meta = json.loads((path / META).read_text(encoding="utf-8"))
+            meta = _description(path)
             if meta.get("layout") not in READS or meta.get("model") != model:
                 continue
             chunks = list(read_lines(path / LINES))

@@ -18,7 +18,7 @@ from qa_bot.bot import Bot
 from qa_bot.config import Settings
 from qa_bot.index import Index
 from qa_bot.ingest import load_corpus
-from qa_bot.lexical import LAYOUT, META, LexicalIndex, SavedBM25
+from qa_bot.lexical import LAYOUT, META, LexicalIndex, SavedBM25, saved_lookups
 from qa_bot.models import UseM3Embeddings
 from qa_bot.text import tokens
 from qa_bot.vectors import row_maker
@@ -128,7 +128,12 @@ def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_
     assert LexicalIndex.load(tmp_path, "g1") is None and "unreadable" in caplog.text
     short = {**meta, "sides": {**meta["sides"], "bm25-original": built.bm25[True][1][:-1]}}  # a row too few
     (folder / META).write_text(json.dumps(short), encoding="utf-8")
-    assert LexicalIndex.load(tmp_path, "g1") is None and "names" in caplog.text
+    assert LexicalIndex.load(tmp_path, "g1") is None and "bm25-original scores" in caplog.text
+    unknown = ["x"] * len(built.bm25[True][1])  # as many rows, none of them a passage
+    (folder / META).write_text(json.dumps({**meta, "sides": {**meta["sides"], "bm25-original": unknown}}))
+    assert LexicalIndex.load(tmp_path, "g1") is None and "does not have" in caplog.text
+    (folder / META).write_text("[]", encoding="utf-8")  # JSON, but not a description
+    assert LexicalIndex.load(tmp_path, "g1") is None and saved_lookups(tmp_path, "use-m3") is not None
 
     other = LexicalIndex.build(chunks, "g2")
     bm25, rows = other.bm25[False]
@@ -138,6 +143,21 @@ def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_
     assert meta["sides"]["bm25-translated"] == rows[::-1] and meta["sides"]["bm25-original"] == "every passage"
     reread = LexicalIndex.load(tmp_path, "g2")
     assert reread is not None and reread.bm25[False][1] == rows[::-1]
+
+
+def test_a_side_without_a_single_word_is_left_out(chunks, tmp_path: Path) -> None:
+    """Translations with no searchable word (punctuation only) give no translated BM25 side, rather
+    than bm25s failing to index the whole archive; the snapshot saves and loads as usual."""
+    bare = [
+        replace(c, translation="…", sentences=tuple(replace(x, translation="…") for x in c.sentences))
+        for c in chunks[:3]
+    ]
+    built = LexicalIndex.build(bare, "g1")
+    assert set(built.bm25) == {True}
+    save(built, tmp_path)
+    loaded = LexicalIndex.load(tmp_path, "g1")
+    assert loaded is not None
+    _same(built, loaded)
 
 
 def test_the_bm25_reader_scores_as_bm25s_does(tmp_path: Path) -> None:
