@@ -460,9 +460,9 @@ def _why_cold(runs: list[dict[str, Any]]) -> str | None:
     for target, limit in COLD_START_S.items():
         row = _at(runs, target)
         base = _base(_run_of(runs, row)) if row else None
-        if not row or not _cold(row) or _cold(row)["answer_s"] <= limit:
+        cold = _cold(row).get("answer_s")
+        if cold is None or cold <= limit:
             continue
-        cold = _cold(row)["answer_s"]
         fixed = _cold(base).get("answer_s")
         serving = (row.get("serving") or {}).get("startup_s")
         parts.append(

@@ -184,14 +184,13 @@ class LexicalIndex:
         lex.doc_freq = np.asarray(df, dtype=np.int32)
         lex.offsets = np.asarray(offsets, dtype=np.int64)
         lex.tokens = np.asarray(rows, dtype=np.int32)
+        lex.chunks = Passages.from_chunks(chunks)
         bm25s = _bm25s()
         for original in (True, False):
-            row_ids = [c.id for c in chunks if original or c.translation]
             if any(docs[original]):  # (bm25s cannot index a side without a single token)
                 bm25 = bm25s.BM25()
                 bm25.index(docs[original], show_progress=False)
-                lex.bm25[original] = (bm25, row_ids)
-        lex.chunks = Passages.from_chunks(chunks)
+                lex.bm25[original] = (bm25, _side_rows(_DERIVED[original], lex.chunks))
         return lex
 
     @property
