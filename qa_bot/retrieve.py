@@ -40,12 +40,6 @@ from .vectors import Pending, passage_vectors, row_maker
 log = logging.getLogger(__name__)
 
 RRF_K = 60
-# The store's passage list and the sentence list below are two readings of one similarity: the
-# passage list votes at half weight. With equal votes, in a large archive, near-topic passages that
-# both lists like outvoted the passage whose words the question names (20,000 distractor passages:
-# ARCD's answering passage among the candidates 0.87 → 0.92, English questions over Arabic 0.77 →
-# 0.81; the selector refitted). An archive of a few hundred passages moves by a question or two.
-DENSE_VOTE = 0.5
 PARTIAL_MATCH = 0.7
 NEARBY_MATCH = 0.4
 SYNONYM_MATCH = 0.8
@@ -450,11 +444,10 @@ class HybridRetriever(BaseRetriever):
         pool_sims = lex.best_sentences(pool, vector)
         best = {cid: _best(sims) for cid, sims in pool_sims.items()}
         rankings.append(sorted(pool, key=lambda cid: -best[cid]))
-        votes = [DENSE_VOTE if found is not None else 1.0] + [1.0] * (len(rankings) - 1)
         fused: dict[str, float] = {}
-        for ranking, vote in zip(rankings, votes, strict=True):
+        for ranking in rankings:
             for rank, cid in enumerate(ranking):
-                fused[cid] = fused.get(cid, 0.0) + vote / (RRF_K + rank + 1)
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         top = sorted(fused, key=lambda c: -fused[c])[:k]
         # Each list's first passage is a candidate whatever its fused rank: in a large archive the
         # passage that alone holds the question's rare words (BM25's clear first) can be outvoted by
