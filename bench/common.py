@@ -20,6 +20,15 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 VENV_BIN = Path(sys.executable).parent
+
+
+def dense_k() -> int:
+    """How many passages qa-bot's dense list asks the store for (`HybridRetriever.dense_k`)."""
+    from qa_bot.retrieve import HybridRetriever
+
+    return int(HybridRetriever.model_fields["dense_k"].default)
+
+
 _STARTED = time.perf_counter()
 
 

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import REPO, log
+from .common import REPO, dense_k, log
 from .corpus import make_project
 from .public import public_sets, write_public
-
-DENSE_K = 40  # qa-bot's dense list (`HybridRetriever.dense_k`)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,10 +40,11 @@ def main(argv: list[str] | None = None) -> None:
         questions = [qa["question"] for a in data for p in a["paragraphs"] for qa in p["qas"]][: args.questions]
         stores = [b.index.store._collection for b in bots]
         vectors = dense = answers = 0
+        k = dense_k()
         for q in questions:
             v0, v1 = (b.retriever.embed(q) for b in bots)
             vectors += not np.array_equal(v0, v1)
-            found = [s.query(query_embeddings=[v0], n_results=DENSE_K, include=["distances"])["ids"] for s in stores]
+            found = [s.query(query_embeddings=[v0], n_results=k, include=["distances"])["ids"] for s in stores]
             dense += found[0] != found[1]
             answers += bots[0].ask(q).text != bots[1].ask(q).text
         held = [s.get(include=["embeddings"]) for s in stores]
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         differing = sum(not np.array_equal(v, rows[1][i]) for i, v in rows[0].items() if i in rows[1])
         log(
             f"{len(rows[0]):,} store records in each build (same ids: {same_ids}, vectors that differ: {differing}); "
-            f"of {len(questions)} questions: query vectors that differ {vectors}, dense top-{DENSE_K} lists that "
+            f"of {len(questions)} questions: query vectors that differ {vectors}, dense top-{k} lists that "
             f"differ {dense}, answers that differ {answers}"
         )
 

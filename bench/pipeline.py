@@ -452,7 +452,7 @@ def run_pipeline(sizes: list[int], project: Path, eval_path: Path, command: str)
             log(
                 "cold start: answers after "
                 + ", ".join(f"{c['answer_s']}s" for c in row["cold_start"])
-                + " (peak RSS {} MB)".format(max(c["peak_rss_mb"] for c in row["cold_start"]))
+                + f" (peak RSS {max(c['peak_rss_mb'] for c in row['cold_start'])} MB)"
             )
             # -- a real server's memory at this size
             row["serving"] = serve_once(project, questions)

@@ -24,10 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import REPO, log
+from .common import REPO, dense_k, log
 from .public import public_sets
 
-DENSE_K = 40  # qa-bot's dense list (`HybridRetriever.dense_k`)
 SEED = 7
 
 
@@ -37,15 +36,16 @@ def _measure(index: Path, name: str, data: Path) -> dict[str, float]:
 
     arrays = np.load(data)
     exact = arrays["exact"]
+    k = exact.shape[1]
     collection = chromadb.PersistentClient(str(index)).get_collection(name)
     for v in arrays["queries"][:5]:  # warm: the first query loads the graph
-        collection.query(query_embeddings=[v], n_results=DENSE_K, include=["distances"])
+        collection.query(query_embeddings=[v], n_results=k, include=["distances"])
     recalls, times = [], []
     for v, want in zip(arrays["queries"], exact, strict=True):
         began = time.perf_counter()
-        got = collection.query(query_embeddings=[v], n_results=DENSE_K, include=["distances"])["ids"][0]
+        got = collection.query(query_embeddings=[v], n_results=k, include=["distances"])["ids"][0]
         times.append(time.perf_counter() - began)
-        recalls.append(len(set(got) & set(want.tolist())) / DENSE_K)
+        recalls.append(len(set(got) & set(want.tolist())) / k)
     return {
         "recall": round(float(np.mean(recalls)), 3),
         "p10": round(float(np.percentile(recalls, 10)), 3),
@@ -82,8 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     ids = np.asarray(held["ids"])
     vectors = np.asarray(held["embeddings"], dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    exact = np.stack([ids[np.argsort(-(vectors @ (q / np.linalg.norm(q))))[:DENSE_K]] for q in queries])
-    log(f"{len(ids):,} store records, {len(questions)} questions; exact top-{DENSE_K} by brute force")
+    k = dense_k()
+    exact = np.stack([ids[np.argsort(-(vectors @ (q / np.linalg.norm(q))))[:k]] for q in queries])
+    log(f"{len(ids):,} store records, {len(questions)} questions; exact top-{k} by brute force")
     with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
         data = Path(tmp) / "queries.npz"
         np.savez(data, queries=queries, exact=exact)
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             r = json.loads(out.stdout.strip().splitlines()[-1])
             log(
-                f"search beam {r['beam']}: recall@{DENSE_K} {r['recall']:.3f} (10th percentile {r['p10']:.2f}, "
+                f"search beam {r['beam']}: recall@{k} {r['recall']:.3f} (10th percentile {r['p10']:.2f}, "
                 f"worst {r['worst']:.2f}), {r['ms']:.2f} ms a query (median)"
             )
             shutil.rmtree(copy)
