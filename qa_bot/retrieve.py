@@ -11,7 +11,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -195,16 +195,6 @@ def arabic_names(text: str) -> dict[str, str]:
 def name_shapes(text: str) -> frozenset[str]:
     """The consonant skeletons of the capitalised Latin-script words of `text` (its names, most often)."""
     return frozenset(skeleton(w.surface) for w in words(text) if not w.arabic and w.surface[:1].isupper())
-
-
-def _best(sims: np.ndarray) -> float:
-    """A passage's closest sentence (-1 for a passage without sentence rows)."""
-    return float(max([-1.0, *sims.tolist()]))  # as np.max(sims, initial=-1.0), which costs more on a few values
-
-
-def _median(values: Iterable[float]) -> float:
-    found = list(values)
-    return float(np.median(found)) if found else 0.0
 
 
 def _best_first(scores: np.ndarray, first: int) -> Iterator[int]:
@@ -441,9 +431,10 @@ class HybridRetriever(BaseRetriever):
         # vectors are at hand): a question about one sentence of a long passage matches that sentence
         # better than the passage as a whole. While the store is away this stands in for the dense list.
         pool = list(dict.fromkeys(cid for ranking in rankings for cid in ranking))
-        pool_sims = lex.best_sentences(pool, vector)
-        best = {cid: _best(sims) for cid, sims in pool_sims.items()}
-        rankings.append(sorted(pool, key=lambda cid: -best[cid]))
+        sentence_sims, pool_best = lex.passage_sentences(pool, vector)
+        pool_sims = dict(zip(pool, sentence_sims, strict=True))
+        best = dict(zip(pool, pool_best.tolist(), strict=True))
+        rankings.append([pool[i] for i in np.argsort(-pool_best, kind="stable").tolist()])
         fused: dict[str, float] = {}
         for ranking in rankings:
             for rank, cid in enumerate(ranking):
@@ -462,7 +453,7 @@ class HybridRetriever(BaseRetriever):
         for cid in top:  # a passage is as close to the question as its closest sentence
             dense_best[cid] = max(dense_best.get(cid, -1.0), best[cid])
         qterms = self.query_terms(query, lex)
-        background = _median(best.values())
+        background = float(np.median(pool_best)) if pool else 0.0
         looked_at = tuple(pool)
         return [
             Candidate(
@@ -523,7 +514,7 @@ class HybridRetriever(BaseRetriever):
         first = candidates[0]
         if first.searched is vector or not first.pool:
             return first.background
-        return _median(_best(sims) for sims in self._lex.best_sentences(list(first.pool), vector).values())
+        return float(np.median(self._lex.passage_sentences(first.pool, vector)[1]))
 
     def _sentence_similarities(self, vector: np.ndarray, candidates: list[Candidate]) -> dict[tuple[str, int], float]:
         """Best similarity of each sentence (as written or translated) to `vector` (the search's

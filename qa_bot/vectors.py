@@ -136,7 +136,19 @@ class SentenceVectors:
         if not spans:
             return []
         firsts, counts = np.asarray(spans, dtype=np.int64).reshape(-1, 2).T
+        return self.best_runs(firsts, counts, query)[0]
+
+    def best_runs(
+        self, firsts: np.ndarray, counts: np.ndarray, query: np.ndarray
+    ) -> tuple[list[np.ndarray], np.ndarray]:
+        """For runs of sentences (first, count ≥ 0): each run's sentences' best similarities to `query`,
+        and each run's best of those (-1 for an empty run) — one product for all their rows."""
         sentences = _runs(firsts, counts)  # every sentence of the runs, in order
+        ends = np.cumsum(counts)
+        tops = np.full(len(counts), -1.0)
+        if not len(sentences):
+            empty = np.zeros(0, dtype=np.float32)
+            return [empty] * len(counts), tops
         lo = self.offsets[sentences]
         sizes = self.offsets[sentences + 1] - lo  # each sentence's rows (≥ 1)
         at = _runs(lo, sizes)
@@ -144,8 +156,11 @@ class SentenceVectors:
         if self.scales is not None:
             sims *= self.scales[at]
         best = np.maximum.reduceat(sims, np.cumsum(sizes) - sizes)
-        ends = np.cumsum(counts).tolist()
-        return [best[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]  # np.split, without its overhead
+        filled = counts > 0
+        tops[filled] = np.maximum(np.maximum.reduceat(best, (ends - counts)[filled]), -1.0)
+        bounds = ends.tolist()
+        runs = [best[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]  # np.split, without its overhead
+        return runs, tops
 
     @classmethod
     def load(cls, folder: Path, sentences: int) -> SentenceVectors | None:

@@ -274,6 +274,20 @@ def test_a_folder_of_the_float16_layout_is_still_read(chunks, tmp_path: Path) ->
         assert np.allclose(found[cid], expected[cid], atol=2e-3)
 
 
+def test_a_search_reads_many_passages_sentences_at_once_as_one_by_one(chunks, tmp_path: Path) -> None:
+    save(LexicalIndex.build(chunks, "g1"), tmp_path)
+    lex = LexicalIndex.load(tmp_path, "g1")
+    assert lex is not None and lex.vectors is not None
+    query = np.asarray(EMBEDDINGS.embed_query("Who met in Moscow?"), dtype=np.float32)
+    ids = [*reversed([c.id for c in chunks]), "no-such-passage"]
+    runs, tops = lex.passage_sentences(ids, query)
+    for cid, run, top in zip(ids, runs, tops.tolist(), strict=True):
+        alone = lex.sentence_similarities(cid, query)
+        assert len(run) == len(alone) and np.allclose(run, alone, rtol=0, atol=1e-6)  # one product vs. several
+        assert top == (float(run.max()) if len(run) else -1.0)
+    assert len(runs[-1]) == 0 and tops[-1] == -1.0
+
+
 def test_only_the_last_two_generations_are_kept(chunks, tmp_path: Path) -> None:
     lex = LexicalIndex.build(chunks)
     for n, generation in enumerate(("g1", "g2", "g3")):

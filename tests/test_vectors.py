@@ -161,6 +161,23 @@ def test_best_many_gives_each_run_its_sentences_best_rows_in_the_order_asked() -
         assert np.allclose(best, [r.max() for r in rows])
 
 
+def test_best_runs_gives_empty_runs_nothing_and_each_run_its_best() -> None:
+    rng = np.random.default_rng(2)
+    rows_per_sentence = rng.integers(1, 4, size=20)
+    offsets = np.concatenate([[0], np.cumsum(rows_per_sentence)])
+    matrix = rng.standard_normal((int(offsets[-1]), 8)).astype(np.float16)
+    query = rng.standard_normal(8).astype(np.float32)
+    vectors = SentenceVectors(matrix, offsets)
+    firsts, counts = np.array([4, 0, 10, 7]), np.array([3, 0, 2, 0])  # two passages without sentence rows
+    runs, tops = vectors.best_runs(firsts, counts, query)
+    assert [len(r) for r in runs] == [3, 0, 2, 0]
+    expected = vectors.best_many([(4, 3), (10, 2)], query)
+    assert np.array_equal(runs[0], expected[0]) and np.array_equal(runs[2], expected[1])
+    assert tops.tolist() == [float(runs[0].max()), -1.0, float(runs[2].max()), -1.0]
+    nothing, none = vectors.best_runs(np.array([3, 9]), np.array([0, 0]), query)
+    assert [len(r) for r in nothing] == [0, 0] and none.tolist() == [-1.0, -1.0]
+
+
 def test_rows_kept_as_bytes_give_back_their_vectors() -> None:
     from qa_bot.vectors import quantize
 
