@@ -1,5 +1,6 @@
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -242,6 +243,44 @@ def test_dense_search_is_exact_and_identical_between_two_builds(tmp_path: Path) 
         assert hnsw == _dense(second, vector, k), question
         exact = np.sort(matrix @ np.asarray(vector, dtype=np.float32))[::-1][:k]
         assert [sim for _, sim in hnsw] == pytest.approx(exact.tolist(), abs=1e-4), question
+
+
+def _graph_holds_every_record(index_path: Path) -> bool:
+    """Chroma's vector graph on disk has every write of its log: the sequence number it saved is the
+    log's last. Otherwise the missing records are inserted again at every open, a different graph
+    (and different neighbours) in every process."""
+    with sqlite3.connect(index_path / "chroma.sqlite3") as db:
+        saved = dict(db.execute("SELECT segment_id, seq_id FROM max_seq_id").fetchall())
+        (last,) = db.execute("SELECT max(seq_id) FROM embeddings_queue").fetchone()
+        (vector,) = db.execute("SELECT id FROM segments WHERE scope = 'VECTOR'").fetchone()
+    return last is not None and saved.get(vector) == last
+
+
+def test_the_vector_graph_on_disk_holds_every_record_after_each_run(tmp_path: Path) -> None:
+    settings, index = fresh(tmp_path)
+    index.ensure()
+    assert _graph_holds_every_record(settings.index_path)
+    (settings.seeds_path / "extra.txt").write_text("Kerry visited Rome in May.\n\nHe met the mayor there.\n")
+    report = index.refresh()
+    assert report.added == 2 and _graph_holds_every_record(settings.index_path)  # two paragraphs
+
+
+def test_a_store_that_saved_its_graph_every_1000_records_is_switched_by_the_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa_bot.index as index_module
+
+    monkeypatch.setattr(index_module, "_HNSW_SYNC", 1000)  # Chroma's default: what older stores have
+    settings, older = fresh(tmp_path)
+    older.ensure()
+    older.reopen()
+    assert not _graph_holds_every_record(settings.index_path)  # the records live in the log only
+    monkeypatch.setattr(index_module, "_HNSW_SYNC", 1)
+    index = Index(settings, EMBEDDINGS)
+    assert index.refresh().added == 0  # nothing re-embedded
+    assert index.store._collection.configuration_json["hnsw"]["sync_threshold"] == 1
+    _dense(index, EMBEDDINGS.embed_query("Who met in Moscow?"), 3)  # the next open writes the log's tail
+    assert _graph_holds_every_record(settings.index_path)
 
 
 def test_an_index_of_another_layout_is_rebuilt(tmp_path: Path) -> None:
