@@ -77,6 +77,11 @@ def _names_someone(text: str) -> bool:
     return any(foreign_spelling(w) for w in _WORD.findall(text) if not w.isascii())
 
 
+@lru_cache(maxsize=1 << 12)
+def _title_terms(title: str) -> frozenset[str]:
+    return frozenset(tokens(title))
+
+
 def _question_names(question: str) -> list[list[str]]:
     """The skeletons of each Latin-script name in the question ("Kerry", "Sergei Lavrov")."""
     out = []
@@ -156,24 +161,27 @@ def features(
     local = {t: w * math.log(1 + len(held) / (1 + sum(t in h for h in holds))) for t, w in qterms.weights.items()}
     local_total = sum(local.values()) or 1.0
     asks_entity = bool(_ASKS_ENTITY.search(normalise(question)))
-    missing: dict[str, float] = {}
-    titled: dict[str, float] = {}
+    # what depends on the sentence's article only: its share of missing terms, the title's, the rarest term
+    per_article: dict[str, tuple[float, float, float]] = {}
     rows = []
     for s, in_sentence in zip(primary, holds, strict=True):
         c = by_id[s.chunk.id]
         article = s.chunk.article_id
-        used = retriever.article_terms(article)
-        named = retriever.article_shapes(article) if qterms.names else frozenset()
-        if article not in missing:
-            missing[article] = sum(w for t, w in qterms.weights.items() if not has(t, used, True, named)) / total
-            title = set(tokens(s.chunk.title))
-            titled[article] = sum(w for t, w in qterms.weights.items() if has(t, title)) / total
+        if article not in per_article:
+            used = retriever.article_terms(article)
+            named = retriever.article_shapes(article) if qterms.names else frozenset()
+            title = _title_terms(s.chunk.title)
+            per_article[article] = (
+                sum(w for t, w in qterms.weights.items() if not has(t, used, True, named)) / total,
+                sum(w for t, w in qterms.weights.items() if has(t, title)) / total,
+                1.0 if rarest is not None and has(rarest, used, True, named) else 0.0,
+            )
+        missing, titled, rarest_in_article = per_article[article]
         sentence = s.sentence
         text = f"{sentence.text} {sentence.translation or ''}"
         readable = detect_language(sentence.text) == language or bool(
             sentence.translation and detect_language(sentence.translation) == language
         )
-        found = set(numbers(text))
         if names and c.chunk.id not in names_passage:
             names_passage[c.chunk.id] = _names_found(names, word_shapes(c.chunk.text))
         fit = 0.0
@@ -194,13 +202,13 @@ def features(
             0.0 if readable else s.dense,
             fit,
             unseen,
-            missing[article],
-            len(asked_numbers & found) / len(asked_numbers) if asked_numbers else 0.0,
+            missing,
+            len(asked_numbers.intersection(numbers(text))) / len(asked_numbers) if asked_numbers else 0.0,
             math.log1p(word_count(sentence.text)),
             sum(w for t, w in squared.items() if t in in_sentence) / squared_total,
-            1.0 if rarest is not None and has(rarest, used, True, named) else 0.0,
+            rarest_in_article,
             1.0 if rarest in in_sentence else 0.0,
-            titled[article],
+            titled,
             max(dense_at.get((s.chunk.id, s.idx - 1), 0.0), dense_at.get((s.chunk.id, s.idx + 1), 0.0)),
             _names_found(names, word_shapes(sentence.text)) if names else 0.0,
             names_passage.get(c.chunk.id, 0.0),
