@@ -112,6 +112,11 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / norm if norm > 0 else v
 
 
+# Rows read per product: 256 int8 rows widened to float32 are 512 KB, which stay in the cache for the
+# product (the whole pool's rows at once, ~3 MB for 1,500, took twice as long).
+_BLOCK = 256
+
+
 @dataclass
 class SentenceVectors:
     """The rows of every sentence of a snapshot, in the lexical index's sentence order."""
@@ -152,7 +157,10 @@ class SentenceVectors:
         lo = self.offsets[sentences]
         sizes = self.offsets[sentences + 1] - lo  # each sentence's rows (≥ 1)
         at = _runs(lo, sizes)
-        sims = self.matrix[at].astype(np.float32) @ query
+        sims = np.empty(len(at), dtype=np.float32)
+        for i in range(0, len(at), _BLOCK):  # rows widened to float32 a block at a time, while in cache
+            part = at[i : i + _BLOCK]
+            sims[i : i + len(part)] = self.matrix[part].astype(np.float32) @ query
         if self.scales is not None:
             sims *= self.scales[at]
         best = np.maximum.reduceat(sims, np.cumsum(sizes) - sizes)
