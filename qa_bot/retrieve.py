@@ -205,9 +205,9 @@ def _best_first(scores: np.ndarray, first: int) -> Iterator[int]:
     if len(hit) > first:
         cut = -np.partition(-scores[hit], first - 1)[first - 1]  # the `first`-th best score
         top = hit[scores[hit] >= cut]
-        yield from (int(i) for i in top[np.argsort(-scores[top], kind="stable")])
+        yield from top[np.argsort(-scores[top], kind="stable")].tolist()
         hit = hit[scores[hit] < cut]
-    yield from (int(i) for i in hit[np.argsort(-scores[hit], kind="stable")])
+    yield from hit[np.argsort(-scores[hit], kind="stable")].tolist()
 
 
 def _pairs(terms: list[str]) -> set[tuple[str, str]]:
