@@ -54,13 +54,16 @@ _WRITE_BATCH = 256
 _EMBED_GROUP = 64  # passages embedded and written together; the passage record goes last (it marks "done")
 # How the store is laid out (record kinds, HNSW settings): a different layout is rebuilt from seeds/.
 STORE_LAYOUT = "3"
-# HNSW built by one thread is the same graph for the same inserts, so identical runs give identical
-# neighbours; the search beam (Chroma's default) makes it exact on collections of up to ~100 records.
+# The search beam (Chroma's default) makes the search exact on collections of up to ~100 records.
+# Two builds of the same records do not make the same graph (Chroma draws its levels at random, even
+# with one thread), so two builds can differ in a few neighbours; one store answers alike in every
+# process (below).
 _HNSW_BEAM = 100
 # Every write reaches the graph's files. With Chroma's default (1000), up to 999 of the last records
 # stay in its write-ahead log and are inserted into the graph again at every open — a different graph
 # in every process: on a 20k archive one question's 40 nearest records shared 7 from one start to the
-# next, and answers changed with them. Persisting each write costs ~7% of the store's write time.
+# next, and answers changed with them (and each start paid for the inserts: a 200k store's cold start
+# went 4.2 → 2.6 s). Persisting each write costs ~7% of the store's write time.
 _HNSW_SYNC = 1
 _HNSW_BUILD_BEAM = 100  # Chroma's default: a wider one made writes ~20% slower for no better neighbours here
 
