@@ -228,10 +228,16 @@ class Index:
         tail is written into the graph when the store next opens, and every write from then on."""
         collection = self.store._collection
         hnsw = (collection.configuration_json or {}).get("hnsw") or {}
-        if hnsw.get("sync_threshold", _HNSW_SYNC) != _HNSW_SYNC:
-            log.info("Index: the vector graph is saved at every write now (was every %s)", hnsw["sync_threshold"])
+        if hnsw.get("sync_threshold", _HNSW_SYNC) == _HNSW_SYNC:
+            return
+        try:
             collection.modify(configuration={"hnsw": {"sync_threshold": _HNSW_SYNC}})
-            self.reopen()
+        except Exception as exc:  # noqa: BLE001 - the index still works as it is: say so, never stop a refresh
+            log.warning("could not switch the store to save its graph at every write (%s); answers may differ "
+                        "slightly between starts until it is rebuilt", type(exc).__name__)  # fmt: skip
+            return
+        log.info("Index: the vector graph is saved at every write now (was every %s)", hnsw["sync_threshold"])
+        self.reopen()
 
     def heartbeat(self) -> None:
         """Ask the store whether it answers (raises when it does not)."""
@@ -449,7 +455,6 @@ class Index:
         if rebuilt:
             self._reset()
         try:
-            self._persist_every_write()
             stored = self._stored_passages()
         except Exception as exc:  # noqa: BLE001 - an unreadable local store: start over
             # A server that does not answer (down, timed out, 5xx) is not a damaged index: never drop
@@ -458,6 +463,7 @@ class Index:
             log.warning("The index in %s is unreadable; rebuilding it.", self.path)
             self._reset()
             stored, rebuilt = {}, True
+        self._persist_every_write()
         existing = set(stored)
         # What the store holds decides what changed (not the local manifest: a replica sharing a
         # Chroma server may have indexed articles this machine's manifest never saw).

@@ -283,6 +283,30 @@ def test_a_store_that_saved_its_graph_every_1000_records_is_switched_by_the_writ
     assert _graph_holds_every_record(settings.index_path)
 
 
+def test_a_store_that_refuses_the_switch_is_refreshed_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import qa_bot.index as index_module
+
+    monkeypatch.setattr(index_module, "_HNSW_SYNC", 1000)
+    settings, older = fresh(tmp_path)
+    older.ensure()
+    count = older.count()
+    older.reopen()
+    monkeypatch.setattr(index_module, "_HNSW_SYNC", 1)
+    index = Index(settings, EMBEDDINGS)
+    collection_type = type(index.store._collection)
+
+    def refuse(self: object, **kwargs: object) -> None:
+        raise RuntimeError("this store does not take configuration changes")
+
+    monkeypatch.setattr(collection_type, "modify", refuse)
+    (settings.seeds_path / "extra.txt").write_text("Kerry visited Rome in May.\n")
+    report = index.refresh()
+    assert report.added == 1 and not report.rebuilt and index.count() == count + 1  # nothing lost
+    assert "could not switch the store" in caplog.text
+
+
 def test_an_index_of_another_layout_is_rebuilt(tmp_path: Path) -> None:
     _, index = fresh(tmp_path)
     index.ensure()
