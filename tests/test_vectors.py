@@ -147,26 +147,41 @@ def test_a_run_that_dies_half_way_loses_no_embedding_work(tmp_path: Path) -> Non
         _close_to_fresh(c, lex.passage_rows(c.id).astype(np.float32))
 
 
-def test_best_many_gives_each_run_its_sentences_best_rows_in_the_order_asked() -> None:
-    rng = np.random.default_rng(0)
-    rows_per_sentence = rng.integers(1, 4, size=30)
-    offsets = np.concatenate([[0], np.cumsum(rows_per_sentence)])
+def _random_rows(seed: int, sentences: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A sentence-vector matrix of 1–3 rows per sentence, its offsets, and a query."""
+    rng = np.random.default_rng(seed)
+    offsets = np.concatenate([[0], np.cumsum(rng.integers(1, 4, size=sentences))])
     matrix = rng.standard_normal((int(offsets[-1]), 8)).astype(np.float16)
-    query = rng.standard_normal(8).astype(np.float32)
+    return matrix, offsets, rng.standard_normal(8).astype(np.float32)
+
+
+def _each_sentences_best(matrix: np.ndarray, offsets: np.ndarray, query: np.ndarray, first: int, count: int) -> list:
+    return [
+        float((matrix[offsets[s] : offsets[s + 1]].astype(np.float32) @ query).max())
+        for s in range(first, first + count)
+    ]
+
+
+def test_best_many_gives_each_run_its_sentences_best_rows_in_the_order_asked() -> None:
+    matrix, offsets, query = _random_rows(0, 30)
     spans = [(12, 3), (0, 1), (25, 5), (5, 2), (12, 1)]
     got = SentenceVectors(matrix, offsets).best_many(spans, query)
     assert len(got) == len(spans)
     for (first, count), best in zip(spans, got, strict=True):
-        rows = [matrix[offsets[s] : offsets[s + 1]].astype(np.float32) @ query for s in range(first, first + count)]
-        assert np.allclose(best, [r.max() for r in rows])
+        assert np.allclose(best, _each_sentences_best(matrix, offsets, query, first, count))
+
+
+def test_best_many_reads_a_pool_larger_than_one_block_of_rows() -> None:
+    matrix, offsets, query = _random_rows(1, 400)  # ~800 rows: several blocks of 256
+    spans = [(300, 90), (0, 150), (151, 100), (399, 1)]
+    assert int(offsets[400] - offsets[0]) > 3 * 256
+    got = SentenceVectors(matrix, offsets).best_many(spans, query)
+    for (first, count), best in zip(spans, got, strict=True):
+        assert np.allclose(best, _each_sentences_best(matrix, offsets, query, first, count), rtol=0, atol=1e-5)
 
 
 def test_best_runs_gives_empty_runs_nothing_and_each_run_its_best() -> None:
-    rng = np.random.default_rng(2)
-    rows_per_sentence = rng.integers(1, 4, size=20)
-    offsets = np.concatenate([[0], np.cumsum(rows_per_sentence)])
-    matrix = rng.standard_normal((int(offsets[-1]), 8)).astype(np.float16)
-    query = rng.standard_normal(8).astype(np.float32)
+    matrix, offsets, query = _random_rows(2, 20)
     vectors = SentenceVectors(matrix, offsets)
     firsts, counts = np.array([4, 0, 10, 7]), np.array([3, 0, 2, 0])  # two passages without sentence rows
     runs, tops = vectors.best_runs(firsts, counts, query)
