@@ -225,7 +225,7 @@ class Index:
 
     def _persist_every_write(self) -> None:
         """A store made before `_HNSW_SYNC` is switched to it (the writer does this, once): its log's
-        tail is written into the graph when the store next opens, and every write from then on."""
+        tail is written into the graph as it is opened again, and every write from then on."""
         collection = self.store._collection
         hnsw = (collection.configuration_json or {}).get("hnsw") or {}
         if hnsw.get("sync_threshold", _HNSW_SYNC) == _HNSW_SYNC:
@@ -238,6 +238,7 @@ class Index:
             return
         log.info("Index: the vector graph is saved at every write now (was every %s)", hnsw["sync_threshold"])
         self.reopen()
+        self.store._collection.count()  # opening it saves the log's records into the graph: here, under the lock
 
     def heartbeat(self) -> None:
         """Ask the store whether it answers (raises when it does not)."""

@@ -288,6 +288,15 @@ def test_a_search_reads_many_passages_sentences_at_once_as_one_by_one(chunks, tm
     assert len(runs[-1]) == 0 and tops[-1] == -1.0
 
 
+def test_an_empty_snapshot_gives_unknown_passages_no_sentences() -> None:
+    from qa_bot.vectors import SentenceVectors
+
+    lex = LexicalIndex()
+    lex.vectors = SentenceVectors(np.zeros((0, 8), np.int8), np.zeros(1, np.int64), np.zeros(0, np.float32))
+    runs, tops = lex.passage_sentences(["no-such-passage", "another"], np.ones(8, dtype=np.float32))
+    assert [len(r) for r in runs] == [0, 0] and tops.tolist() == [-1.0, -1.0]
+
+
 def test_only_the_last_two_generations_are_kept(chunks, tmp_path: Path) -> None:
     lex = LexicalIndex.build(chunks)
     for n, generation in enumerate(("g1", "g2", "g3")):
