@@ -240,6 +240,15 @@ class Index:
         self.reopen()
         self.store._collection.count()  # opening it saves the log's records into the graph: here, under the lock
 
+    def search_exhaustively(self) -> None:
+        """Widen the store's search beam to its size, so a dense search visits every record: exact,
+        and so the same from one build of the store to the next (Chroma's graph is not). For the
+        small throw-away archives `make train` asks its questions over, whose rows must not depend
+        on the graph; a beam as wide as the store costs too much on a large one."""
+        collection = self.store._collection
+        collection.modify(configuration={"hnsw": {"ef_search": max(_HNSW_BEAM, collection.count())}})
+        self.reopen()
+
     def heartbeat(self) -> None:
         """Ask the store whether it answers (raises when it does not)."""
         self.store._client.heartbeat()
