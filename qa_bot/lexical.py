@@ -291,9 +291,9 @@ class LexicalIndex:
         get = passages.position.get
         at = np.fromiter((get(c, -1) for c in chunk_ids), dtype=np.int64, count=n)
         known = at >= 0
-        counts = np.zeros(n, dtype=np.int64)  # an unknown id: no sentences
+        counts = np.zeros(n, dtype=np.int64)  # an unknown id: no sentences (so where they start is moot)
         counts[known] = passages.sentences[at[known]]
-        return self.vectors.best_runs(np.where(known, passages.first[np.maximum(at, 0)], 0), counts, query)
+        return self.vectors.best_runs(passages.first[np.maximum(at, 0)], counts, query)
 
     def sentence_similarities(self, chunk_id: str, query: np.ndarray) -> np.ndarray:
         """Each sentence of a passage: its best similarity to `query` (as written or translated)."""
