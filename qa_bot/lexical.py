@@ -42,7 +42,7 @@ from .facts import word_shapes
 from .passages import LINES, Passages, read_lines
 from .text import tokens
 from .types import Chunk
-from .vectors import Lookup, Rows, SentenceVectors, assemble, snapshot_lookup
+from .vectors import Lookup, Rows, SentenceVectors, aligned, assemble, snapshot_lookup
 
 log = logging.getLogger(__name__)
 
@@ -169,16 +169,19 @@ class LexicalIndex:
                 rows += row
                 offsets.append(len(rows))
                 seen.update(row)
+            # A passage's tokens are its sentences' tokens (tokens never span a sentence end); a
+            # translation given for the passage as a whole is tokenised on its own, and its words are
+            # the passage's words too (`chunk_terms`): the archive knows them, and counts them.
+            free = tokens(c.translation) if c.translation and not aligned(c) else None
+            if free is not None:
+                seen.update(intern(free))
             seen.discard(_GAP)
             df.extend([0] * (len(ids) - len(df)))
             for t in seen:
                 df[t] += 1
-            # A passage's tokens are its sentences' tokens (tokens never span a sentence end); a
-            # translation given for the passage as a whole is tokenised on its own.
             docs[True].append(passage)
             if c.translation:
-                aligned = all(s.translation for s in c.sentences)
-                docs[False].append(translation if aligned else tokens(c.translation))
+                docs[False].append(translation if free is None else free)
         lex.terms = list(ids)
         lex.term_ids = ids
         lex.doc_freq = np.asarray(df, dtype=np.int32)
@@ -240,7 +243,7 @@ class LexicalIndex:
         return {(terms[a], terms[b]) for a, b in pairwise(row.tolist()) if a != _GAP and b != _GAP}
 
     def chunk_terms(self, chunk_id: str) -> frozenset[str]:
-        """The search terms of every sentence of a passage."""
+        """The search terms of every sentence of a passage (and of a translation of it as a whole)."""
         found = self._passage_terms.get(chunk_id)
         if found is None:
             first = self.chunks.first_row(chunk_id)
@@ -251,6 +254,10 @@ class LexicalIndex:
             ids.discard(_GAP)
             terms = self.terms
             found = frozenset(terms[t] for t in ids)
+            if self.chunks.has_translation(chunk_id):  # a translation of the whole passage: its words too
+                c = self.chunks[chunk_id]
+                if c.translation and not aligned(c):
+                    found |= frozenset(tokens(c.translation))
             _remember(self._passage_terms, chunk_id, found)
         return found
 

@@ -12,6 +12,7 @@ from conftest import REPO, SEED, make_project
 from qa_bot.bot import Bot
 from qa_bot.cli import main
 from qa_bot.config import Settings
+from qa_bot.text import tokens
 
 SEED_ID = SEED.stem
 SUMMIT = (
@@ -32,10 +33,12 @@ BULK = [
     {
         "id": "news-olive",
         "title": "موسم الزيتون",
-        "text": "توقعت وزارة الزراعة أن يبلغ إنتاج زيت الزيتون هذا الموسم مئتي ألف طن.",
+        "text": "توقعت وزارة الزراعة أن يبلغ إنتاج زيت الزيتون هذا الموسم مئتي ألف طن. وقالت الوزارة إن "
+        "الأمطار جاءت في وقتها.",
         "lang": "ar",
+        # one line for two sentences: a translation of the passage as a whole, not sentence by sentence
         "translation": "The agriculture ministry expected olive oil production this season to reach "
-        "two hundred thousand tonnes.",
+        "two hundred thousand tonnes; the rains, it said, came on time.",
     },
 ]
 
@@ -101,6 +104,20 @@ def test_citations_name_the_right_article(
     assert data["article_id"] == article and data["title"] == top.title
     if article == "news-harbour":
         assert (data["date"], data["url"]) == ("2016-03-25", "https://example.com/harbour")
+
+
+def test_a_translation_of_a_whole_passage_is_read_as_its_words(library: tuple[Path, Bot]) -> None:
+    """A JSONL record's free translation (not aligned sentence by sentence) is part of what its
+    passage says: its words count for the archive's vocabulary, the article's and the passage's
+    coverage of an English question (without it, such passages scored *below* untranslated ones)."""
+    _, bot = library
+    retriever = bot.retriever
+    words = set(tokens("olive oil production tonnes"))
+    assert words <= retriever.article_terms("news-olive")
+    assert all(retriever.knows(w) for w in words)
+    found = retriever.search("How much olive oil production is expected this season?")
+    olive = next(c for c in found if c.chunk.article_id == "news-olive")
+    assert olive.coverage > 0.5
 
 
 def test_article_filter_keeps_answers_inside_the_chosen_articles(library: tuple[Path, Bot]) -> None:
