@@ -1,0 +1,108 @@
+"""What an English translation of a passage buys English questions over Arabic articles.
+
+    python -m bench.translations [--selector eval/selector-folds.json]
+
+XQuAD's Arabic articles are imported one record per paragraph (JSONL, as a newsroom's wire items),
+twice: without translations, and with the parallel English paragraph as each record's
+`translation` — one line for the whole paragraph, so a paragraph that fits one passage carries it as
+a translation of the passage as a whole, and a longer one (cut into several passages) has it
+ignored, as `qa-bot index` does. XQuAD's English questions and its Arabic ones are asked over both
+archives (`make eval`'s three articles left out, their questions to be refused; each article
+answered by the cross-validation model not fitted on it). Writes bench/results/translations.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .common import REPO, git_state, log, machine, now_iso, write_result
+
+ARTICLES = "eval/public/xquad-dev.ar.json"
+PARALLEL = "eval/public/xquad-dev.en.json"
+
+
+def _records(
+    articles: list[Any], parallel: dict[str, tuple[str, ...]], left_out: frozenset[str], translated: bool
+) -> list[str]:
+    lines = []
+    for a in articles:
+        if a.id in left_out:
+            continue
+        english = parallel[a.id]
+        for i, paragraph in enumerate(a.paragraphs):
+            record = {"id": f"{a.id}-p{i}", "title": a.title, "text": " ".join(paragraph.split()), "lang": "ar"}
+            if translated:
+                record["translation"] = " ".join(english[i].split())
+            lines.append(json.dumps(record, ensure_ascii=False))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.translations", description=__doc__)
+    parser.add_argument("--selector", type=Path, default=REPO / "eval/selector-folds.json")
+    parser.add_argument("--holdout", type=float, default=3)
+    args = parser.parse_args(argv)
+
+    from qa_bot.bot import Bot
+    from qa_bot.cli import _selectors
+    from qa_bot.config import Settings
+    from qa_bot.squad import SquadArticle, article_group, choose_holdout, load_squad, replace_questions, run_squad_eval
+
+    path, english_path = REPO / ARTICLES, REPO / PARALLEL
+    articles = load_squad(path, json.loads(path.read_text(encoding="utf-8")))
+    english_data = json.loads(english_path.read_text(encoding="utf-8"))
+    parallel = {a.id.replace("-en-", "-ar-"): a.paragraphs for a in load_squad(english_path, english_data)}
+    asked = {"en": replace_questions(articles, english_path, english_data), "ar": articles}
+    left_out = choose_holdout(articles, args.holdout, 0)
+    models = _selectors(args.selector)
+    result: dict[str, Any] = {}
+    for mode in ("without", "with"):
+        with tempfile.TemporaryDirectory(prefix="bench-translations-") as tmp:
+            root = Path(tmp)
+            (root / "seeds").mkdir()
+            lines = _records(articles, parallel, left_out, mode == "with")
+            (root / "seeds" / "archive.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            settings = dataclasses.replace(
+                Settings.from_env(), root=root, seeds_dir=None, index_dir=None, data_dir=None, chroma_url=""
+            )
+            bot = Bot.from_settings(settings)
+            bot.index.ensure()
+            chunks = bot.index.chunks()
+
+            def choose(article: SquadArticle, bot: Any = bot) -> None:
+                if models is not None:
+                    bot.answerer.selector = models(article_group(article.id))
+
+            row: dict[str, Any] = {
+                "passages": len(chunks),
+                "translated_passages": sum(1 for c in chunks if c.translation),
+            }
+            for lang, questions in asked.items():
+                row[lang] = run_squad_eval(questions, left_out, bot.ask, choose)["figures"]["all"]
+            log(f"translations {mode}: " + json.dumps(row))
+            result[mode] = row
+    out = {
+        "measured_at": now_iso(),
+        "command": "python -m bench.translations " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": machine(),
+        "git": git_state(),
+        "left_out": sorted(left_out),
+        **result,
+    }
+    write_result("translations", out)
+    keys = ("cite_at_1", "answer_in_text", "false_abstention", "out_of_archive_refused")
+    for mode, row in result.items():
+        for lang in asked:
+            label = f"{mode} translations ({row['translated_passages']} of {row['passages']} passages), {lang}"
+            sys.stdout.write(f"{label}: " + "  ".join(f"{k} {row[lang][k]}" for k in keys) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
