@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .align import align
 from .errors import CorpusError
 from .text import ends_sentence, normalise, sentence_spans
 from .types import Chunk, Sentence
@@ -25,7 +26,7 @@ MAX_PASSAGE_CHARS = 700
 ARTICLE_SUFFIXES = (".txt", ".md")
 BULK_SUFFIX = ".jsonl"  # many articles, one JSON object per line
 # Bumped whenever chunking or search terms (stemming) change, so a stale index is rebuilt.
-INGEST_VERSION = "11"
+INGEST_VERSION = "12"
 
 _PROMO = re.compile(r"^\s*(?:[اإأ]قر[أا]\s+[اأ]يض(?:ا|اً|ًا)|read\s+(?:also|more)|see\s+also)\s*:", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•|]|\d+[.)])\s")
@@ -178,6 +179,15 @@ def segments(text: str, parsed: list[_Block] | None = None) -> list[tuple[int, i
     return out
 
 
+def _paragraph_segments(text: str, parsed: list[_Block]) -> list[list[str]]:
+    """The segments' texts grouped by block (a heading or promo line is a block of one), in order."""
+    out: list[list[str]] = []
+    for block in parsed:
+        flat = display(text[block.start : block.end])
+        out.append([flat[s:e] for s, e in sentence_spans(flat)] if block.kind == "paragraph" else [flat])
+    return out
+
+
 def read_translation(path: Path) -> list[str]:
     return [line.strip() for line in read_text(path).splitlines() if line.strip()]
 
@@ -296,7 +306,11 @@ def chunk(article: Article) -> list[Chunk]:
         if len(lines) == len(segs):
             english = dict(zip(segs, lines, strict=True))
         else:
-            whole_translation = " ".join(lines)
+            found = align(_paragraph_segments(text, parsed), article.translation)
+            if found is not None:
+                english = {seg: line for seg, line in zip(segs, found, strict=True) if line}
+            else:
+                whole_translation = " ".join(lines)
     title = article.title or _title(text, parsed, article.id)
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
