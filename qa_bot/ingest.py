@@ -2,7 +2,8 @@
 
 An optional translation sidecar (`NAME.en.txt` beside `NAME.txt`) holds one English line per
 Arabic segment: each heading, each sentence, and the promotional "read also" line, in order.
-Blank lines in the sidecar are ignored.
+Blank lines in the sidecar are ignored. A translation written as running text (or a sidecar whose
+line count is off) is aligned to the segments by `align`.
 """
 
 from __future__ import annotations
@@ -196,8 +197,9 @@ def read_translation(path: Path) -> list[str]:
 class Article:
     """One article as read from seeds/: a `.txt`/`.md` file, or one line of a `.jsonl` bulk file.
 
-    `translation` is the English text: one line per segment (heading, sentence, "read also" line)
-    when it is aligned, else free text (kept whole when the article is one passage).
+    `translation` is the English text: one line per segment (heading, sentence, "read also" line),
+    or running text, which `chunk` aligns to the segments (`align`) or, failing that, keeps whole
+    when the article is one passage.
     """
 
     id: str
