@@ -36,25 +36,37 @@ def sentences(translation: str) -> list[list[str]]:
 
 
 def _bead_cost(source: Sequence[str], target: Sequence[str], ratio: float) -> float:
-    ls = sum(len(s) for s in source)
-    lt = sum(len(t) for t in target)
-    prior = _BEADS[(len(source), len(target))]
+    """The cost of pairing `source` sentences with `target` ones (lower: likelier)."""
+    return _cost(
+        sum(len(s) for s in source),
+        sum(len(t) for t in target),
+        (len(source), len(target)),
+        [n for s in source for n in numbers(s)],
+        [n for t in target for n in numbers(t)],
+        ratio,
+    )
+
+
+def _cost(ls: int, lt: int, bead: tuple[int, int], a: list[str], b: list[str], ratio: float) -> float:
     mean = (ls + lt / ratio) / 2 or 1.0
     delta = (lt - ls * ratio) / math.sqrt(mean * _VARIANCE * ratio)
     p = max(math.erfc(abs(delta) / math.sqrt(2)), 1e-12)
-    cost = -math.log(prior) - math.log(p)
-    a = Counter(n for s in source for n in numbers(s))
-    b = Counter(n for t in target for n in numbers(t))
-    if a and a == b:
-        cost -= _SAME_NUMBERS
-    else:
-        cost += _OTHER_NUMBERS * sum(((a - b) + (b - a)).values())
+    cost = -math.log(_BEADS[bead]) - math.log(p)
+    if a or b:
+        ca, cb = Counter(a), Counter(b)
+        if ca == cb:
+            cost -= _SAME_NUMBERS
+        else:
+            cost += _OTHER_NUMBERS * sum(((ca - cb) + (cb - ca)).values())
     return cost
 
 
 def _align(source: Sequence[str], target: Sequence[str], ratio: float) -> list[tuple[int, int, int, int]]:
     """The cheapest beads (i, k, j, l: source[i:i+k] with target[j:j+l]) covering both, in order."""
     n, m = len(source), len(target)
+    # each sentence's length and digits, worked out once (the programme reads them for every bead)
+    ls, lt = [len(s) for s in source], [len(t) for t in target]
+    ns, nt = [numbers(s) for s in source], [numbers(t) for t in target]
     band = max(8, (max(n, m) + 4) // 5)
     inf = float("inf")
     cost = [[inf] * (m + 1) for _ in range(n + 1)]
@@ -66,14 +78,16 @@ def _align(source: Sequence[str], target: Sequence[str], ratio: float) -> list[t
             here = cost[i][j]
             if here == inf:
                 continue
-            for k, step in _BEADS:
+            for bead in _BEADS:
+                k, step = bead
                 a, b = i + k, j + step
                 if a > n or b > m:
                     continue
-                c = here + _bead_cost(source[i:a], target[j:b], ratio)
+                digits = [x for y in ns[i:a] for x in y], [x for y in nt[j:b] for x in y]
+                c = here + _cost(sum(ls[i:a]), sum(lt[j:b]), bead, *digits, ratio)
                 if c < cost[a][b]:
                     cost[a][b] = c
-                    back[a][b] = (k, step)
+                    back[a][b] = bead
     if cost[n][m] == inf:
         return []
     beads = []
