@@ -1,14 +1,16 @@
-"""What an English translation of a passage buys English questions over Arabic articles.
+"""What an English translation buys English questions over Arabic articles.
 
     python -m bench.translations [--selector eval/selector-folds.json]
 
-XQuAD's Arabic articles are imported one record per paragraph (JSONL, as a newsroom's wire items),
-twice: without translations, and with the parallel English paragraph as each record's
-`translation` — one line for the whole paragraph, so a paragraph that fits one passage carries it as
-a translation of the passage as a whole, and a longer one (cut into several passages) has it
-ignored, as `qa-bot index` does. XQuAD's English questions and its Arabic ones are asked over both
-archives (`make eval`'s three articles left out, their questions to be refused; each article
-answered by the cross-validation model not fitted on it). Writes bench/results/translations.json.
+XQuAD's Arabic articles are imported as JSONL three times: one record per paragraph without
+translations; one record per paragraph with the parallel English paragraph as its `translation`
+(one line: `qa-bot index` aligns it to the paragraph's sentences, or keeps it whole when it does
+not align and the paragraph is one passage); and one record per article with the English article
+as a running translation, one paragraph per line (aligned paragraph by paragraph). XQuAD's English
+questions and its Arabic ones are asked over each archive (`make eval`'s three articles left out,
+their questions to be refused; each article answered by the cross-validation model not fitted on
+it). An English answer may quote the translation, so its answer-in-text is also counted against
+XQuAD's English gold answer. Writes bench/results/translations.json.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ _BEADS = {(1, 1): 0.89, (1, 0): 0.005, (0, 1): 0.005, (2, 1): 0.0445, (1, 2): 0.
 _VARIANCE = 6.8  # Gale & Church's variance of the length difference per source character
 _SAME_NUMBERS = 3.0  # cost taken off a bead whose sides write the same digits
 _OTHER_NUMBERS = 4.0  # cost added per digit run one side has and the other lacks
+_MAX_BAND = 64  # cells either side of the diagonal the programme explores
+_UNTRANSLATED_END = 1.0  # cost of each source sentence after the translation's last one
 MIN_ONE_TO_ONE = 0.6  # below this share of one-to-one beads, the translation is not aligned
 
 
@@ -67,7 +69,9 @@ def _align(source: Sequence[str], target: Sequence[str], ratio: float) -> list[t
     # each sentence's length and digits, worked out once (the programme reads them for every bead)
     ls, lt = [len(s) for s in source], [len(t) for t in target]
     ns, nt = [numbers(s) for s in source], [numbers(t) for t in target]
-    band = max(8, (max(n, m) + 4) // 5)
+    # wide enough for lopsided counts (each row moves at most 2 columns), never so wide that a long
+    # text costs quadratic time
+    band = max(8, min(_MAX_BAND, (max(n, m) + 4) // 5), -(-m // max(n, 1)) // 2 + 2)
     inf = float("inf")
     cost = [[inf] * (m + 1) for _ in range(n + 1)]
     back: list[list[tuple[int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
@@ -88,10 +92,13 @@ def _align(source: Sequence[str], target: Sequence[str], ratio: float) -> list[t
                 if c < cost[a][b]:
                     cost[a][b] = c
                     back[a][b] = bead
-    if cost[n][m] == inf:
+    # an untranslated end of the article (a translation cut short) is cheap: the rest of the
+    # source goes unpaired rather than spread over the last English sentences
+    end = min(range(n + 1), key=lambda e: (cost[e][m] + _UNTRANSLATED_END * (n - e), -e))
+    if cost[end][m] == inf:
         return []
-    beads = []
-    i, j = n, m
+    beads = [(e, 1, m, 0) for e in range(n - 1, end - 1, -1)]
+    i, j = end, m
     while i or j:
         move = back[i][j]
         assert move is not None
@@ -111,7 +118,11 @@ def align(source: Sequence[Sequence[str]], translation: str) -> list[str | None]
     if not flat_source or not flat_target:
         return None
     ratio = sum(len(t) for t in flat_target) / max(1, sum(len(s) for s in flat_source))
-    pairs = list(zip(source, target, strict=True)) if len(source) == len(target) else [(flat_source, flat_target)]
+    pairs: list[tuple[Sequence[str], Sequence[str]]] = [(flat_source, flat_target)]
+    if len(source) == len(target):  # as many paragraphs: by paragraph, if they do correspond one to one
+        by_paragraph = _align([" ".join(p) for p in source], [" ".join(p) for p in target], ratio)
+        if by_paragraph and all(k == step == 1 for _, k, _, step in by_paragraph):
+            pairs = list(zip(source, target, strict=True))
     out: list[str | None] = []
     one_to_one = 0
     for src, tgt in pairs:
@@ -122,14 +133,18 @@ def align(source: Sequence[Sequence[str]], translation: str) -> list[str | None]
             if k == step == 2:  # two and two: in order
                 english[i], english[i + 1] = " ".join([*before, tgt[j]]), tgt[j + 1]
                 before = []
-            elif step and k:  # of two sentences made one, the English goes with the longer
-                at = i + 1 if k == 2 and len(src[i + 1]) > len(src[i]) else i
+            elif step and k:  # of two sentences made one, the English goes with the one closer in length
+                length = sum(len(t) for t in tgt[j : j + step])
+                off = [abs(len(s) * ratio - length) for s in src[i : i + k]]
+                at = i + off.index(min(off))
                 english[at] = " ".join([*before, *tgt[j : j + step]])
                 before = []
             elif step and i:  # English without Arabic: it belongs with the sentence before
                 english[i - 1] = " ".join(x for x in (english[i - 1], *tgt[j : j + step]) if x)
             elif step:
                 before += tgt[j : j + step]
+        if before:  # English before a paragraph's only unpaired sentences: keep it with the paragraph
+            english[0] = " ".join(x for x in (*before, english[0]) if x)
         out += english
     if one_to_one < MIN_ONE_TO_ONE * len(flat_source):
         return None

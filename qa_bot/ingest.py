@@ -311,6 +311,16 @@ def chunk(article: Article) -> list[Chunk]:
             found = align(_paragraph_segments(text, parsed), article.translation)
             if found is not None:
                 english = {seg: line for seg, line in zip(segs, found, strict=True) if line}
+                if not article.free_translation:  # a sidecar is meant line by line: say it was not
+                    log.warning(
+                        "%s: the translation has %d lines for %d segments; aligned by sentence length "
+                        "(%d of %d segments have English): check the sidecar.",
+                        source,
+                        len(lines),
+                        len(segs),
+                        len(english),
+                        len(segs),
+                    )
             else:
                 whole_translation = " ".join(lines)
     title = article.title or _title(text, parsed, article.id)

@@ -42,7 +42,7 @@ from .facts import word_shapes
 from .passages import LINES, Passages, read_lines
 from .text import tokens
 from .types import Chunk
-from .vectors import Lookup, Rows, SentenceVectors, aligned, assemble, snapshot_lookup
+from .vectors import Lookup, Rows, SentenceVectors, assemble, snapshot_lookup
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class LexicalIndex:
             # A passage's tokens are its sentences' tokens (tokens never span a sentence end); a
             # translation given for the passage as a whole is tokenised on its own, and its words are
             # the passage's words too (`chunk_terms`): the archive knows them, and counts them.
-            free = tokens(c.translation) if c.translation and not aligned(c) else None
+            free = tokens(c.translation) if c.translation and not _by_sentence(c) else None
             if free is not None:
                 seen.update(intern(free))
             seen.discard(_GAP)
@@ -256,7 +256,7 @@ class LexicalIndex:
             found = frozenset(terms[t] for t in ids)
             if self.chunks.has_translation(chunk_id):  # a translation of the whole passage: its words too
                 c = self.chunks[chunk_id]
-                if c.translation and not aligned(c):
+                if c.translation and not _by_sentence(c):
                     found |= frozenset(tokens(c.translation))
             _remember(self._passage_terms, chunk_id, found)
         return found
@@ -398,6 +398,12 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("The lexical index in %s is unreadable (%s); rebuilding it from the store.", path, exc)
             return None
+
+
+def _by_sentence(c: Chunk) -> bool:
+    """A passage whose translation is its sentences' own (all of them, or those an alignment paired):
+    its words are in the sentence rows already."""
+    return any(s.translation for s in c.sentences)
 
 
 def _description(path: Path) -> dict[str, Any]:

@@ -42,6 +42,54 @@ def test_paragraphs_merged_or_split_are_aligned_over_the_whole_text() -> None:
     assert right >= 0.8 * len(sentences)
 
 
+def _right_and_wrong(found: list[str | None] | None, lines: list[str]) -> tuple[int, int]:
+    assert found is not None and len(found) == len(lines)
+    right = sum(f == line for f, line in zip(found, lines, strict=True))
+    return right, sum(f is not None and f != line for f, line in zip(found, lines, strict=True))
+
+
+def test_as_many_paragraphs_that_do_not_correspond_are_not_paired_blindly() -> None:
+    """Paragraphs merged in one place and split in another leave the counts equal: pairing line k
+    with paragraph k would shift every sentence between the two edits (20 of 31 wrong, accepted)."""
+    lines = read_translation(SIDECAR)
+    groups, english = _by_paragraph(lines)
+    paragraphs = [" ".join(p) for p in english]
+    edited = [f"{paragraphs[0]} {paragraphs[1]}", *paragraphs[2:]]  # the first two merged ...
+    at = next(i for i, p in enumerate(english[2:], start=1) if len(p) >= 2)  # ... a later one split
+    edited[at : at + 1] = [english[at + 1][0], " ".join(english[at + 1][1:])]
+    assert len(edited) == len(groups)
+    right, wrong = _right_and_wrong(align(groups, "\n".join(edited)), lines)
+    assert right >= len(lines) - 3 and wrong <= 1
+
+
+def test_a_translation_cut_short_leaves_the_end_untranslated() -> None:
+    lines = read_translation(SIDECAR)
+    cut = len(lines) - 6
+    found = align([[line] for line in _flat_segments()], "\n".join(lines[:cut]))
+    right, wrong = _right_and_wrong(found, lines)
+    assert found is not None and found[cut:] == [None] * 6
+    assert wrong <= 1 and right >= cut - 2
+
+
+def _flat_segments() -> list[str]:
+    return [s for p in _paragraph_segments(TEXT, blocks(TEXT)) for s in p]
+
+
+def test_a_sidecar_with_a_line_missing_is_aligned_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = read_translation(SIDECAR)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / SEED.name).write_text(TEXT, encoding="utf-8")
+    (seeds / SIDECAR.name).write_text("\n".join(lines[:5] + lines[6:]) + "\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        chunks = load_corpus(seeds, tmp_path)
+    assert "aligned by sentence length" in caplog.text and "check the sidecar" in caplog.text
+    english = [s.translation for c in chunks for s in c.sentences]
+    assert sum(e is not None for e in english) >= len(english) - 2
+
+
 def test_a_pair_that_writes_the_same_digits_is_likelier() -> None:
     from qa_bot.align import _bead_cost
 

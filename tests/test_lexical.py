@@ -96,6 +96,26 @@ def test_a_saved_index_loads_memory_mapped_and_the_same(chunks, tmp_path: Path) 
     assert LexicalIndex.load(tmp_path, "g2") is None  # another generation: never the wrong words
 
 
+def test_a_translation_of_a_whole_passage_reads_back_the_same(chunks, tmp_path: Path) -> None:
+    """A passage translated as a whole (not sentence by sentence): its words are the passage's, in
+    the built index and in the one read back from disk alike."""
+    first = chunks[0]
+    whole = replace(
+        first,
+        id="whole-translation",
+        sentences=tuple(replace(s, translation=None) for s in first.sentences),
+        translation="Washington and Moscow agreed on direct talks between the regime and the opposition.",
+    )
+    built = LexicalIndex.build([*chunks, whole], "g1")
+    save(built, tmp_path)
+    loaded = LexicalIndex.load(tmp_path, "g1")
+    assert loaded is not None
+    _same(built, loaded)
+    words = set(tokens("Washington Moscow opposition regime"))
+    assert words <= built.chunk_terms(whole.id) == loaded.chunk_terms(whole.id)
+    assert all(built.df(w) == loaded.df(w) > 0 for w in words)
+
+
 def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_path: Path, caplog) -> None:
     """A side's rows are every passage, or every translated one, in order: the description says so
     instead of repeating every id (8 MB to decode at each start of a 200k archive). Rows that are not
