@@ -170,23 +170,25 @@ def display(text: str) -> str:
 
 def segments(text: str, parsed: list[_Block] | None = None) -> list[tuple[int, int]]:
     """The translatable segments in order: headings, promo lines and each paragraph's sentences."""
-    out: list[tuple[int, int]] = []
+    return [(a, b) for group in _block_segments(text, parsed) for a, b, _ in group]
+
+
+def _block_segments(text: str, parsed: list[_Block] | None = None) -> list[list[tuple[int, int, str]]]:
+    """The segments (start, end, text as displayed) grouped by block: a heading or promo line is a
+    block of one, a paragraph has its sentences."""
+    out: list[list[tuple[int, int, str]]] = []
     for block in parsed if parsed is not None else blocks(text):
+        flat = display(text[block.start : block.end])
         if block.kind == "paragraph":
-            flat = display(text[block.start : block.end])
-            out.extend((block.start + s, block.start + e) for s, e in sentence_spans(flat))
+            out.append([(block.start + s, block.start + e, flat[s:e]) for s, e in sentence_spans(flat)])
         else:
-            out.append((block.start, block.end))
+            out.append([(block.start, block.end, flat)])
     return out
 
 
 def _paragraph_segments(text: str, parsed: list[_Block]) -> list[list[str]]:
-    """The segments' texts grouped by block (a heading or promo line is a block of one), in order."""
-    out: list[list[str]] = []
-    for block in parsed:
-        flat = display(text[block.start : block.end])
-        out.append([flat[s:e] for s, e in sentence_spans(flat)] if block.kind == "paragraph" else [flat])
-    return out
+    """The segments' texts grouped by block, in order (what `align` pairs a translation with)."""
+    return [[t for _, _, t in group] for group in _block_segments(text, parsed)]
 
 
 def read_translation(path: Path) -> list[str]:
@@ -300,7 +302,8 @@ def chunk(article: Article) -> list[Chunk]:
     """An article's passages ready to index: sections, sentences, offsets and aligned translations."""
     text, source = article.text, article.source
     parsed = blocks(text)
-    segs = segments(text, parsed)
+    grouped = _block_segments(text, parsed)
+    segs = [(a, b) for group in grouped for a, b, _ in group]
     english: dict[tuple[int, int], str] = {}
     whole_translation: str | None = None
     if article.translation:
@@ -308,7 +311,7 @@ def chunk(article: Article) -> list[Chunk]:
         if len(lines) == len(segs):
             english = dict(zip(segs, lines, strict=True))
         else:
-            found = align(_paragraph_segments(text, parsed), article.translation)
+            found = align([[t for _, _, t in group] for group in grouped], article.translation)
             if found is not None:
                 english = {seg: line for seg, line in zip(segs, found, strict=True) if line}
                 if not article.free_translation:  # a sidecar is meant line by line: say it was not

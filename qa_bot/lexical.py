@@ -254,7 +254,11 @@ class LexicalIndex:
             ids.discard(_GAP)
             terms = self.terms
             found = frozenset(terms[t] for t in ids)
-            if self.chunks.has_translation(chunk_id):  # a translation of the whole passage: its words too
+            # A translation of the whole passage: its words too. A row that does not end at the gap
+            # holds its sentence's own translation, and then the passage's words are all in its rows
+            # (no need to read the passage).
+            ends = self.offsets[first + 1 : end + 1] - 1
+            if self.chunks.has_translation(chunk_id) and bool(np.all(self.tokens[ends] == _GAP)):
                 c = self.chunks[chunk_id]
                 if c.translation and not _by_sentence(c):
                     found |= frozenset(tokens(c.translation))
