@@ -20,12 +20,16 @@ import os
 from functools import cache
 from pathlib import Path
 
-from .text import tokens
+from .text import normalise, tokens
 
 log = logging.getLogger(__name__)
 
 DEFAULT = Path("/usr/share/dictd/freedict-eng-ara")
 MAX_RENDERINGS = 2  # Arabic words kept per English headword: its first entry's first senses, the common ones
+# A rendering that negates a word ("boundless" لا محدود) would leave only the word once its particle
+# is dropped as a stop word: the opposite sense ("limited"). Such renderings are skipped.
+_NEGATING = frozenset({"لا", "غير", "عدم", "بلا", "بدون", "دون", "ليس", "لم", "لن"})
+_VERSION = 2  # of what `read_dictd` keeps: a cached parse of an older version is parsed again
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
@@ -39,7 +43,8 @@ def _number(code: str) -> int:
 
 def read_dictd(base: Path) -> dict[str, frozenset[str]]:
     """English search term → the search terms of its Arabic renderings, from a dictd dictionary
-    (`base.index` + `base.dict.dz`). Multi-word headwords and renderings are skipped."""
+    (`base.index` + `base.dict.dz`). Multi-word headwords and renderings are skipped, and so are
+    renderings that negate a word ("boundless" لا محدود is not محدود "limited")."""
     index = base.with_name(base.name + ".index")
     body = base.with_name(base.name + ".dict.dz")
     data = gzip.decompress(body.read_bytes())
@@ -56,7 +61,8 @@ def read_dictd(base: Path) -> dict[str, frozenset[str]]:
         start, length = _number(parts[1]), _number(parts[2])
         entry = data[start : start + length].decode("utf-8", errors="replace").splitlines()[1:]
         renderings = [r.strip() for line in entry for r in line.replace("،", ",").split(",") if r.strip()]
-        arabic = [t for r in renderings[:MAX_RENDERINGS] if len(found := tokens(r)) == 1 for t in found]
+        kept = [r for r in renderings[:MAX_RENDERINGS] if normalise(r.split()[0]) not in _NEGATING]
+        arabic = [t for r in kept if len(found := tokens(r)) == 1 for t in found]
         if arabic:
             out.setdefault(english[0], set()).update(arabic)
     return {term: frozenset(words) for term, words in out.items()}
@@ -70,7 +76,8 @@ def _cache_file(base: Path) -> Path | None:
         return None
     default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa-bot"
     root = Path(os.environ.get("QA_BOT_CACHE_DIR") or default)
-    key = hashlib.sha256(f"{base.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{MAX_RENDERINGS}".encode()).hexdigest()
+    stamp = f"{base.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{MAX_RENDERINGS}|{_VERSION}"
+    key = hashlib.sha256(stamp.encode()).hexdigest()
     return root / f"lexicon-{key[:16]}.json"
 
 

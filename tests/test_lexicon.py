@@ -43,13 +43,23 @@ def test_offsets_are_dictd_base64() -> None:
 def test_a_dictd_file_gives_each_english_term_its_arabic_terms(tmp_path: Path) -> None:
     base = _dictd(
         tmp_path / "eng-ara",
-        {"truce": "الهدنة", "talks": "المحادثات، المفاوضات", "ice cream": "بوظة", "the": "ال", "x": "وقف إطلاق النار"},
+        {
+            "truce": "الهدنة",
+            "talks": "المحادثات، المفاوضات",
+            "ice cream": "بوظة",
+            "the": "ال",
+            "x": "وقف إطلاق النار",
+            "endless": "لا نهائي",
+            "boundless": "لا محدود، مطلق",
+        },
     )
     lexicon = read_dictd(base)
     assert lexicon["truce"] == {"هدن"}  # normalised and stemmed like the text
     assert lexicon["talk"] == {"محادث", "مفاوض"}  # both renderings, keyed by the English stem
     assert "ice" not in lexicon and "cream" not in lexicon  # multi-word headwords are skipped
     assert "x" not in lexicon  # ... and multi-word renderings
+    # a negated rendering is not its word (لا being a stop word): "endless" is not نهائي "final"
+    assert "endless" not in lexicon and lexicon["boundless"] == {"مطلق"}
 
 
 def test_the_installed_dictionary_covers_news_words() -> None:
