@@ -24,9 +24,10 @@ from .facts import (
 )
 from .lexicon import english_to_arabic
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
-from .translit import readings, said_without_ending, skeleton, skeletons_match, spelled_alike, writes_long_vowel
+from .translit import _ascii, readings, said_without_ending, skeleton, skeletons_match, spelled_alike, writes_long_vowel
 
 _DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
+_GLIDES = frozenset("اأإآوؤيئىعء")
 _ADJECTIVE = re.compile(r"(?<=\w{4})(?:ary|ical|ic|al|ian|an|ese|ish)$")
 
 
@@ -41,6 +42,10 @@ class Pool:
     stems: set[str] = field(default_factory=set)
     cores: set[str] = field(default_factory=set)  # Arabic stems without verb affixes
     arabic_skeletons: set[str] = field(default_factory=set)
+    # two consonants met only in words that open with a vowel or glide letter (ا و ي ع): the name of
+    # a Latin one that opens the same way ("Wales" ويلز), not of one that opens with a consonant
+    # ("Russia" is not فـ + يروس, "virus")
+    glide_skeletons: set[str] = field(default_factory=set)
     latin_skeletons: set[str] = field(default_factory=set)
     latin_readings: set[str] = field(default_factory=set)  # other readings of their letters (Kraków KRKF)
     spelled_skeletons: set[str] = field(default_factory=set)  # of Arabic words with a long vowel written
@@ -67,15 +72,21 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                 pool.keys.update(variants)
                 pool.stems.update(stem(Word(v, 0, v, True)) for v in variants)
                 pool.cores.update(core(v) for v in variants)
-                # a derived form's root (مصنوعات صنع), not a bare three-letter word (حسب "according to")
-                stems = {stem(Word(v, 0, v, True)) for v in variants}
+                # a derived form's root (مصنوعات صنع), not a bare three-letter word (حسب "according to"),
+                # nor a word read as a one-letter clitic and a verb's prefix (فيروس is not ف + ي + روس)
+                stems = {stem(Word(v, 0, v, True)) for v in variants if len(w.key) - len(v) != 1 or v[0] not in "يتنا"}
                 pool.roots.update(r for s in stems if len(r := root(s)) < len(s))
                 if len(w.key) >= 3 and not is_stopword(w.surface):
                     # a two-consonant skeleton names only a word with a written vowel
                     # (كيري Kerry, not عبر): foreign names are spelled with them
                     shapes = {skeleton(v) for v in variants}
                     voweled = writes_long_vowel(w.key)
-                    pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3 or voweled)
+                    pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3)
+                    if voweled:
+                        for v in variants:
+                            if len(x := skeleton(v)) == 2:
+                                opens = v.removeprefix("ال")[:1] if len(v) > 4 else v[:1]
+                                (pool.glide_skeletons if opens in _GLIDES else pool.arabic_skeletons).add(x)
                     if voweled:
                         pool.spelled_skeletons.update(x for x in shapes if len(x) >= 3)
             else:
@@ -122,12 +133,17 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
     shape = skeleton(word)
     if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
         return True
+    if _ascii(word)[:1].lower() in "aeiouyw" and shape in pool.glide_skeletons:
+        return True
     # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
     shapes = {shape}
     if len(adjective := _DEMONYM.sub("", word)) >= 4:  # not "Chris" → "Chr"
         shapes.add(skeleton(adjective))
     others = {*readings(word), *(readings(adjective) if len(adjective) >= 4 else ())} - shapes
-    if any(skeletons_match(shape, s, prefix=True) for s in pool.arabic_skeletons):
+    # a dictionary word is translated more often than spelled: as written only, not one letter off
+    # ("Medicine" MDSN is not مدرسين MDRSN "teachers")
+    edits = not (common_english(key, strict=False) and renderings(key))
+    if any(skeletons_match(shape, s, prefix=True, edits=edits) for s in pool.arabic_skeletons):
         return True
     # the adjective without its ending only as it is: "Portugu(ese)" BRTG is not بريطانيا BRTN
     if any(skeletons_match(a, s, prefix=True, edits=False) for a in shapes - {shape} for s in pool.arabic_skeletons):

@@ -143,6 +143,17 @@ MUSEUM = Evidence(
             Evidence(1, "حسب أخبار الهندسة، هي مجلة تجارية.", None),
             "name 'Computing'",
         ),
+        # two consonants name a word that opens the way the name does: "Russia" is not فـ + يروس
+        # (فيروس "virus"), though "Wales" is ويلز and "Russia" روسيا
+        ("Diseases include Russia fever.", Evidence(1, "تشمل الأمراض فيروس الحمى.", None), "name 'Russia'"),
+        ("Diseases include Russia fever.", Evidence(1, "تشمل الأمراض في روسيا الحمى.", None), None),
+        ("Teachers in Wales are younger.", Evidence(1, "المدرسون في ويلز أصغر سنا.", None), None),
+        # a dictionary word is found as written, not one letter off: "Medicine" is not مدرسين
+        (
+            "Attacks on teachers in Medicine schools rose.",
+            Evidence(1, "ازدادت حالات التهجم على المدرسين بمدارس ويلز.", None),
+            "name 'Medicine'",
+        ),
     ],
 )
 def test_names_across_scripts(claim: str, source: Evidence, reason: str | None) -> None:
