@@ -191,9 +191,14 @@ def common_english(word: str, *, strict: bool = True, prefix: int = 5) -> bool:
     common, proper = _webster()
     if strict and word in proper:
         return False
-    forms = [word, *(word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end))]
-    forms += [word[k:] for k in range(2, prefix + 1) if len(word) - k >= 6]  # "macro" + "economic"
+    forms = [word, *_unsuffixed(word)]
+    # "macro" + "economic", "immuno" + "globulins"
+    forms += [f for k in range(2, prefix + 1) if len(word) - k >= 6 for f in (word[k:], *_unsuffixed(word[k:]))]
     return word in common or any(f in common for f in forms[1:] if len(f) >= 4)
+
+
+def _unsuffixed(word: str) -> list[str]:
+    return [word[: -len(end)] for end in ("s", "es", "ed", "d", "ing", "ly") if word.endswith(end)]
 
 
 # -- extraction ----------------------------------------------------------------------------------

@@ -147,6 +147,7 @@ def test_english_names_are_capitalised_runs_not_openers_or_titles() -> None:
     [
         ("Immunodeficiency occurs when the immune system is less active.", []),  # "immuno" + a dictionary word
         ("Immunosuppressive drugs such as cyclosporin prevent it.", []),
+        ("Immunoglobulins exist only in jawed vertebrates.", []),  # ... inflected ("globulin" + s)
         ("Tikrit lies on the Tigris.", ["Tikrit", "Tigris"]),
     ],
 )
