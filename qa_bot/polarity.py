@@ -126,7 +126,7 @@ def _restriction(sentence: str, i: int, claim: str) -> bool:
 def _restated_unnegated(claim: str, j: int, sentence: str, cues: Sequence[tuple[int, str]]) -> bool:
     """Whether the first word an English claim negates (after word `j`, within its clause) that the
     Arabic sentence has, found through the bilingual dictionary or as a number, stands there with
-    no negation a few words before it."""
+    no negation a few words before it (once at least: "بعدم التدخل … إلى التدخل" states it unnegated)."""
     claim_words = _negation_words(claim)
     ws = _negation_words(sentence)
     for w in _clause(claim, claim_words, j):
@@ -143,7 +143,7 @@ def _restated_unnegated(claim: str, j: int, sentence: str, cues: Sequence[tuple[
             if hit:
                 found.append(k)
         if found:
-            return not any(k - 6 <= c < k for k in found for c, _ in cues)
+            return any(not any(k - 6 <= c < k for c, _ in cues) for k in found)
     return False
 
 

@@ -269,6 +269,9 @@ CONQUESTS = Evidence(
 
 
 EINSTEIN = Evidence(1, "حاول أينشتاين وفشل في هذا المسعى.", None)
+PROMISE = Evidence(
+    1, "على الرغم من الوعد بعدم التدخل بين أيه بي سي ويو بي تي فقد اضطر غولدينسون إلى التدخل في قرارات أيه بي سي.", None
+)
 
 
 def _only(claim: str, sentences: object) -> int:
@@ -297,6 +300,9 @@ def _only(claim: str, sentences: object) -> int:
             CONQUESTS,
             None,
         ),  # لم … a verb-first clause
+        # a word the source states both negated and not: "not" over it is not in the source
+        ("Despite the promise of non-interference, Goldenson had to intervene in ABC's decisions.", PROMISE, None),
+        ("Despite the promise of non-interference, Goldenson had not to intervene.", PROMISE, "negation 'not'"),
         # فشل says a negation: the claim must say it too
         ("Einstein tried and failed at this endeavor.", EINSTEIN, None),
         ("Einstein tried and succeeded at this endeavor.", EINSTEIN, "drops the negation"),
