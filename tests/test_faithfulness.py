@@ -42,6 +42,12 @@ def test_the_committed_set_is_what_the_generator_makes(
     assert "claims →" in capsys.readouterr().out
 
 
+def test_a_fact_the_arabic_translation_lacks_makes_no_faithful_claim_over_the_arabic_alone() -> None:
+    data = json.loads(SET.read_text(encoding="utf-8"))
+    gaps = [c for c in data["claims"] if c["cross"] and any(f in c["claim"] for f in faithset.NOT_IN_TRANSLATION)]
+    assert gaps and all(c["altered"] for c in gaps)  # their alterations are still asked
+
+
 def test_the_generator_names_a_missing_input_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_:
         faithset.main([str(tmp_path), str(tmp_path / "set.json")])
