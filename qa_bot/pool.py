@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 
 from .facts import (
     Word,
@@ -23,7 +25,7 @@ from .facts import (
     stem,
 )
 from .lexicon import english_to_arabic
-from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
+from .text import detect_language, is_stopword, normalise, sentence_spans, synonym_lexicon, tokens
 from .translit import _ascii, readings, said_without_ending, skeleton, skeletons_match, spelled_alike, writes_long_vowel
 
 _DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
@@ -91,9 +93,13 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                         pool.spelled_skeletons.update(x for x in shapes if len(x) >= 3)
             else:
                 pool.keys.add(bare(w.key))
-                if w.surface[:1].isupper():
-                    pool.latin_skeletons.add(shape := skeleton(w.surface))
-                    pool.latin_readings.update(readings(w.surface) - {shape})
+                # and each part of a hyphenated word ("WABC-TV": WABC, TV)
+                parts = w.surface.split("-") if "-" in w.surface else []
+                pool.keys.update(bare(p.lower()) for p in parts)
+                for part in [w.surface, *parts]:
+                    if part[:1].isupper():
+                        pool.latin_skeletons.add(shape := skeleton(part))
+                        pool.latin_readings.update(readings(part) - {shape})
         pool.spelled.extend(_spelled_runs(found.words))
         pool.terms.update(tokens(text))
         if detect_language(text) == "ar":
@@ -128,6 +134,10 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
             return True
         if set(letters) & set("AEIOU") and any(skeletons_match(shape, s) for s in pool.arabic_skeletons):
             return True
+        named = initialism_names().get(letters.lower())
+        if named is not None:  # "FCC" لجنة الاتصالات الفيدرالية
+            found = sum(bool(alike & (pool.stems | pool.keys)) for alike in named)
+            return found >= len(named) - (len(named) >= 3)
         translated_ = letters.lower() in _names_lists()["translated-initialisms"]
         return False if pool.spelled and not translated_ else None
     shape = skeleton(word)
@@ -265,6 +275,26 @@ def _spelled_runs(ws: Iterable[Word]) -> list[list[frozenset[str]]]:
         for run in runs
         if len(run) >= 2 and sum(not is_stopword(w.surface) for w, _ in run) >= 2
     ]
+
+
+@cache
+def initialism_names() -> dict[str, list[frozenset[str]]]:
+    """An initialism (lower case) → the forms of each word of its Arabic name, stop words aside
+    (`facts_names.txt`, [initialism-names])."""
+    out: dict[str, list[frozenset[str]]] = {}
+    section = ""
+    for line in files("qa_bot").joinpath("facts_names.txt").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == "initialism-names" and line and not line.startswith("#"):
+            letters, *name = line.split()
+            out[letters] = [
+                frozenset(f for v in arabic_variants(normalise(w)) for f in (v, stem(Word(v, 0, v, True))))
+                for w in name
+                if not is_stopword(w)
+            ]
+    return out
 
 
 def initialism(word: str) -> str | None:
