@@ -34,6 +34,7 @@ _AUX = re.compile(r"\b(is|are|was|were|has|have|had|will|can|could|would|should|
 _PLACE_PREP = re.compile(r"\b(?:in|at|from|to|near|into|across|of)\s+(?:the\s+)?$")
 _AR_LEADS = ("وفقا للمقال، ", "بحسب المصدر، ")
 _EN_LEADS = ("According to the article, ", "The source says that ")
+_MARKS = "\u064b-\u065f\u0670\u0640"  # Arabic vowel marks and tatweel: inside a word, not word characters to `re`
 # English sentences with a fact XQuAD's Arabic translation does not have, found by reading the
 # claims the checks refused: restated over the Arabic alone they are not faithful to their source,
 # so they are not asked as faithful claims there (their alterations still are).
@@ -165,14 +166,15 @@ def _paraphrase(sentence: str, rng: random.Random, arabic: bool, synonyms: list[
     choice = rng.random()
     if len(parts) == 2 and all(len(p.split()) >= 4 for p in parts) and choice < 0.4:
         a, b = (p.rstrip("،,") for p in parts)
-        if not arabic and common_english(a.split()[0].lower()):
+        if not arabic and common_english(a.split()[0].lower(), prefix=6):  # as `facts` reads an opener
             a = a[0].lower() + a[1:]
         return f"{b[0].upper() + b[1:] if not arabic else b}، {a}".replace("، ", ", " if not arabic else "، ") + "."
     for group in synonyms:
         for word in group:
-            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", sentence) and choice < 0.8:
+            whole = rf"(?<![\w{_MARKS}]){re.escape(word)}(?![\w{_MARKS}])"  # not inside a word with vowel marks
+            if re.search(whole, sentence) and choice < 0.8:
                 other = rng.choice([w for w in group if w != word])
-                return re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", other, sentence, count=1)
+                return re.sub(whole, other, sentence, count=1)
     lead = rng.choice(_AR_LEADS if arabic else _EN_LEADS)
     return lead + (sentence if arabic or sentence[:2].isupper() else sentence[0].lower() + sentence[1:])
 
