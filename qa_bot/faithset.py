@@ -41,6 +41,7 @@ _MARKS = "\u064b-\u065f\u0670\u0640"  # Arabic vowel marks and tatweel: inside a
 NOT_IN_TRANSLATION = {
     "Hashimoto's thyroiditis": "the Arabic has التهاب الغدة الدرقية الحاد, acute thyroiditis",
     "(2,700,000 sq mi)": "the Arabic has 2.70 ميلا مربعا, 2.70 square miles",
+    "household size was 3.07": "the Arabic has 3.7",
 }
 
 

@@ -180,6 +180,8 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
         return True
     if cross and common_english(key, strict=False) and renderings(key):
         return None  # "League", "National": translated, not transliterated (and not found so)
+    if cross and common_english(key) and not renderings(key):
+        return None  # "Arctic" القطب الشمالي: a plain dictionary word the bilingual dictionary lacks
     if len(shape) < 2 or (cross and silent is not None and len(silent) < 2):
         return None  # too few consonants to tell names apart, as written or as said (Louis لوي: L)
     return False
