@@ -139,6 +139,12 @@ MUSEUM = Evidence(
             Evidence(1, "أنقذه حاميه طغرل خان من قبيلة كيراتي.", None),
             "name 'Medieval'",
         ),
+        # a plain dictionary word the bilingual dictionary cannot render is translated: unchecked
+        (
+            "Companies looked for oil even in the Arctic.",
+            Evidence(1, "بحثت الشركات عن النفط حتى في القطب الشمالي.", None),
+            None,
+        ),
         # a lowercase part of a hyphenated word is no name part; a one-consonant word ("Wear" ووير)
         # cannot be told by its sound nor asked for through the dictionary
         (
