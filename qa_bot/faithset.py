@@ -318,6 +318,29 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
     }
 
 
+_VERBATIM = "faithful-verbatim"
+
+
+def _merge(sets: list[dict[str, Any]], seen: set[str]) -> dict[str, Any]:
+    """The claims of several sets, each once, leaving out those made from a sentence in `seen` (every
+    sentence's claims follow its verbatim one); numbered anew."""
+    if len(sets) == 1 and not seen:
+        return sets[0]
+    claims: list[dict[str, Any]] = []
+    sources: dict[str, Any] = {}
+    taken: set[tuple[str, str]] = set()
+    for data in sets:
+        sentence = ""
+        for c in data["claims"]:
+            sentence = c["claim"] if c["kind"] == _VERBATIM else sentence
+            if sentence in seen or (c["source"], c["claim"]) in taken:
+                continue
+            taken.add((c["source"], c["claim"]))
+            claims.append({**c, "id": len(claims)})
+            sources[c["source"]] = data["sources"][c["source"]]
+    return {**sets[0], "sources": sources, "claims": claims}
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m qa_bot.faithset", description="Write the faithfulness set (deterministic, seeded)."
@@ -330,7 +353,17 @@ def main(argv: list[str]) -> int:
         help="folder with xquad-dev.ar.json, xquad-dev.en.json and arcd-train.json",
     )
     parser.add_argument("target", nargs="?", type=Path, default=Path("eval/faithfulness.json"))
-    parser.add_argument("--seed", type=int, default=11, help="another seed makes a throw-away set of other claims")
+    parser.add_argument(
+        "--seed", type=int, nargs="+", default=[11], help="another seed makes a throw-away set of other claims"
+    )
+    parser.add_argument(
+        "--unseen-from",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="SET",
+        help="keep only the claims made from sentences SET has no claim from (a check on sentences never looked at)",
+    )
     args = parser.parse_args(argv)
     root = Path.cwd()
     seed_article = root / "seeds" / SEED_ARTICLE
@@ -341,7 +374,15 @@ def main(argv: list[str]) -> int:
             f"python -m qa_bot.faithset: error: {missing[0]} not found (run it from the project folder; "
             "the first argument is the folder of the public sets)\n",
         )
-    data = generate(args.public, seed_article, root, seed=args.seed)
+    seen: set[str] = set()
+    for path in args.unseen_from:
+        try:
+            seen |= {
+                c["claim"] for c in json.loads(path.read_text(encoding="utf-8"))["claims"] if c["kind"] == _VERBATIM
+            }
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            parser.exit(2, f"python -m qa_bot.faithset: error: {path} is not a faithfulness set ({exc})\n")
+    data = _merge([generate(args.public, seed_article, root, seed=seed) for seed in args.seed], seen)
     args.target.parent.mkdir(parents=True, exist_ok=True)
     args.target.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     kinds: dict[str, int] = {}

@@ -48,6 +48,21 @@ def test_a_fact_the_arabic_translation_lacks_makes_no_faithful_claim_over_the_ar
     assert gaps and all(c["altered"] for c in gaps)  # their alterations are still asked
 
 
+def test_a_check_set_has_only_sentences_the_committed_set_has_no_claim_from(tmp_path: Path) -> None:
+    # README: `--unseen-from` makes the check on sentences never looked at while developing
+    out = tmp_path / "unseen.json"
+    assert (
+        faithset.main([str(REPO / "eval" / "public"), str(out), "--seed", "11", "12", "--unseen-from", str(SET)]) == 0
+    )
+    claims = json.loads(out.read_text(encoding="utf-8"))["claims"]
+    committed = json.loads(SET.read_text(encoding="utf-8"))["claims"]
+    seen = {c["claim"] for c in committed if c["kind"] == "faithful-verbatim"}
+    fresh = {c["claim"] for c in claims if c["kind"] == "faithful-verbatim"}
+    assert fresh and not fresh & seen  # seed 11's sentences are all out, seed 12's new ones in
+    assert [c["id"] for c in claims] == list(range(len(claims)))
+    assert {c["kind"] for c in claims} > {"faithful-verbatim", "number", "name"}
+
+
 def test_the_generator_names_a_missing_input_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_:
         faithset.main([str(tmp_path), str(tmp_path / "set.json")])
