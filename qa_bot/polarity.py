@@ -11,12 +11,13 @@ import re
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
-from .facts import Word, arabic_variants, facts_of, negation, negations, stem
+from .facts import Word, arabic_variants, common_english, facts_of, negation, negations, stem
 from .pool import Pool, bare, best_sentence, renderings, root
 from .text import is_stopword, normalise
 
 Nearest = Callable[[str, Sequence[str]], int]
-_UNDONE = re.compile(r"\b(?:un|non-?)[a-z]{3,}|\b[a-z]{3,}less\b", re.I)  # "unaided", "useless": دون، غير
+# a word undone by an affix ("unaided" دون, "useless" غير مفيد); its base must be a word (not "un|der")
+_UNDONE = re.compile(r"\b(?:un(?!less\b)|non-?)(?P<base>[a-z]{4,})|\b(?P<base2>[a-z]{3,})less\b", re.I)
 
 
 def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest | None) -> str | None:
@@ -34,7 +35,7 @@ def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest
                 for i, cue in negations(nearest_sentence, strong=True)
                 if not _restriction(nearest_sentence, i, claim)
             ]
-            if strong and not negations(claim) and not _UNDONE.search(claim) and not _implicitly_negative(claim):
+            if strong and not _negatives(claim):
                 said = f"'{strong[0][1]}' ({_quote(nearest_sentence, strong[0][0])})"
                 return f"source {pool.label} says {said}; the claim drops the negation"
             return None
@@ -109,10 +110,14 @@ def _quote(sentence: str, i: int) -> str:
     return " ".join(w.surface for w in _negation_words(sentence)[i : i + 4]) + " …"
 
 
-def _implicitly_negative(claim: str) -> bool:
-    """An English claim that says a negation with a word of its own ("lacked", "discouraged")."""
+def _negatives(claim: str) -> int:
+    """How many negations an English claim says: cues ("not", "never"), words that say one of their
+    own ("lacked", "discouraged") and words undone by an affix ("unaided", "nonprofit", "useless",
+    not "under" or "unless")."""
     lists = negation()
-    return any(w.key in lists["implicit-en"] for w in _negation_words(claim))
+    ws = _negation_words(claim)
+    undone = [m for m in _UNDONE.finditer(claim) if common_english((m["base"] or m["base2"]).lower(), strict=False)]
+    return len(negations(claim)) + sum(w.key in lists["implicit-en"] for w in ws) + len(undone)
 
 
 def _restriction(sentence: str, i: int, claim: str) -> bool:

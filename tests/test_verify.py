@@ -328,6 +328,17 @@ def _only(claim: str, sentences: object) -> int:
         # a word the source states both negated and not: "not" over it is not in the source
         ("Despite the promise of non-interference, Goldenson had to intervene in ABC's decisions.", PROMISE, None),
         ("Despite the promise of non-interference, Goldenson had not to intervene.", PROMISE, "negation 'not'"),
+        # a word undone by an affix says the negation ("unaided" دون), a word that merely starts like one does not
+        (
+            "In GR, gravitation is viewed as a force; objects travel under their own inertia.",
+            Evidence(1, "في النسبية العامة، لا يُنظر إلى الجاذبية كقوة، بل تنتقل الأجسام تحت تأثير قصورها.", None),
+            "drops the negation",
+        ),
+        (
+            "In GR, gravitation is unseen as a force; objects travel under their own inertia.",
+            Evidence(1, "في النسبية العامة، لا يُنظر إلى الجاذبية كقوة، بل تنتقل الأجسام تحت تأثير قصورها.", None),
+            None,
+        ),
         # فشل says a negation: the claim must say it too
         ("Einstein tried and failed at this endeavor.", EINSTEIN, None),
         ("Einstein tried and succeeded at this endeavor.", EINSTEIN, "drops the negation"),
