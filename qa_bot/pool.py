@@ -134,10 +134,10 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
             return True
         if set(letters) & set("AEIOU") and any(skeletons_match(shape, s) for s in pool.arabic_skeletons):
             return True
-        named = initialism_names().get(letters.lower())
-        if named is not None:  # "FCC" لجنة الاتصالات الفيدرالية
-            found = sum(bool(alike & (pool.stems | pool.keys)) for alike in named)
-            return found >= len(named) - (len(named) >= 3)
+        names = initialism_names().get(letters.lower())
+        if names is not None:  # "FCC" لجنة الاتصالات الفيدرالية
+            words = pool.stems | pool.keys
+            return any(sum(bool(alike & words) for alike in name) >= len(name) - (len(name) >= 3) for name in names)
         translated_ = letters.lower() in _names_lists()["translated-initialisms"]
         return False if pool.spelled and not translated_ else None
     shape = skeleton(word)
@@ -280,10 +280,10 @@ def _spelled_runs(ws: Iterable[Word]) -> list[list[frozenset[str]]]:
 
 
 @cache
-def initialism_names() -> dict[str, list[frozenset[str]]]:
-    """An initialism (lower case) → the forms of each word of its Arabic name, stop words aside
-    (`facts_names.txt`, [initialism-names])."""
-    out: dict[str, list[frozenset[str]]] = {}
+def initialism_names() -> dict[str, list[list[frozenset[str]]]]:
+    """An initialism (lower case) → its Arabic names, each as the forms of each of its words, stop
+    words aside (`facts_names.txt`, [initialism-names]; a line per name)."""
+    out: dict[str, list[list[frozenset[str]]]] = {}
     section = ""
     for line in files("qa_bot").joinpath("facts_names.txt").read_text(encoding="utf-8").splitlines():
         line = line.strip()
@@ -291,11 +291,13 @@ def initialism_names() -> dict[str, list[frozenset[str]]]:
             section = line[1:-1]
         elif section == "initialism-names" and line and not line.startswith("#"):
             letters, *name = line.split()
-            out[letters] = [
-                frozenset(f for v in arabic_variants(normalise(w)) for f in (v, stem(Word(v, 0, v, True))))
-                for w in name
-                if not is_stopword(w)
-            ]
+            out.setdefault(letters, []).append(
+                [
+                    frozenset(f for v in arabic_variants(normalise(w)) for f in (v, stem(Word(v, 0, v, True))))
+                    for w in name
+                    if not is_stopword(w)
+                ]
+            )
     return out
 
 

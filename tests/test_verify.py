@@ -120,6 +120,9 @@ MUSEUM = Evidence(
         ),
         ("The IMF lent Egypt money.", Evidence(1, "أقرض صندوق النقد الدولي مصر مالا.", None), None),
         ("The IMF lent Egypt money.", Evidence(1, "أقرض البنك الدولي مصر مالا.", None), "name 'IMF' not in source"),
+        # ... and so are countries: one of their Arabic names is enough
+        ("The US backs the truce.", Evidence(1, "قالت واشنطن إن القوات الأمريكية باقية.", None), None),
+        ("The UN backs the truce.", Evidence(1, "قالت واشنطن إن القوات الأمريكية باقية.", None), "name 'UN'"),
         # a name of dictionary words: translated, so one of its words at least must be in the source
         ("The museum is in the Butcher Market near the station.", MUSEUM, None),
         ("The museum is in the Central Library near the station.", MUSEUM, "name 'Central Library' not in source"),
