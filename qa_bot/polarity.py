@@ -131,7 +131,7 @@ def _restriction(sentence: str, i: int, claim: str) -> bool:
 def _restated_unnegated(claim: str, j: int, sentence: str, cues: Sequence[tuple[int, str]]) -> bool:
     """Whether the first word an English claim negates (after word `j`, within its clause) that the
     Arabic sentence has, found through the bilingual dictionary or as a number, stands there with
-    no negation a few words before it (once at least: "بعدم التدخل … إلى التدخل" states it unnegated)."""
+    no negation a few words before it."""
     claim_words = _negation_words(claim)
     ws = _negation_words(sentence)
     for w in _clause(claim, claim_words, j):
@@ -148,8 +148,22 @@ def _restated_unnegated(claim: str, j: int, sentence: str, cues: Sequence[tuple[
             if hit:
                 found.append(k)
         if found:
-            return any(not any(k - 6 <= c < k for c, _ in cues) for k in found)
+            negated = sum(any(k - 6 <= c < k for c, _ in cues) for k in found)
+            if negated in (0, len(found)):
+                return negated == 0
+            # stated both ways ("بعدم التدخل … إلى التدخل"): unnegated when the claim negates it more
+            # often than the source does ("non-interference … had not to intervene")
+            return 1 + _undone_mentions(claim, terms, roots) > negated
     return False
+
+
+def _undone_mentions(claim: str, terms: frozenset[str], roots: set[str]) -> int:
+    """How many words of an English claim undo, by an affix, a word rendered by `terms` ("non-interference")."""
+    count = 0
+    for m in _UNDONE.finditer(claim):
+        rendered = renderings((m["base"] or m["base2"]).lower())
+        count += bool(rendered & terms or {root(t) for t in rendered} & roots)
+    return count
 
 
 def _clause(text: str, ws: Sequence[Word], j: int, width: int = 3) -> list[Word]:

@@ -331,6 +331,7 @@ def _only(claim: str, sentences: object) -> int:
         # a word the source states both negated and not: "not" over it is not in the source
         ("Despite the promise of non-interference, Goldenson had to intervene in ABC's decisions.", PROMISE, None),
         ("Despite the promise of non-interference, Goldenson had not to intervene.", PROMISE, "negation 'not'"),
+        ("Despite the promise not to intervene, Goldenson had to intervene in ABC's decisions.", PROMISE, None),
         # a word undone by an affix says the negation ("unaided" دون), a word that merely starts like one does not
         (
             "In GR, gravitation is viewed as a force; objects travel under their own inertia.",
