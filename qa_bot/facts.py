@@ -193,7 +193,12 @@ def common_english(word: str, *, strict: bool = True, prefix: int = 5) -> bool:
         return False
     forms = [word, *_unsuffixed(word)]
     # "macro" + "economic", "immuno" + "globulins"
-    forms += [f for k in range(2, prefix + 1) if len(word) - k >= 6 for f in (word[k:], *_unsuffixed(word[k:]))]
+    forms += [
+        f
+        for k in range(2, prefix + 1)
+        if len(word) - k >= 6
+        for f in (word[k:], *(u for u in _unsuffixed(word[k:]) if len(u) >= 6))
+    ]
     return word in common or any(f in common for f in forms[1:] if len(f) >= 4)
 
 

@@ -29,7 +29,7 @@ MAX_RENDERINGS = 2  # Arabic words kept per English headword: its first entry's 
 # A rendering that negates a word ("boundless" لا محدود) would leave only the word once its particle
 # is dropped as a stop word: the opposite sense ("limited"). Such renderings are skipped.
 _NEGATING = frozenset({"لا", "غير", "عدم", "بلا", "بدون", "دون", "ليس", "لم", "لن"})
-_VERSION = 2  # of what `read_dictd` keeps: a cached parse of an older version is parsed again
+_VERSION = 3  # of what `read_dictd` keeps: a cached parse of an older version is parsed again
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
@@ -61,7 +61,9 @@ def read_dictd(base: Path) -> dict[str, frozenset[str]]:
         start, length = _number(parts[1]), _number(parts[2])
         entry = data[start : start + length].decode("utf-8", errors="replace").splitlines()[1:]
         renderings = [r.strip() for line in entry for r in line.replace("،", ",").split(",") if r.strip()]
-        kept = [r for r in renderings[:MAX_RENDERINGS] if normalise(r.split()[0]) not in _NEGATING]
+        kept = [
+            r for r in renderings[:MAX_RENDERINGS] if len(r.split()) == 1 or normalise(r.split()[0]) not in _NEGATING
+        ]
         arabic = [t for r in kept if len(found := tokens(r)) == 1 for t in found]
         if arabic:
             out.setdefault(english[0], set()).update(arabic)

@@ -113,10 +113,15 @@ def _quote(sentence: str, i: int) -> str:
 def _negatives(claim: str) -> int:
     """How many negations an English claim says: cues ("not", "never"), words that say one of their
     own ("lacked", "discouraged") and words undone by an affix ("unaided", "nonprofit", "useless",
-    not "under" or "unless")."""
+    not "under", "unless", "unveiled" or "wireless")."""
     lists = negation()
     ws = _negation_words(claim)
-    undone = [m for m in _UNDONE.finditer(claim) if common_english((m["base"] or m["base2"]).lower(), strict=False)]
+    kept = tuple(lists["not-undone"])
+    undone = [
+        m
+        for m in _UNDONE.finditer(claim)
+        if common_english((m["base"] or m["base2"]).lower(), strict=False) and not m[0].lower().startswith(kept)
+    ]
     return len(negations(claim)) + sum(w.key in lists["implicit-en"] for w in ws) + len(undone)
 
 

@@ -132,18 +132,18 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
         shape = skeleton(letters)
         if spelled_out(letters, pool) or translated(letters.lower(), pool):
             return True
+        names = initialism_names().get(letters.lower())
+        if names is not None:  # "FCC" لجنة الاتصالات الفيدرالية: every word of one of its names
+            return any(all(alike & (pool.stems | pool.keys) for alike in name) for name in names)
         if set(letters) & set("AEIOU") and any(skeletons_match(shape, s) for s in pool.arabic_skeletons):
             return True
-        names = initialism_names().get(letters.lower())
-        if names is not None:  # "FCC" لجنة الاتصالات الفيدرالية
-            words = pool.stems | pool.keys
-            return any(sum(bool(alike & words) for alike in name) >= len(name) - (len(name) >= 3) for name in names)
         translated_ = letters.lower() in _names_lists()["translated-initialisms"]
         return False if pool.spelled and not translated_ else None
     shape = skeleton(word)
     if any(skeletons_match(shape, s) for s in pool.latin_skeletons):
         return True
-    if _ascii(word)[:1].lower() in "aeiouyw" and shape in pool.glide_skeletons:
+    opening = _ascii(normalise(word))[:1]
+    if opening and opening in "aeiouyw" and shape in pool.glide_skeletons:
         return True
     # across scripts also the adjective without its ending: "Chinese" صيني, "Syrian" سوري
     shapes = {shape}
@@ -180,8 +180,6 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
         return True
     if cross and common_english(key, strict=False) and renderings(key):
         return None  # "League", "National": translated, not transliterated (and not found so)
-    if cross and common_english(key) and not renderings(key):
-        return None  # "Arctic" القطب الشمالي: a plain dictionary word the bilingual dictionary lacks
     if len(shape) < 2 or (cross and silent is not None and len(silent) < 2):
         return None  # too few consonants to tell names apart, as written or as said (Louis لوي: L)
     return False

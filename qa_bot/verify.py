@@ -135,6 +135,17 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
             # a lowercase part of a hyphenated word names nothing ("French-speaking", "al-Assad")
             parts = [p for p in re.split(r"[\s-]+", f.surface) if p[:1].isupper()]
             found = [latin_found(word, pool, cross) for word in parts]
+            # "the Arctic" القطب الشمالي: a dictionary word after "the" the dictionary cannot render
+            # is translated, not a person's name ("met Macron", "Kissinger")
+            the = f.position > 0 and claimed.words[f.position - 1].key == "the"
+            if (
+                cross
+                and the
+                and found == [False]
+                and initialism(bare(parts[0])) is None
+                and common_english(bare(parts[0].lower()))
+            ):
+                found = [None] if not renderings(bare(parts[0].lower())) else found
             if cross and True in found:
                 # a dictionary word the dictionary cannot render, beside a part found by its sound
                 # ("Southwest Fresno", "Kings Canyon Freeway"): translated, so it cannot be checked;

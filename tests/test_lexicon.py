@@ -220,3 +220,9 @@ def test_a_two_consonant_arabic_name_is_found_when_it_writes_a_long_vowel(englis
     assert "Kofi" in text
     assert kofi.coverage(frozenset(), **kofi.in_english(text, None)) > 0
     assert "عبر" not in arabic_names("عبر الحدود")  # no written vowel: a word, not a name
+
+
+# A one-word rendering negates nothing (normalised, غيّر "changed" and دوّن "recorded" read as غير, دون)
+def test_a_one_word_rendering_with_vowel_marks_is_kept(tmp_path: Path) -> None:
+    lexicon = read_dictd(_dictd(tmp_path / "eng-ara", {"transfigure": "غيّر", "journalize": "دوّن"}))
+    assert lexicon.get("transfigur") == {"غير"} and lexicon.get("journal") == {"دون"}

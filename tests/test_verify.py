@@ -465,3 +465,70 @@ def test_a_weak_letter_arabic_does_not_write(word: str, text: str, found: bool) 
 def test_a_weekday_spelled_by_its_sound_is_part_of_a_name(claim: str, source: str, reason: str | None) -> None:
     verdict = check_claim(claim, [Evidence(1, source, None)], support=0.9)
     assert verdict.reason == reason if reason is None else (verdict.reason or "").startswith(reason)
+
+
+# A surname that is also a dictionary word (Webster's has macron, maduro, peres …) is still a name to find
+@pytest.mark.parametrize("name", ["Macron", "Kissinger", "Maduro", "Peres", "Schiller"])
+def test_a_name_that_is_also_a_webster_word_is_still_checked(name: str) -> None:
+    verdict = check_claim(
+        f"The minister met {name} in Cairo.", [Evidence(1, "التقى الوزير بلينكن في القاهرة.", None)], 0.9
+    )
+    assert verdict.reason is not None and f"name '{name}'" in verdict.reason
+
+
+# An initialism is found by every word of one of its Arabic names, not by a sibling organisation's
+# name, and its names are asked before a vowel initialism is read as a word (SEC is not any سوق)
+@pytest.mark.parametrize(
+    ("letters", "source"),
+    [
+        ("WTO", "أعلنت منظمة الصحة العالمية الجائحة"),
+        ("ICJ", "أصدرت المحكمة الجنائية الدولية مذكرة اعتقال"),
+        ("ECB", "رفع البنك المركزي المصري أسعار الفائدة"),
+        ("IAEA", "قالت الوكالة الدولية للطاقة إن الطلب سيرتفع"),
+        ("NSA", "حذر مجلس الأمن القومي من هجوم"),
+        ("SEC", "غرمت هيئة الرقابة المالية البنك بعد انهيار السوق"),
+    ],
+)
+def test_an_initialism_is_not_found_through_another_organisations_name(letters: str, source: str) -> None:
+    assert latin_found(letters, build_pool("[1]", [source]), cross=True) is False
+
+
+# ... and common spellings of those names are listed
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("The USSR collapsed in 1991.", "انهار الاتحاد السوفياتي عام 1991."),
+        ("The EU imposed sanctions.", "فرض الاتحاد الأوربي عقوبات."),
+    ],
+)
+def test_an_initialism_is_found_by_a_common_spelling_of_its_name(claim: str, source: str) -> None:
+    assert check_claim(claim, [Evidence(1, source, None)], 0.9).reason is None
+
+
+# A word the source negates once and states once unnegated: a claim negating it once is kept
+def test_a_negated_claim_is_kept_when_the_word_recurs_unnegated_elsewhere() -> None:
+    source = "لم ترفع الشركة أسعارها هذا العام، بينما ترفع الشركات المنافسة أسعارها كل عام."
+    verdict = check_claim(
+        "The company did not raise its prices this year.", [Evidence(1, source, None)], 0.9, nearest=_only
+    )
+    assert verdict.reason is None
+
+
+# A reversative un- verb or a -less word that negates nothing does not excuse a dropped negation
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("The minister unveiled the plan on Monday.", "لم يكشف الوزير عن الخطة يوم الاثنين."),
+        ("The firm sells wireless phones in Egypt.", "لا تبيع الشركة الهواتف في مصر."),
+    ],
+)
+def test_a_word_that_only_starts_or_ends_like_a_negation_does_not_excuse_a_dropped_one(claim: str, source: str) -> None:
+    verdict = check_claim(claim, [Evidence(1, source, None)], 0.9, nearest=_only)
+    assert verdict.reason is not None and "drops the negation" in verdict.reason
+
+
+# An opening surname is not read as a prefix and an inflected dictionary word (ri + chard-s)
+def test_an_opening_surname_is_not_read_as_a_prefixed_inflected_word() -> None:
+    claim = "Richards said the band would tour in May."
+    verdict = check_claim(claim, [Evidence(1, "قال جاغر إن الفرقة ستقوم بجولة في مايو.", None)], 0.9)
+    assert verdict.reason is not None and "Richards" in verdict.reason
