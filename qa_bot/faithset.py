@@ -232,7 +232,7 @@ def _items(
         if kind != "faithful-verbatim" and claim.strip() == sentence.strip():
             continue  # an alteration that did not apply
         yield {**base, "source": source_id, "lang": "ar" if arabic else "en", "kind": kind,
-               "altered": not kind.startswith("faithful"), "claim": claim}  # fmt: skip
+               "altered": not kind.startswith("faithful"), "claim": claim, "sentence": sentence}  # fmt: skip
 
 
 _SYN: list[list[str]] = []
@@ -321,19 +321,22 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
 _VERBATIM = "faithful-verbatim"
 
 
+def _sentence(claim: dict[str, Any]) -> str:
+    """The sentence a claim was made from (a set written before claims kept it: the verbatim ones only)."""
+    return str(claim.get("sentence") or (claim["claim"] if claim["kind"] == _VERBATIM else ""))
+
+
 def _merge(sets: list[dict[str, Any]], seen: set[str]) -> dict[str, Any]:
-    """The claims of several sets, each once, leaving out those made from a sentence in `seen` (every
-    sentence's claims follow its verbatim one); numbered anew."""
+    """The claims of several sets, each once, leaving out those made from a sentence in `seen`;
+    numbered anew."""
     if len(sets) == 1 and not seen:
         return sets[0]
     claims: list[dict[str, Any]] = []
     sources: dict[str, Any] = {}
     taken: set[tuple[str, str]] = set()
     for data in sets:
-        sentence = ""
         for c in data["claims"]:
-            sentence = c["claim"] if c["kind"] == _VERBATIM else sentence
-            if sentence in seen or (c["source"], c["claim"]) in taken:
+            if c["sentence"] in seen or (c["source"], c["claim"]) in taken:
                 continue
             taken.add((c["source"], c["claim"]))
             claims.append({**c, "id": len(claims)})
@@ -377,9 +380,7 @@ def main(argv: list[str]) -> int:
     seen: set[str] = set()
     for path in args.unseen_from:
         try:
-            seen |= {
-                c["claim"] for c in json.loads(path.read_text(encoding="utf-8"))["claims"] if c["kind"] == _VERBATIM
-            }
+            seen |= {_sentence(c) for c in json.loads(path.read_text(encoding="utf-8"))["claims"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             parser.exit(2, f"python -m qa_bot.faithset: error: {path} is not a faithfulness set ({exc})\n")
     data = _merge([generate(args.public, seed_article, root, seed=seed) for seed in args.seed], seen)
