@@ -63,6 +63,9 @@ eval: setup
 	$(BIN)/qa-bot eval eval/public/arcd-train.json --holdout 0.15 $(FOLDS)
 	$(BIN)/qa-bot eval tests/eval_own.json
 	$(BIN)/qa-bot eval eval/faithfulness.json
+	mkdir -p build
+	$(BIN)/python -m qa_bot.faithset eval/public build/unseen-claims.json --seed 12 13 14 15 16 17 --unseen-from eval/faithfulness.json
+	$(BIN)/qa-bot eval build/unseen-claims.json
 	test ! -f ../shared/eval/dev.json || $(BIN)/qa-bot eval ../shared/eval/dev.json
 
 # The answer selector (qa_bot/selector.json) from the bundled public sets and the project's own
