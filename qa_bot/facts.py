@@ -80,6 +80,18 @@ def _lines(name: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
+def section_lines(name: str, section: str) -> list[str]:
+    """The lines of one `[section]` of a word-list file beside this module, as written."""
+    out: list[str] = []
+    current = ""
+    for line in _lines(name):
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+        elif current == section:
+            out.append(line)
+    return out
+
+
 def _sections(name: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     current = ""

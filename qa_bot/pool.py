@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.resources import files
 
 from .facts import (
     Word,
@@ -22,6 +21,7 @@ from .facts import (
     letter_names,
     number_readings,
     number_words,
+    section_lines,
     stem,
 )
 from .lexicon import english_to_arabic
@@ -85,12 +85,11 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                     voweled = writes_long_vowel(w.key)
                     pool.arabic_skeletons.update(x for x in shapes if len(x) >= 3)
                     if voweled:
+                        pool.spelled_skeletons.update(x for x in shapes if len(x) >= 3)
                         for v in variants:
                             if len(x := skeleton(v)) == 2:
                                 opens = v.removeprefix("ال")[:1] if len(v) > 4 else v[:1]
                                 (pool.glide_skeletons if opens in _GLIDES else pool.arabic_skeletons).add(x)
-                    if voweled:
-                        pool.spelled_skeletons.update(x for x in shapes if len(x) >= 3)
             else:
                 pool.keys.add(bare(w.key))
                 # and each part of a hyphenated word ("WABC-TV": WABC, TV)
@@ -282,20 +281,15 @@ def initialism_names() -> dict[str, list[list[frozenset[str]]]]:
     """An initialism (lower case) → its Arabic names, each as the forms of each of its words, stop
     words aside (`facts_names.txt`, [initialism-names]; a line per name)."""
     out: dict[str, list[list[frozenset[str]]]] = {}
-    section = ""
-    for line in files("qa_bot").joinpath("facts_names.txt").read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-        elif section == "initialism-names" and line and not line.startswith("#"):
-            letters, *name = line.split()
-            out.setdefault(letters, []).append(
-                [
-                    frozenset(f for v in arabic_variants(normalise(w)) for f in (v, stem(Word(v, 0, v, True))))
-                    for w in name
-                    if not is_stopword(w)
-                ]
-            )
+    for line in section_lines("facts_names.txt", "initialism-names"):
+        letters, *name = line.split()
+        out.setdefault(letters, []).append(
+            [
+                frozenset(f for v in arabic_variants(normalise(w)) for f in (v, stem(Word(v, 0, v, True))))
+                for w in name
+                if not is_stopword(w)
+            ]
+        )
     return out
 
 

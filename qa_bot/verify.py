@@ -138,14 +138,9 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
             # "the Arctic" القطب الشمالي: a dictionary word after "the" the dictionary cannot render
             # is translated, not a person's name ("met Macron", "Kissinger")
             the = f.position > 0 and claimed.words[f.position - 1].key == "the"
-            if (
-                cross
-                and the
-                and found == [False]
-                and initialism(bare(parts[0])) is None
-                and common_english(bare(parts[0].lower()))
-            ):
-                found = [None] if not renderings(bare(parts[0].lower())) else found
+            if cross and the and found == [False] and initialism(bare(parts[0])) is None:
+                key = bare(parts[0].lower())
+                found = [None] if common_english(key) and not renderings(key) else found
             if cross and True in found:
                 # a dictionary word the dictionary cannot render, beside a part found by its sound
                 # ("Southwest Fresno", "Kings Canyon Freeway"): translated, so it cannot be checked;
