@@ -82,8 +82,9 @@ def run(
         right = verdict.supported != c["altered"]
         kind = c.get("kind", "altered" if c["altered"] else "faithful")
         kind = "negation" if kind.startswith("negation") else kind
-        # "en>ar": an English claim over an Arabic passage without translation (checked across scripts)
-        lang = "en>ar" if c.get("cross") else c["lang"]
+        # "en>ar": an English claim over an Arabic passage without translation (checked across
+        # scripts); "ar>en": an Arabic claim over an English one
+        lang = ("en>ar" if c["lang"] == "en" else "ar>en") if c.get("cross") else c["lang"]
         rows = [(split, lng, k) for split in (c.get("split", "all"), "all") for lng in (lang, "all")
                 for k in (kind, "ALTERED" if c["altered"] else "FAITHFUL")]  # fmt: skip
         for row in set(rows):
@@ -99,9 +100,10 @@ def run(
 
 def format_figures(figures: dict[str, dict[str, Any]], splits: Sequence[str] = ("tune", "heldout", "all")) -> str:
     """One table per split: rows are kinds, columns languages (en: English claims over a passage
-    with its translation; en>ar: over the Arabic alone); a cell is the rate (caught for an altered
-    kind, kept for a faithful one) and how many claims it counts."""
-    langs = ["en", "ar", "en>ar", "all"]
+    with its translation; en>ar: over the Arabic alone; ar>en: Arabic claims over the English
+    alone); a cell is the rate (caught for an altered kind, kept for a faithful one) and how many
+    claims it counts."""
+    langs = ["en", "ar", "en>ar", "ar>en", "all"]
     lines = []
     for split in splits:
         keys = [k.split("/") for k in figures if k.startswith(f"{split}/")]

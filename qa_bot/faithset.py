@@ -255,6 +255,7 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
     rng = random.Random(seed)
     sources: dict[str, dict[str, Any]] = {}
     claims: list[dict[str, Any]] = []
+    deferred: list[dict[str, Any]] = []
     # the seed article: each passage with its translation; Arabic and English claims
     chunks = chunk_article(seed_article, root)
     seed_en = sorted({n for c in chunks for n in _english_names(c.translation or "")})
@@ -295,6 +296,17 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
             claims += _items(
                 rng, s, sid, sources[sid], {**base, "cross": False}, ar_pool, [n for n in names_here if n in s]
             )
+    # XQuAD the other way: Arabic claims over the English paragraph alone (an English archive asked in
+    # Arabic), from a random stream of their own so the claims above stay as they were
+    rng_ar_en = random.Random(seed + 1)
+    for k, (title, p_ar, p_en) in enumerate(pairs):
+        split = "tune" if titles.index(title) % 2 == 0 else "heldout"
+        sid = f"xquad/{k}/en-only"
+        sources[sid] = {"text": p_en, "translation": None}
+        base = {"origin": "xquad", "article": title, "split": split, "cross": True}
+        names_here = _arabic_names(p_ar, p_en)
+        for s in _pick(rng_ar_en, _sentences(p_ar), 1):
+            deferred += _items(rng_ar_en, s, sid, sources[sid], base, ar_pool, [n for n in names_here if n in s])
     # ARCD: Arabic paragraphs without translation (numbers, dates, negation; names need a parallel text)
     arcd = json.loads((public / "arcd-train.json").read_text(encoding="utf-8"))["data"]
     arcd_titles = sorted(a["title"] for a in arcd)
@@ -306,6 +318,7 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
             base = {"origin": "arcd", "article": a["title"], "split": split, "cross": False}
             for s in _pick(rng, _sentences(p["context"]), 1):
                 claims += _items(rng, s, sid, sources[sid], base, [], [])
+    claims += deferred  # after ARCD's, so that every earlier claim keeps its number
     for i, claim in enumerate(claims):
         claim["id"] = i
     used = {c["source"] for c in claims}
