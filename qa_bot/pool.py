@@ -24,7 +24,7 @@ from .facts import (
     section_lines,
     stem,
 )
-from .lexicon import english_to_arabic
+from .lexicon import arabic_to_english, english_to_arabic
 from .text import detect_language, is_stopword, normalise, sentence_spans, synonym_lexicon, tokens
 from .translit import _ascii, readings, said_without_ending, skeleton, skeletons_match, spelled_alike, writes_long_vowel
 
@@ -231,6 +231,16 @@ def arabic_found(w: Word, pool: Pool) -> bool:
         or any(skeletons_match(a, b, prefix=True, edits=False) for a in stripped for b in pool.latin_skeletons)
         or any(skeletons_match(a, b, prefix=True, edits=False) for a in {shape, *stripped} for b in pool.latin_readings)
     )
+
+
+def glossed(w: Word) -> frozenset[str] | None:
+    """The English search terms the bilingual dictionary renders an Arabic word by, or None when it
+    does not know the word (a name spelled in Arabic, as a rule)."""
+    glosses = arabic_to_english()
+    for term in tokens(w.surface):
+        if term in glosses:
+            return glosses[term]
+    return None
 
 
 def core(key: str) -> str:

@@ -532,3 +532,20 @@ def test_an_opening_surname_is_not_read_as_a_prefixed_inflected_word() -> None:
     claim = "Richards said the band would tour in May."
     verdict = check_claim(claim, [Evidence(1, "قال جاغر إن الفرقة ستقوم بجولة في مايو.", None)], 0.9)
     assert verdict.reason is not None and "Richards" in verdict.reason
+
+
+# Across scripts, an Arabic word spelled like a foreign name that the dictionary renders (الأكاديمي
+# "academic") is found through a rendering in the English source; a transliterated name is not
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("كان المحتوى الأكاديمي لهذه الأكاديميات مثل محتوى الكلية التحضيرية.", None),
+        ("كان المحتوى الأكاديمي لأكاديميات جوفانيليتي مثل محتوى الكلية التحضيرية.", "name 'جوفانيليتي'"),
+    ],
+)
+def test_an_arabic_word_of_the_language_is_found_in_an_english_source_through_the_dictionary(
+    claim: str, reason: str | None
+) -> None:
+    source = Evidence(1, "The academic content of these academies was usually that of a preparatory college.", None)
+    verdict = check_claim(claim, [source], 0.9)
+    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
