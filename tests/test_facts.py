@@ -236,3 +236,25 @@ def test_a_word_set_holds_its_words_and_no_others() -> None:
     assert all(w in held for w in words[::2])
     assert not any(w in held for w in words[1::2])
     assert "" not in held and 3 not in held
+
+
+@pytest.mark.parametrize(
+    ("word", "foreign"),
+    [
+        ("لافروف", True),
+        ("أنابوليس", True),
+        ("فرانسيس", True),
+        # Arabic patterns that write two long vowels: مفاعيل, أفاعل, فعلاء — words of the language
+        ("لمعايير", False),
+        ("تقارير", False),
+        ("أوائل", False),
+        ("البيضاء", False),
+        ("الأشياء", False),
+    ],
+)
+def test_a_word_is_spelled_like_a_foreign_name_unless_an_arabic_pattern_writes_its_long_vowels(
+    word: str, foreign: bool
+) -> None:
+    from qa_bot.translit import foreign_spelling
+
+    assert foreign_spelling(word) is foreign
