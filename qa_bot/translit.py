@@ -183,13 +183,16 @@ def foreign_spelling(surface: str) -> bool:
             break
     if any(c in core for c in "پچژڤگ"):
         return True
-    if len(core) < 4 or core.endswith(("ات", "ون", "ين", "ية", "يا", "ان", "ة", "وا", "اء")) or core[0] in "متين":
+    # Arabic endings: plurals, the feminine ة (also before a pronoun: هويتها), adjectives, فعلاء
+    endings = ("ات", "ون", "ين", "ية", "يا", "ان", "ة", "وا", "اء", "تها", "ته", "تهم", "تنا")
+    if len(core) < 4 or core.endswith(endings) or core[0] in "متين":
         return False
     # the Arabic patterns that do write two long vowels: broken plurals مفاعيل (معايير, تقارير) and
-    # أفاعل (أوائل, أواخر); فعلاء (بيضاء, أشياء) ends in اء above
+    # أفاعل (أوائل, أواخر), the verbal noun افتعال (اجتياز), also after a one-letter clitic
     for stem in (core, core[1:] if core[0] in "لبكف" else ""):
         plural = len(stem) == 6 and stem[2] == "ا" and stem[4] == "ي"
-        if plural or (len(stem) == 5 and stem[0] in "أا" and stem[2] == "ا"):
+        masdar = len(stem) == 6 and stem[0] in "اإ" and stem[2] == "ت" and stem[4] == "ا"
+        if plural or masdar or (len(stem) == 5 and stem[0] in "أا" and stem[2] == "ا"):
             return False
     inner = core[1:-1]
     return sum(c in "اوي" for c in inner) >= 2

@@ -250,6 +250,9 @@ def test_a_word_set_holds_its_words_and_no_others() -> None:
         ("أوائل", False),
         ("البيضاء", False),
         ("الأشياء", False),
+        ("باجتياز", False),  # افتعال after a clitic
+        ("هويتها", False),  # ة before a pronoun
+        ("بيونغيانغ", True),  # ب of the name, not a clitic
     ],
 )
 def test_a_word_is_spelled_like_a_foreign_name_unless_an_arabic_pattern_writes_its_long_vowels(
