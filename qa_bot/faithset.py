@@ -277,7 +277,8 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
     pairs = [(a_en["title"], p_ar["context"], p_en["context"]) for a_ar, a_en in zip(ar, en, strict=True)
              for p_ar, p_en in zip(a_ar["paragraphs"], a_en["paragraphs"], strict=True)]  # fmt: skip
     en_pool = sorted({n for _, _, e in pairs for n in _english_names(e)})
-    ar_pool = sorted({n for _, a, e in pairs for n in _arabic_names(a, e)})
+    pair_names = [_arabic_names(a, e) for _, a, e in pairs]
+    ar_pool = sorted({n for names in pair_names for n in names})
     for k, (title, p_ar, p_en) in enumerate(pairs):
         split = "tune" if titles.index(title) % 2 == 0 else "heldout"
         sid, sid_cross = f"xquad/{k}", f"xquad/{k}/ar-only"
@@ -291,7 +292,7 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
             )
             gap = cross and any(fact in s for fact in NOT_IN_TRANSLATION)
             claims += [c for c in made if not (gap and not c["altered"])]
-        names_here = _arabic_names(p_ar, p_en)
+        names_here = pair_names[k]
         for s in _pick(rng, _sentences(p_ar), 2):
             claims += _items(
                 rng, s, sid, sources[sid], {**base, "cross": False}, ar_pool, [n for n in names_here if n in s]
@@ -304,9 +305,8 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
         sid = f"xquad/{k}/en-only"
         sources[sid] = {"text": p_en, "translation": None}
         base = {"origin": "xquad", "article": title, "split": split, "cross": True}
-        names_here = _arabic_names(p_ar, p_en)
         for s in _pick(rng_ar_en, _sentences(p_ar), 1):
-            deferred += _items(rng_ar_en, s, sid, sources[sid], base, ar_pool, [n for n in names_here if n in s])
+            deferred += _items(rng_ar_en, s, sid, sources[sid], base, ar_pool, [n for n in pair_names[k] if n in s])
     # ARCD: Arabic paragraphs without translation (numbers, dates, negation; names need a parallel text)
     arcd = json.loads((public / "arcd-train.json").read_text(encoding="utf-8"))["data"]
     arcd_titles = sorted(a["title"] for a in arcd)
@@ -329,14 +329,6 @@ def generate(public: Path, seed_article: Path, root: Path, seed: int = 11) -> di
         "sources": {k: v for k, v in sources.items() if k in used},
         "claims": claims,
     }
-
-
-_VERBATIM = "faithful-verbatim"
-
-
-def _sentence(claim: dict[str, Any]) -> str:
-    """The sentence a claim was made from (a set written before claims kept it: the verbatim ones only)."""
-    return str(claim.get("sentence") or (claim["claim"] if claim["kind"] == _VERBATIM else ""))
 
 
 def _merge(sets: list[dict[str, Any]], seen: set[str]) -> dict[str, Any]:
@@ -393,9 +385,11 @@ def main(argv: list[str]) -> int:
     seen: set[str] = set()
     for path in args.unseen_from:
         try:
-            seen |= {_sentence(c) for c in json.loads(path.read_text(encoding="utf-8"))["claims"]}
+            seen |= {c["sentence"] for c in json.loads(path.read_text(encoding="utf-8"))["claims"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            parser.exit(2, f"python -m qa_bot.faithset: error: {path} is not a faithfulness set ({exc})\n")
+            parser.exit(
+                2, f"python -m qa_bot.faithset: error: {path} is not a faithfulness set of this version ({exc})\n"
+            )
     data = _merge([generate(args.public, seed_article, root, seed=seed) for seed in args.seed], seen)
     args.target.parent.mkdir(parents=True, exist_ok=True)
     args.target.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -115,14 +115,15 @@ def _negatives(claim: str) -> int:
     own ("lacked", "discouraged") and words undone by an affix ("unaided", "nonprofit", "useless",
     not "under", "unless", "unveiled" or "wireless")."""
     lists = negation()
-    ws = _negation_words(claim)
-    kept = tuple(lists["not-undone"])
-    undone = [
-        m
-        for m in _UNDONE.finditer(claim)
-        if common_english((m["base"] or m["base2"]).lower(), strict=False) and not m[0].lower().startswith(kept)
-    ]
-    return len(negations(claim)) + sum(w.key in lists["implicit-en"] for w in ws) + len(undone)
+    implicit = sum(w.key in lists["implicit-en"] for w in _negation_words(claim))
+    return len(negations(claim)) + implicit + len(_undone(claim))
+
+
+def _undone(claim: str) -> list[str]:
+    """The bases of the words of an English claim an affix undoes ("unaided": aided), lower case."""
+    kept = tuple(negation()["not-undone"])
+    bases = [((m["base"] or m["base2"]).lower(), m[0].lower()) for m in _UNDONE.finditer(claim)]
+    return [base for base, word in bases if common_english(base, strict=False) and not word.startswith(kept)]
 
 
 def _restriction(sentence: str, i: int, claim: str) -> bool:
@@ -164,11 +165,8 @@ def _restated_unnegated(claim: str, j: int, sentence: str, cues: Sequence[tuple[
 
 def _undone_mentions(claim: str, terms: frozenset[str], roots: set[str]) -> int:
     """How many words of an English claim undo, by an affix, a word rendered by `terms` ("non-interference")."""
-    count = 0
-    for m in _UNDONE.finditer(claim):
-        rendered = renderings((m["base"] or m["base2"]).lower())
-        count += bool(rendered & terms or {root(t) for t in rendered} & roots)
-    return count
+    rendered = [renderings(base) for base in _undone(claim)]
+    return sum(bool(r & terms or {root(t) for t in r} & roots) for r in rendered)
 
 
 def _clause(text: str, ws: Sequence[Word], j: int, width: int = 3) -> list[Word]:

@@ -133,7 +133,8 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
             return True
         names = initialism_names().get(letters.lower())
         if names is not None:  # "FCC" لجنة الاتصالات الفيدرالية: every word of one of its names
-            return any(all(alike & (pool.stems | pool.keys) for alike in name) for name in names)
+            words = pool.stems | pool.keys
+            return any(all(alike & words for alike in name) for name in names)
         if set(letters) & set("AEIOU") and any(skeletons_match(shape, s) for s in pool.arabic_skeletons):
             return True
         translated_ = letters.lower() in _names_lists()["translated-initialisms"]
