@@ -252,6 +252,24 @@ def _word_number(w: Word) -> tuple[float, bool] | None:
     return None
 
 
+_COMPOUND_UNITS = {"first": (1.0, False), "second": (2.0, False)}
+
+
+def _fraction_or_percent(prev: Word, w: Word) -> bool:
+    """A number word that counts nothing: a fraction ("a third", "two fifths" is a count, then a
+    fraction) or the hundred of a percentage ("10 في المئة", "بالمئة")."""
+    if not w.arabic:
+        return prev.key in ("a", "one") and w.key.endswith(("th", "rd"))
+    after_fi, alone = _percent_words()
+    return w.key in alone or (prev.key == "في" and w.key in after_fi)
+
+
+@cache
+def _percent_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(the hundred of "في المئة", a percentage's hundred with its preposition), normalised."""
+    return frozenset(map(normalise, ("المئة", "المائة"))), frozenset(map(normalise, ("بالمئة", "بالمائة")))
+
+
 _RANGE = re.compile(r"\s*[-–—/]\s*")
 _SPACE = re.compile("[ \u00a0\u202f\u2009]")
 
@@ -269,9 +287,11 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
             found = _word_number(w)
             if found is not None:
                 value, multiplier = found
-                if not w.arabic and "-" in w.key:  # twenty-four
-                    parts = [_word_number(Word(p, 0, p, False)) for p in w.key.split("-")]
+                if not w.arabic and "-" in w.key:  # twenty-four, twenty-first
+                    parts = [_COMPOUND_UNITS.get(p) or _word_number(Word(p, 0, p, False)) for p in w.key.split("-")]
                     value = sum(p[0] for p in parts if p) or value
+        if value is not None and i > 0 and _fraction_or_percent(ws[i - 1], w):
+            value = None
         if value is None:
             i += 1
             continue

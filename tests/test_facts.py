@@ -70,6 +70,15 @@ LAST_MEETING = Evidence(
         ("a capitalization of 162 584 mln EUR", {"162584000000"}),  # thousands set apart by a space
         ("390 بليون شجرة", {"390000000000"}),
         ("390 billion trees", {"390000000000"}),
+        ("في القرن التاسع عشر", {"19"}),  # English ordinals as the Arabic ones
+        ("in the nineteenth century", {"19"}),
+        ("في القرن الحادي والعشرين", {"21"}),
+        ("in the twenty-first century", {"21"}),
+        ("the tenth anniversary", {"10"}),
+        ("a third of the land", set()),  # a fraction counts nothing
+        ("ارتفع بنسبة 10 في المئة", {"10"}),  # the hundred of a percentage is none
+        ("ارتفع 10 بالمائة", {"10"}),
+        ("مئة جندي", {"100"}),
     ],
 )
 def test_numbers_and_dates_have_language_free_keys(text: str, keys: set[str]) -> None:
