@@ -28,6 +28,8 @@ def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest
         if nearest is not None and sentences:
             nearest_sentence = sentences[nearest(claim, sentences)]
             theirs = negations(nearest_sentence)
+            if mine and arabic and not theirs and _said_otherwise(nearest_sentence, mine):
+                mine = []
             if mine and (not theirs or _restated_unnegated(claim, mine[0][0], nearest_sentence, theirs)):
                 return f"negation '{mine[0][1]}' not in source {pool.label}"
             strong = [
@@ -38,8 +40,15 @@ def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest
             if strong and not _negatives(claim):
                 said = f"'{strong[0][1]}' ({_quote(nearest_sentence, strong[0][0])})"
                 return f"source {pool.label} says {said}; the claim drops the negation"
+            if arabic:
+                # "unaided" is غير مدعومة: an Arabic claim that states the word with fewer negations
+                # than the English sentence has drops one
+                claim_words = _negation_words(claim)
+                undone = [w for b, w in _undone_pairs(nearest_sentence) if _rendered_at(claim_words, renderings(b))]
+                if undone and len(negations(claim)) < len(negations(nearest_sentence)) + len(undone):
+                    return f"source {pool.label} says '{undone[0]}'; the claim drops the negation"
             return None
-        if mine and not any(negations(s) for s in sentences):
+        if mine and not any(negations(s) or (arabic and _said_otherwise(s, mine)) for s in sentences):
             return f"negation '{mine[0][1]}' not in source {pool.label}"
         return None
     best = best_sentence(claim, pool, arabic)
@@ -119,11 +128,24 @@ def _negatives(claim: str) -> int:
     return len(negations(claim)) + implicit + len(_undone(claim))
 
 
+def _said_otherwise(english: str, cues: Sequence[tuple[int, str]]) -> bool:
+    """Whether an English sentence says an Arabic negation without a cue: with an affix or a word
+    that negates ("unaided" دون دعم, "unobserved" لم يلاحظ, "lacked"), or دون in its sense of
+    "under" ("under the age of 18" دون سن 18)."""
+    below = {"دون", "بدون"} & {normalise(cue) for _, cue in cues}
+    return _negatives(english) > 0 or bool(below and negation()["below-en"] & {w.key for w in _negation_words(english)})
+
+
 def _undone(claim: str) -> list[str]:
     """The bases of the words of an English claim an affix undoes ("unaided": aided), lower case."""
+    return [base for base, _ in _undone_pairs(claim)]
+
+
+def _undone_pairs(claim: str) -> list[tuple[str, str]]:
+    """(base, word as written) of each word of an English claim an affix undoes."""
     kept = tuple(negation()["not-undone"])
-    bases = [((m["base"] or m["base2"]).lower(), m[0].lower()) for m in _UNDONE.finditer(claim)]
-    return [base for base, word in bases if common_english(base, strict=False) and not word.startswith(kept)]
+    bases = [((m["base"] or m["base2"]).lower(), m[0]) for m in _UNDONE.finditer(claim)]
+    return [(b, w) for b, w in bases if common_english(b, strict=False) and not w.lower().startswith(kept)]
 
 
 def _restriction(sentence: str, i: int, claim: str) -> bool:
@@ -144,15 +166,8 @@ def _restated_unnegated(claim: str, j: int, sentence: str, cues: Sequence[tuple[
         terms = renderings(bare(w.key))
         roots = {root(t) for t in terms}
         value = _digits(w.surface)
-        found = []
-        for k, x in enumerate(ws):
-            if not x.arabic:
-                hit = value is not None and _digits(x.surface) == value
-            else:
-                stems = {stem(Word(v, 0, v, True)) for v in arabic_variants(x.key)}
-                hit = bool(stems & terms or {root(s) for s in stems} & roots)
-            if hit:
-                found.append(k)
+        found = _rendered_at(ws, terms)
+        found += [k for k, x in enumerate(ws) if not x.arabic and value is not None and _digits(x.surface) == value]
         if found:
             negated = sum(any(k - 6 <= c < k for c, _ in cues) for k in found)
             if negated in (0, len(found)):
@@ -161,6 +176,18 @@ def _restated_unnegated(claim: str, j: int, sentence: str, cues: Sequence[tuple[
             # often than the source does ("non-interference … had not to intervene")
             return 1 + _undone_mentions(claim, terms, roots) > negated
     return False
+
+
+def _rendered_at(ws: Sequence[Word], terms: frozenset[str]) -> list[int]:
+    """The positions of the Arabic words that render one of an English word's dictionary `terms`,
+    by stem or by root (مدعومة for "aided")."""
+    roots = {root(t) for t in terms}
+    found = []
+    for k, x in enumerate(ws):
+        stems = {stem(Word(v, 0, v, True)) for v in arabic_variants(x.key)} if x.arabic else set()
+        if stems & terms or {root(s) for s in stems} & roots:
+            found.append(k)
+    return found
 
 
 def _undone_mentions(claim: str, terms: frozenset[str], roots: set[str]) -> int:

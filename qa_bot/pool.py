@@ -50,6 +50,9 @@ class Pool:
     glide_skeletons: set[str] = field(default_factory=set)
     latin_skeletons: set[str] = field(default_factory=set)
     latin_readings: set[str] = field(default_factory=set)  # other readings of their letters (Kraków KRKF)
+    # lowercase words of four consonants or more: the loanwords Arabic spells by their sound
+    # (methotrexate الميثوتركسات, neutrinos النيوترينو)
+    loan_skeletons: set[str] = field(default_factory=set)
     spelled_skeletons: set[str] = field(default_factory=set)  # of Arabic words with a long vowel written
     terms: set[str] = field(default_factory=set)  # search terms (`text.tokens`), as synonyms are kept
     roots: set[str] = field(default_factory=set)  # Arabic stems reduced to their consonants
@@ -57,6 +60,9 @@ class Pool:
     has_arabic: bool = False
     has_latin: bool = False
     sentences: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is Arabic)
+
+
+_INITIALISM = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z]{2,}\b")
 
 
 def build_pool(label: str, texts: Iterable[str]) -> Pool:
@@ -95,11 +101,18 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                 # and each part of a hyphenated word ("WABC-TV": WABC, TV)
                 parts = w.surface.split("-") if "-" in w.surface else []
                 pool.keys.update(bare(p.lower()) for p in parts)
+                if w.surface.islower() and len(shape := skeleton(w.surface)) >= 4:
+                    pool.loan_skeletons.add(shape)
                 for part in [w.surface, *parts]:
                     if part[:1].isupper():
                         pool.latin_skeletons.add(shape := skeleton(part))
                         pool.latin_readings.update(readings(part) - {shape})
         pool.spelled.extend(_spelled_runs(found.words))
+        for m in _INITIALISM.finditer(text):  # "U.S." is أمريكا and الأمريكي to an Arabic claim
+            for name in initialism_names().get(m.group().replace(".", "").lower(), []):
+                for forms in name:
+                    pool.keys.update(forms)
+                    pool.stems.update(forms)
         pool.terms.update(tokens(text))
         if detect_language(text) == "ar":
             pool.has_arabic = True
@@ -231,6 +244,7 @@ def arabic_found(w: Word, pool: Pool) -> bool:
         any(skeletons_match(shape, b, prefix=True) for b in pool.latin_skeletons)
         or any(skeletons_match(a, b, prefix=True, edits=False) for a in stripped for b in pool.latin_skeletons)
         or any(skeletons_match(a, b, prefix=True, edits=False) for a in {shape, *stripped} for b in pool.latin_readings)
+        or any(skeletons_match(a, b, prefix=True, edits=False) for a in {shape, *stripped} for b in pool.loan_skeletons)
     )
 
 

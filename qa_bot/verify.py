@@ -23,7 +23,7 @@ from itertools import pairwise
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .facts import Fact, Facts, Word, _names_lists, common_english, facts_of, opens_sentence, stem
+from .facts import Fact, Facts, Word, _names_lists, arabic_variants, common_english, facts_of, opens_sentence, stem
 from .polarity import Nearest, polarity
 from .pool import (
     Pool,
@@ -38,6 +38,7 @@ from .pool import (
 )
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
 from .translit import foreign_spelling, skeleton, skeletons_match, writes_long_vowel
+from .vocab import reading
 
 SUPPORTED = 0.45  # similarity score a claim needs besides its facts (overlap and embedding similarity)
 CROSS_SUPPORTED = 0.2  # the same across scripts, where it is embedding similarity alone
@@ -105,9 +106,22 @@ def _missing_facts(claimed: Facts, pool: Pool, cross: bool) -> str | None:
         if f.key not in pool.values and not (cross and f.key in ("1", "2")):  # duals have no number word
             return f"number '{f.surface}' not in source {pool.label}"
     for f in claimed.dates:
-        if f.key not in pool.dates and not (cross and _transliterated_weekday(f, claimed, pool)):
+        spelled = cross and (_transliterated_weekday(f, claimed, pool) or _month_name(f, claimed, pool))
+        if f.key not in pool.dates and not spelled:
             return f"date '{f.surface}' not in source {pool.label}"
     return None
+
+
+def _month_name(f: Fact, claimed: Facts, pool: Pool) -> bool:
+    """An Arabic month word that is a name of the English source, spelled by its sound: نيسان
+    Nissan (April), تموز Tammuz; a month alone, without a day or a year beside it."""
+    ws = claimed.words
+    w = ws[f.position]
+    beside = [ws[k] for k in (f.position - 1, f.position + 1) if 0 <= k < len(ws)]
+    if not w.arabic or " " in f.surface or any(x.key[:1].isdigit() for x in beside):
+        return False
+    shapes = {skeleton(v) for v in arabic_variants(w.key)}
+    return any(skeletons_match(a, b, edits=False) for a in shapes for b in pool.latin_skeletons)
 
 
 def _transliterated_weekday(f: Fact, claimed: Facts, pool: Pool) -> bool:
@@ -174,14 +188,22 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
 
 
 def _name_like(ws: Sequence[Word], i: int) -> bool:
-    """An Arabic word that reads as a name: right after a title or place noun, or spelled the way
-    foreign names are transliterated (long vowels written where Arabic patterns have none)."""
+    """A word that reads as a name: in English a capital past the first word; in Arabic, right
+    after a title or place noun, a proper noun of the Arabic lexicon or a word it does not list,
+    or (without the lexicon) spelled the way foreign names are transliterated."""
     from .facts import _is_arabic_name
 
     w = ws[i]
     if not w.arabic:
         return w.surface[:1].isupper() and i > 0 and bare(w.key) not in _names_lists()["not-names"]
-    return _is_arabic_name(list(ws), i) or foreign_spelling(w.surface)
+    if _is_arabic_name(list(ws), i):
+        return True
+    # a proper noun or a word no Arabic lexicon lists (يوسيمايت, أندرسون) names something; an
+    # inflected word is read as one only when spelled like a foreign name (كيري is not كير + ي)
+    kind = reading(w)
+    if kind is None:
+        return foreign_spelling(w.surface)
+    return kind in ("name", "unknown") or (kind == "stem" and foreign_spelling(w.surface))
 
 
 def _swapped(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: bool) -> str | None:

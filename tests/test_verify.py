@@ -219,7 +219,7 @@ def test_a_prefix_match_allows_an_ending_not_a_longer_word() -> None:
         (
             "وأتى هذا الإعلان إثر مباحثات استمرت أكثر من أربع ساعات في بشار بين الرئيس الروسي فلاديمير بوتين.",
             KREMLIN,
-            "'بشار' where source [1] has 'الكرملين'",
+            "name 'بشار' not in source [1]",  # a proper noun of the Arabic lexicon, as Damascus is
         ),
         (
             "The announcement came after more than four hours of talks in Damascus with Russian President"
@@ -426,7 +426,7 @@ SCHOOLS = Evidence(
         ("Private schools are secondary schools run by private individuals or organizations.", None),
         ("Tibet are secondary schools run by private individuals or organizations.", "name 'Tibet' where"),
         ("المدارس الخاصة هي مدارس ثانوية يديرها أفراد أو منظمات خاصة.", None),
-        ("التبت هي مدارس ثانوية يديرها أفراد أو منظمات خاصة.", "'التبت' where"),
+        ("التبت هي مدارس ثانوية يديرها أفراد أو منظمات خاصة.", "name 'التبت' not in source"),  # a proper noun
     ],
 )
 def test_a_word_no_source_has_put_first_in_the_sentence(claim: str, reason: str | None) -> None:
@@ -548,4 +548,60 @@ def test_an_arabic_word_of_the_language_is_found_in_an_english_source_through_th
 ) -> None:
     source = Evidence(1, "The academic content of these academies was usually that of a preparatory college.", None)
     verdict = check_claim(claim, [source], 0.9)
+    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+
+
+# An Arabic claim over an English source alone: the Arabic lexicon tells which words name something.
+# A name it does not list must be found by its sound; a word of the language spelled with long
+# vowels (حوالي "about", لإيجاد "to find") is no name; a loanword is found in a lowercase word.
+PARK = Evidence(
+    1,
+    "State Route 41 (Fresno Yosemite Freeway) enters Fresno from Atascadero in the south, and then heads north"
+    " towards Yosemite; about 40 companies were founded there to find new markets, using methotrexate.",
+    None,
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("يدخل الطريق 41 مدينة فريسنو من أتاسكاديرو في الجنوب، ثم يتجه شمالا إلى يوسيمايت.", None),
+        ("يدخل الطريق 41 مدينة فريسنو من أتاسكاديرو في الجنوب، ثم يتجه شمالا إلى أندرسون.", "name 'أندرسون'"),
+        ("يدخل الطريق 41 مدينة فريسنو من أتاسكاديرو في الجنوب، ثم يتجه شمالا إلى نيكسوس.", "name 'نيكسوس'"),
+        ("حوالي 40 من الشركات تأسست هناك لإيجاد أسواق جديدة باستخدام الميثوتركسات.", None),
+    ],
+)
+def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str, reason: str | None) -> None:
+    verdict = check_claim(claim, [PARK], 0.9)
+    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+
+
+@pytest.mark.parametrize(
+    ("claim", "english", "reason"),
+    [
+        # an initialism of the source is its Arabic name and that name's adjective
+        (
+            "كان للحظر تأثير سلبي على الاقتصاد الأمريكي.",
+            "The embargo had a negative influence on the US economy.",
+            None,
+        ),
+        (
+            "كان للحظر تأثير سلبي على الاقتصاد الأمريكي.",
+            "The embargo had a negative influence on the EU economy.",
+            "name 'الأمريكي'",
+        ),
+        # a month word that is a name of the source spelled by its sound (نيسان Nissan), not a date
+        ("قدمت تويوتا ونيسان سيارات أكبر.", "Both Toyota and Nissan introduced larger cars.", None),
+        ("قدمت تويوتا في نيسان سيارات أكبر.", "Toyota introduced larger cars in March.", "date 'نيسان'"),
+        # دون in its sense of "under"
+        ("لديها أطفال دون سن 18 سنة.", "Of the households, 30% had children under the age of 18.", None),
+        ("لديها أطفال دون سن 18 سنة.", "Of the households, 30% had children at the age of 18.", "negation 'دون'"),
+        # an English word an affix negates is a negation the Arabic claim must keep
+        ("كان هناك 12843 من الشراكات دون زواج.", "There were 12,843 unmarried partnerships.", None),
+        ("كان هناك 12843 من شراكات الزواج.", "There were 12,843 unmarried partnerships.", "'unmarried'"),
+        ("يحاول الفيزيائيون تطوير نماذج للتوحيد.", "Physicists try to develop models for unification.", None),
+    ],
+)
+def test_an_arabic_claim_over_english_alone(claim: str, english: str, reason: str | None) -> None:
+    verdict = check_claim(claim, [Evidence(1, english, None)], 0.9, nearest=_only)
     assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)

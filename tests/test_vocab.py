@@ -1,0 +1,64 @@
+"""The Arabic lexicon (Arramooz, from PyPI) that tells the words of an Arabic claim that name
+something from the words of the language."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from qa_bot import vocab
+from qa_bot.facts import facts_of
+from qa_bot.vocab import reading
+
+
+def _reading(word: str) -> str | None:
+    return reading(facts_of(word).words[0])
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        # names: proper nouns the lexicon lists, a place's adjective, words it does not list at all
+        ("بوتين", "name"),  # as written, not ب + وتين "aorta"
+        ("أمريكا", "name"),
+        ("وسمرقند", "name"),
+        ("الكنديين", "name"),
+        ("الروسي", "name"),
+        ("بالبريطانية", "name"),
+        ("يوسيمايت", "unknown"),
+        ("إيرغانزونغشولين", "unknown"),
+        # words of the language, spelled with the long vowels foreign names have
+        ("حوالي", "word"),
+        ("لوجود", "word"),
+        ("وبالتالي", "word"),  # و + ب + ال
+        ("بالألوان", "word"),  # a broken plural that is also a surname (Alwan)
+        # inflected: a verb's present and future, pronouns, plural and dual endings
+        ("يعود", "stem"),
+        ("تديرها", "stem"),
+        ("ستبقى", "stem"),
+        ("يمكن", "stem"),
+        ("تتجه", "stem"),
+        ("إمكانياتها", "stem"),
+        ("نوعان", "stem"),
+        ("للولايات", "stem"),  # ل + ال, a plural
+        ("عمره", "stem"),  # "his age", not the name Omra
+    ],
+)
+def test_the_lexicon_reads_names_words_and_inflected_words(word: str, expected: str) -> None:
+    assert _reading(word) == expected
+
+
+def test_without_the_lexicon_nothing_is_read_and_one_warning_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(vocab, "_data_dir", lambda: None)
+    vocab.vocabulary.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="qa_bot.vocab"):
+            assert _reading("بوتين") is None
+            assert _reading("حوالي") is None
+        warnings = [r.getMessage() for r in caplog.records]
+        assert len(warnings) == 1 and "pip install arramooz-pysqlite" in warnings[0]
+    finally:
+        vocab.vocabulary.cache_clear()
