@@ -255,11 +255,13 @@ def _word_number(w: Word) -> tuple[float, bool] | None:
 _COMPOUND_UNITS = {"first": (1.0, False), "second": (2.0, False)}
 
 
-def _fraction_or_percent(prev: Word, w: Word) -> bool:
-    """A number word that counts nothing: a fraction ("a third", "two fifths" is a count, then a
-    fraction) or the hundred of a percentage ("10 في المئة", "بالمئة")."""
+def _counts_nothing(ws: Sequence[Word], i: int) -> bool:
+    """A number word that counts nothing: a fraction ("a third of", not "a tenth category") or the
+    hundred of a percentage ("10 في المئة", "بالمئة")."""
+    w, prev = ws[i], ws[i - 1]
+    after = ws[i + 1].key if i + 1 < len(ws) else ""
     if not w.arabic:
-        return prev.key in ("a", "one") and w.key.endswith(("th", "rd"))
+        return prev.key in ("a", "one") and w.key.endswith(("th", "rd")) and after in ("of", "")
     after_fi, alone = _percent_words()
     return w.key in alone or (prev.key == "في" and w.key in after_fi)
 
@@ -290,7 +292,7 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
                 if not w.arabic and "-" in w.key:  # twenty-four, twenty-first
                     parts = [_COMPOUND_UNITS.get(p) or _word_number(Word(p, 0, p, False)) for p in w.key.split("-")]
                     value = sum(p[0] for p in parts if p) or value
-        if value is not None and i > 0 and _fraction_or_percent(ws[i - 1], w):
+        if value is not None and i > 0 and _counts_nothing(ws, i):
             value = None
         if value is None:
             i += 1
@@ -298,6 +300,13 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
         j = i + 1
         if w.arabic and j < len(ws) and ws[j].key in ("عشر", "عشره") and 1 <= value < 10:
             value, j = value + 10, j + 1  # "خمسة عشر" 15, "السابع عشر" 17th
+        decade = out[-1] if out and out[-1].position == i - 2 and not out[-1].surface[:1].isdigit() else None
+        if decade and ws[i - 1].key == "القرن" and len(decade.key) == 4 and 1 < value <= 21:
+            # the century of a decade (سبعينيات القرن التاسع عشر, the 1870s) says which decade, no number
+            year = _format((value - 1) * 100 + int(decade.key) % 100)
+            out[-1] = Fact("number", decade.surface, year, decade.position)
+            i = j
+            continue
         if out and len(w.key) == 2 and w.key.isdigit() and _year_range(text, ws[i - 1], w, out[-1]):
             value = float(int(out[-1].key) // 100 * 100 + int(w.key))  # "1998–99": 1999
         if w.key.isdigit() and len(w.key) <= 3:  # thousands set apart by a space: "162 584"

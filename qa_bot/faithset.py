@@ -62,6 +62,7 @@ def _number_swap(sentence: str, rng: random.Random, source: str, arabic: bool) -
     candidates = [f for f in found.numbers if " " not in f.surface]
     rng.shuffle(candidates)
     values = {w: v for w, (v, multiplier) in number_spellings().items() if not multiplier}
+    ordinals = set(number_spellings(ordinals=True)) - set(number_spellings())
     for f in candidates:
         kind = "date" if any(abs(f.position - p) <= 1 for p in month_near) else "number"
         if f.surface[:1].isdigit() or f.surface[:1] in "٠١٢٣٤٥٦٧٨٩":
@@ -77,7 +78,7 @@ def _number_swap(sentence: str, rng: random.Random, source: str, arabic: bool) -
             options = [o for o in options if str(o) not in present]
             if options:
                 return _replace(sentence, f, str(rng.choice(options))), kind
-        else:
+        elif arabic or f.surface.lower() not in ordinals:  # an English ordinal ("a tenth category") is not swapped
             script = "ar" if arabic else "en"
             words = [w for w, val in values.items() if str(int(val)) not in present and val != float(f.key)]
             words = [w for w in words if (detect_language(w) == "ar") == (script == "ar") and 2 < values[w] <= 12]

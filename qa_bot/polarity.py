@@ -28,8 +28,8 @@ def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest
         if nearest is not None and sentences:
             nearest_sentence = sentences[nearest(claim, sentences)]
             theirs = negations(nearest_sentence)
-            if mine and arabic and not theirs and _said_otherwise(nearest_sentence, mine):
-                mine = []
+            if arabic:  # an English sentence says some negations without a cue
+                theirs = sorted([*theirs, *_other_cues(nearest_sentence, mine)])
             if mine and (not theirs or _restated_unnegated(claim, mine[0][0], nearest_sentence, theirs)):
                 return f"negation '{mine[0][1]}' not in source {pool.label}"
             strong = [
@@ -48,7 +48,7 @@ def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest
                 if undone and len(negations(claim)) < len(negations(nearest_sentence)) + len(undone):
                     return f"source {pool.label} says '{undone[0]}'; the claim drops the negation"
             return None
-        if mine and not any(negations(s) or (arabic and _said_otherwise(s, mine)) for s in sentences):
+        if mine and not any(negations(s) or (arabic and _other_cues(s, mine)) for s in sentences):
             return f"negation '{mine[0][1]}' not in source {pool.label}"
         return None
     best = best_sentence(claim, pool, arabic)
@@ -128,12 +128,18 @@ def _negatives(claim: str) -> int:
     return len(negations(claim)) + implicit + len(_undone(claim))
 
 
-def _said_otherwise(english: str, cues: Sequence[tuple[int, str]]) -> bool:
-    """Whether an English sentence says an Arabic negation without a cue: with an affix or a word
-    that negates ("unaided" دون دعم, "unobserved" لم يلاحظ, "lacked"), or دون in its sense of
-    "under" ("under the age of 18" دون سن 18)."""
-    below = {"دون", "بدون"} & {normalise(cue) for _, cue in cues}
-    return _negatives(english) > 0 or bool(below and negation()["below-en"] & {w.key for w in _negation_words(english)})
+def _other_cues(english: str, cues: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Where an English sentence says an Arabic claim's negation (`cues`) without a cue word: a
+    word that negates ("lacked", "unaided" دون دعم, "unobserved" لم يلاحظ), or, for دون, a word for
+    its sense of "under" ("under the age of 18" دون سن 18)."""
+    lists = negation()
+    below = lists["below-en"] if {"دون", "بدون"} & {normalise(cue) for _, cue in cues} else frozenset()
+    undone = {word.lower() for _, word in _undone_pairs(english)}
+    return [
+        (k, w.surface)
+        for k, w in enumerate(_negation_words(english))
+        if w.key in lists["implicit-en"] or w.key in below or w.key in undone
+    ]
 
 
 def _undone(claim: str) -> list[str]:

@@ -176,8 +176,8 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
     taken = {f.position for f in claimed.numbers + claimed.dates}
     ws = list(claimed.words)
     for i, w in enumerate(ws):
-        if not w.arabic or i in taken or is_stopword(w.surface):
-            continue
+        if not w.arabic or i in taken or is_stopword(w.surface) or len(skeleton(w.key)) < 2:
+            continue  # (one consonant tells no names apart: ثيو Theo, as in English)
         if (_name_like(ws, i) or any(f.position == i for f in claimed.names)) and not arabic_found(w, pool):
             # across scripts a word spelled like a foreign name may be a word of the language
             # (أوائل "early", حوالي "about"): found when the source has one of its renderings

@@ -137,7 +137,10 @@ def reading(w: Word) -> Reading | None:
     variants = _readings(w.key)
     for v in variants:  # a place's adjective, listed as a word or not (الروسي, الكنديين)
         x = _nisba(v)
-        if x and {x[:-1], x[:-1] + "ا", x + "ا"} & vocab.names:
+        places = {x[:-1], x[:-1] + "ا", x + "ا"} & vocab.names if x else set()
+        # but from a name of three letters only an adjective the lexicon does not list as a word
+        # (المائية "watery" is not ماي + ي, "May")
+        if any(len(p) > 3 for p in places) or (places and x not in vocab.words):
             return "name"
     for v in variants:  # as written before a reading that takes letters off (بوتين is not ب + وتين)
         if v in vocab.words:

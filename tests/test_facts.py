@@ -76,6 +76,9 @@ LAST_MEETING = Evidence(
         ("in the twenty-first century", {"21"}),
         ("the tenth anniversary", {"10"}),
         ("a third of the land", set()),  # a fraction counts nothing
+        ("plus a tenth category", {"10"}),  # an ordinal after "a" that is none
+        ("منذ سبعينيات القرن العشرين", {"1970"}),  # the century says which decade
+        ("في ثمانينيات القرن التاسع عشر", {"1880"}),
         ("ارتفع بنسبة 10 في المئة", {"10"}),  # the hundred of a percentage is none
         ("ارتفع 10 بالمائة", {"10"}),
         ("مئة جندي", {"100"}),

@@ -596,6 +596,13 @@ def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str
         # دون in its sense of "under"
         ("لديها أطفال دون سن 18 سنة.", "Of the households, 30% had children under the age of 18.", None),
         ("لديها أطفال دون سن 18 سنة.", "Of the households, 30% had children at the age of 18.", "negation 'دون'"),
+        (  # also where the sentence has another negation, further on
+            "لديها أطفال دون سن 18 سنة.",
+            "Of the households, 30% had children under the age of 18, 20% had no husband present.",
+            None,
+        ),
+        # a name of one consonant tells nothing apart, as in English (ثيو Theo)
+        ("سمي على اسم ثيو كيرني.", "It was named after Theo Kearney.", None),
         # an English word an affix negates is a negation the Arabic claim must keep
         ("كان هناك 12843 من الشراكات دون زواج.", "There were 12,843 unmarried partnerships.", None),
         ("كان هناك 12843 من شراكات الزواج.", "There were 12,843 unmarried partnerships.", "'unmarried'"),
