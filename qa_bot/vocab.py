@@ -73,47 +73,55 @@ def vocabulary() -> Vocabulary | None:
     return Vocabulary(frozenset(words), frozenset(names))
 
 
-# pronoun suffixes, then the endings of plurals, duals, verbs and the feminine, as normalised
+# pronoun suffixes; the endings of nouns (plurals, duals, the feminine, an adjective's ي) and of
+# verbs (person and number); a verb's person prefix in the present (أ normalised to ا)
 _PRONOUNS = ("كما", "هما", "هم", "هن", "كم", "ها", "نا", "ه", "ك", "ي")
-_ENDINGS = ("تان", "تين", "ات", "ان", "ين", "ون", "وا", "تا", "تم", "ت", "ن", "ا", "ي", "ه")
-_PRESENT = "يتنا"  # a verb's person prefix in the present (أ normalised to ا)
+_NOUN_ENDINGS = ("يتان", "يتين", "يات", "يين", "يون", "يه", "تان", "تين", "ات", "ان", "ين", "ون", "ي", "ه")
+_VERB_ENDINGS = ("تما", "تم", "تن", "وا", "ون", "ين", "ان", "تا", "ت", "ن", "ا", "ي")
+_PRESENT = "يتنا"
 
 
-def _lemmas(key: str) -> set[str]:
-    """The forms a listed word may take in `key`: a pronoun suffix, an ending and a present-tense
-    prefix taken off, the feminine ة put back (إمكانياتها → امكانيه), a form IV/VIII verb's alef
-    (يمكن → امكن, تتجه → اتجه), an assimilated verb's و (يجب → وجب), a hollow verb's alef (يعود →
-    عاد)."""
+def _lemmas(key: str, verb: bool) -> set[str]:
+    """The forms a listed word may take in `key`: a pronoun suffix and a noun's ending taken off,
+    the feminine ة put back (إمكانياتها → امكانيه); and, when `key` may be a verb (no preposition or
+    article before it: not كـ + ينجز), a verb's ending and present-tense prefix taken off, with a
+    form IV/VIII verb's alef (يمكن → امكن, تتجه → اتجه), an assimilated verb's و (يجب → وجب), a
+    hollow verb's alef (يعود → عاد), after the future's س (ستبقى). Three letters at least."""
     out = {key}
     for pronoun in ("", *_PRONOUNS):
         if pronoun and not (key.endswith(pronoun) and len(key) - len(pronoun) >= 3):
             continue
         base = key[: len(key) - len(pronoun)]
-        for ending in ("", *_ENDINGS):
+        for ending in ("", *_NOUN_ENDINGS):
+            if not ending or (base.endswith(ending) and len(base) - len(ending) >= 3):
+                word = base[: len(base) - len(ending)]
+                out.update((word, word + "ه"))
+                if word.endswith("ا"):
+                    out.add(word[:-1] + "ي")  # a defective word's alef maqsura before an ending (المشتراة)
+        for ending in ("", *_VERB_ENDINGS) if verb else ():
             if ending and not (base.endswith(ending) and len(base) - len(ending) >= 2):
                 continue
             word = base[: len(base) - len(ending)]
-            out.update((word, word + "ه"))
-            if word.endswith("ا"):
-                out.add(word[:-1] + "ي")  # a defective word's alef maqsura before an ending (المشتراة)
+            out.update((word, word + "ا", word + "ي"))  # a defective verb's last letter (خلت → خلا)
             if len(word) >= 4 and word[0] == "س" and word[1] in _PRESENT:
-                word = word[1:]  # the future's prefix (ستبقى)
+                word = word[1:]
             if len(word) >= 3 and word[0] in _PRESENT:
                 rest = word[1:]
-                out.update((rest, "ا" + rest, "و" + rest))
+                out.update((rest, "ا" + rest, "و" + rest, rest + "ا", rest + "ي"))  # (تنج → نجا)
                 if len(rest) == 3 and rest[1] in "وي":
                     out.add(rest[0] + "ا" + rest[2])
-    return {w for w in out if len(w) >= 2}
+    return {w for w in out if len(w) >= 3}
 
 
-def _readings(key: str) -> list[str]:
+def _readings(key: str) -> list[tuple[str, bool]]:
     """A normalised word with its clitics taken off one way or another, as written first: a
-    conjunction (و ف), then a preposition (ب ل ك), then the article (وبالتالي → تالي)."""
-    out = [key]
-    for clitics in ("وف", "بلك"):
-        out += [v[1:] for v in out if v[:1] in clitics and len(v) >= 4]
-    out += [v[2:] for v in out if v.startswith("ال") and len(v) >= 5]
-    out += [v[2:] for v in out if v.startswith("لل") and len(v) >= 5]  # ل + ال
+    conjunction (و ف), then a preposition (ب ل ك), then the article (وبالتالي → تالي); each with
+    whether it may still be a verb (after و, ف and ل, not after ب, ك or the article)."""
+    out = [(key, True)]
+    out += [(v[1:], verb) for v, verb in out if v[:1] in "وف" and len(v) >= 3]
+    out += [(v[1:], verb and v[0] == "ل") for v, verb in out if v[:1] in "بلك" and len(v) >= 3]
+    out += [(v[2:], False) for v, _ in out if v.startswith("ال") and len(v) >= 5]
+    out += [(v[2:], False) for v, _ in out if v.startswith("لل") and len(v) >= 5]  # ل + ال
     return list(dict.fromkeys(out))
 
 
@@ -134,7 +142,8 @@ def reading(w: Word) -> Reading | None:
     vocab = vocabulary()
     if vocab is None:
         return None
-    variants = _readings(w.key)
+    readings = _readings(w.key)
+    variants = list(dict.fromkeys(v for v, _ in readings))
     for v in variants:  # a place's adjective, listed as a word or not (الروسي, الكنديين)
         x = _nisba(v)
         places = {x[:-1], x[:-1] + "ا", x + "ا"} & vocab.names if x else set()
@@ -149,4 +158,4 @@ def reading(w: Word) -> Reading | None:
             # a word and a pronoun (عمره "his age", not the name Omra) reads both ways
             owned = any(v.endswith(p) and v[: -len(p)] in vocab.words for p in _PRONOUNS[:-1])
             return "stem" if owned else "name"
-    return "stem" if any(_lemmas(v) & vocab.words for v in variants) else "unknown"
+    return "stem" if any(_lemmas(v, verb) & vocab.words for v, verb in readings) else "unknown"

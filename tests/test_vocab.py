@@ -43,6 +43,14 @@ def _reading(word: str) -> str | None:
         ("نوعان", "stem"),
         ("للولايات", "stem"),  # ل + ال, a plural
         ("عمره", "stem"),  # "his age", not the name Omra
+        ("خلت", "stem"),  # a defective verb (خلا)
+        ("تنج", "stem"),  # (نجا)
+        ("السالبيات", "stem"),  # an adjective's plural
+        ("بشن", "word"),  # ب + a two-letter word
+        # a preposition or the article is not followed by a verb: كـ + ينجز (accomplishes) is no
+        # reading of كينجز (Kings), nor ب + الزهو of بالزهوت
+        ("كينجز", "unknown"),
+        ("بالزهوت", "unknown"),
     ],
 )
 def test_the_lexicon_reads_names_words_and_inflected_words(word: str, expected: str) -> None:
