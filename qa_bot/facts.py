@@ -234,6 +234,11 @@ def _format(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
+def number_word(w: Word) -> bool:
+    """Whether a word spells a number (or a multiplier, an ordinal, المائة), counting or not."""
+    return _word_number(w) is not None
+
+
 def _word_number(w: Word) -> tuple[float, bool] | None:
     """(value, is_multiplier) of a number word, or None."""
     values, multipliers = number_words()
@@ -289,9 +294,12 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
             found = _word_number(w)
             if found is not None:
                 value, multiplier = found
-                if not w.arabic and "-" in w.key:  # twenty-four, twenty-first
+                if not w.arabic and "-" in w.key:  # twenty-four, twenty-first; one-third is a fraction
                     parts = [_COMPOUND_UNITS.get(p) or _word_number(Word(p, 0, p, False)) for p in w.key.split("-")]
                     value = sum(p[0] for p in parts if p) or value
+                    head = parts[0][0] if parts[0] else 0
+                    if w.key.endswith(("th", "rd", "ths", "rds")) and head < 20 and len(parts) == 2:
+                        value = None
         if value is not None and i > 0 and _counts_nothing(ws, i):
             value = None
         if value is None:
@@ -300,11 +308,17 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
         j = i + 1
         if w.arabic and j < len(ws) and ws[j].key in ("عشر", "عشره") and 1 <= value < 10:
             value, j = value + 10, j + 1  # "خمسة عشر" 15, "السابع عشر" 17th
-        decade = out[-1] if out and out[-1].position == i - 2 and not out[-1].surface[:1].isdigit() else None
-        if decade and ws[i - 1].key == "القرن" and len(decade.key) == 4 and 1 < value <= 21:
-            # the century of a decade (سبعينيات القرن التاسع عشر, the 1870s) says which decade, no number
-            year = _format((value - 1) * 100 + int(decade.key) % 100)
-            out[-1] = Fact("number", decade.surface, year, decade.position)
+        # "أربعة وعشرون" = 4 + 20, "الحادي والعشرين" 21st
+        if j < len(ws) and ws[j].arabic and ws[j].key.startswith("و"):
+            nxt = _word_number(Word(ws[j].surface[1:], 0, ws[j].key[1:], True))
+            if nxt and not nxt[1] and nxt[0] >= 20:
+                value, j = value + nxt[0], j + 1
+        if (decade := _decade_before(ws, i, out)) is not None and 1 < value <= 21:
+            # the century of a decade (سبعينيات القرن التاسع عشر, السبعينيات من القرن العشرين) says
+            # which decade: no number of its own
+            out[-1] = Fact(
+                "number", decade.surface, _format((value - 1) * 100 + int(decade.key) % 100), decade.position
+            )
             i = j
             continue
         if out and len(w.key) == 2 and w.key.isdigit() and _year_range(text, ws[i - 1], w, out[-1]):
@@ -317,11 +331,7 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
                 and _SPACE.fullmatch(text[ws[j - 1].start + len(ws[j - 1].surface) : ws[j].start])
             ):
                 value, j = value * 1000 + int(ws[j].key), j + 1
-        # "أربعة وعشرون" = 4 + 20; "2 million" / "ثلاثة آلاف" multiply
-        if j < len(ws) and ws[j].arabic and ws[j].key.startswith("و"):
-            nxt = _word_number(Word(ws[j].surface[1:], 0, ws[j].key[1:], True))
-            if nxt and not nxt[1] and nxt[0] >= 20:
-                value, j = value + nxt[0], j + 1
+        # "2 million" / "ثلاثة آلاف" multiply
         if j < len(ws):
             mult = _word_number(ws[j])
             if mult and mult[1] and not multiplier:
@@ -330,6 +340,14 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
         out.append(Fact("number", surface, _format(value), i))
         i = j
     return out
+
+
+def _decade_before(ws: Sequence[Word], i: int, out: Sequence[Fact]) -> Fact | None:
+    """The decade word (سبعينيات) the century word at `i` follows: "سبعينيات القرن", "السبعينيات من القرن"."""
+    if not out or i < 2 or ws[i - 1].key != "القرن" or out[-1].surface[:1].isdigit() or len(out[-1].key) != 4:
+        return None
+    between = [w.key for w in ws[out[-1].position + 1 : i - 1]]
+    return out[-1] if between in ([], ["من"]) else None
 
 
 def number_readings(fact: Fact) -> set[str]:

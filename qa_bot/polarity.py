@@ -29,7 +29,7 @@ def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest
             nearest_sentence = sentences[nearest(claim, sentences)]
             theirs = negations(nearest_sentence)
             if arabic:  # an English sentence says some negations without a cue
-                theirs = sorted([*theirs, *_other_cues(nearest_sentence, mine)])
+                theirs = sorted([*theirs, *_other_cues(nearest_sentence, claim, mine)])
             if mine and (not theirs or _restated_unnegated(claim, mine[0][0], nearest_sentence, theirs)):
                 return f"negation '{mine[0][1]}' not in source {pool.label}"
             strong = [
@@ -48,7 +48,7 @@ def polarity(claim: str, pool: Pool, arabic: bool, cross: bool, nearest: Nearest
                 if undone and len(negations(claim)) < len(negations(nearest_sentence)) + len(undone):
                     return f"source {pool.label} says '{undone[0]}'; the claim drops the negation"
             return None
-        if mine and not any(negations(s) or (arabic and _other_cues(s, mine)) for s in sentences):
+        if mine and not any(negations(s) or (arabic and _other_cues(s, claim, mine)) for s in sentences):
             return f"negation '{mine[0][1]}' not in source {pool.label}"
         return None
     best = best_sentence(claim, pool, arabic)
@@ -128,18 +128,37 @@ def _negatives(claim: str) -> int:
     return len(negations(claim)) + implicit + len(_undone(claim))
 
 
-def _other_cues(english: str, cues: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Where an English sentence says an Arabic claim's negation (`cues`) without a cue word: a
-    word that negates ("lacked", "unaided" دون دعم, "unobserved" لم يلاحظ), or, for دون, a word for
-    its sense of "under" ("under the age of 18" دون سن 18)."""
+def _other_cues(english: str, claim: str, cues: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Where an English sentence says an Arabic claim's negation (`cues`) without a cue word, over
+    the words the claim negates: a word undone by an affix whose base renders one of them
+    ("unaided" دون دعم, "unobserved" لم يلاحظ), a word that negates the word after it ("lacked
+    funding" لم تمتلك تمويلا), or, for دون before a number or an age, "under" before one ("under
+    the age of 18" دون سن 18)."""
     lists = negation()
-    below = lists["below-en"] if {"دون", "بدون"} & {normalise(cue) for _, cue in cues} else frozenset()
-    undone = {word.lower() for _, word in _undone_pairs(english)}
-    return [
-        (k, w.surface)
-        for k, w in enumerate(_negation_words(english))
-        if w.key in lists["implicit-en"] or w.key in below or w.key in undone
-    ]
+    claim_words, ws = _negation_words(claim), _negation_words(english)
+    scopes = [(normalise(cue), _clause(claim, claim_words, j)) for j, cue in cues]
+    undone = {word.lower(): base for base, word in _undone_pairs(english)}
+    out = []
+    for k, w in enumerate(ws):
+        for cue, scope in scopes:
+            if w.key in undone:
+                hit = bool(_rendered_at(scope, renderings(undone[w.key])))
+            elif w.key in lists["implicit-en"]:
+                after = _clause(english, ws, k)
+                hit = any(_rendered_at(scope, renderings(bare(x.key))) for x in after)
+            elif w.key in lists["below-en"] and cue in ("دون", "بدون"):
+                hit = _counted(ws[k + 1 : k + 5]) and _counted(scope)
+            else:
+                continue
+            if hit:
+                out.append((k, w.surface))
+                break
+    return out
+
+
+def _counted(ws: Sequence[Word]) -> bool:
+    """A number or an age among the words (what "under" and دون share: "under the age of 18")."""
+    return any(w.key[:1].isdigit() or w.key in ("age", "سن", "عمر") for w in ws)
 
 
 def _undone(claim: str) -> list[str]:

@@ -50,8 +50,8 @@ class Pool:
     glide_skeletons: set[str] = field(default_factory=set)
     latin_skeletons: set[str] = field(default_factory=set)
     latin_readings: set[str] = field(default_factory=set)  # other readings of their letters (Kraków KRKF)
-    # lowercase words of four consonants or more: the loanwords Arabic spells by their sound
-    # (methotrexate الميثوتركسات, neutrinos النيوترينو)
+    # lowercase words of four consonants or more that are no dictionary words: the loanwords Arabic
+    # spells by their sound (methotrexate الميثوتركسات; not "operation", which بريطانيا would match)
     loan_skeletons: set[str] = field(default_factory=set)
     spelled_skeletons: set[str] = field(default_factory=set)  # of Arabic words with a long vowel written
     terms: set[str] = field(default_factory=set)  # search terms (`text.tokens`), as synonyms are kept
@@ -101,8 +101,9 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                 # and each part of a hyphenated word ("WABC-TV": WABC, TV)
                 parts = w.surface.split("-") if "-" in w.surface else []
                 pool.keys.update(bare(p.lower()) for p in parts)
-                if w.surface.islower() and len(shape := skeleton(w.surface)) >= 4:
-                    pool.loan_skeletons.add(shape)
+                if w.surface.isalpha() and w.surface.islower() and not common_english(w.key, strict=False):
+                    singular = w.surface[:-1] if w.surface.endswith("s") else w.surface
+                    pool.loan_skeletons.update(x for x in {skeleton(w.surface), skeleton(singular)} if len(x) >= 4)
                 for part in [w.surface, *parts]:
                     if part[:1].isupper():
                         pool.latin_skeletons.add(shape := skeleton(part))
@@ -244,7 +245,7 @@ def arabic_found(w: Word, pool: Pool) -> bool:
         any(skeletons_match(shape, b, prefix=True) for b in pool.latin_skeletons)
         or any(skeletons_match(a, b, prefix=True, edits=False) for a in stripped for b in pool.latin_skeletons)
         or any(skeletons_match(a, b, prefix=True, edits=False) for a in {shape, *stripped} for b in pool.latin_readings)
-        or any(skeletons_match(a, b, prefix=True, edits=False) for a in {shape, *stripped} for b in pool.loan_skeletons)
+        or bool({shape, *stripped} & pool.loan_skeletons)
     )
 
 

@@ -23,7 +23,19 @@ from itertools import pairwise
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .facts import Fact, Facts, Word, _names_lists, arabic_variants, common_english, facts_of, opens_sentence, stem
+from .facts import (
+    Fact,
+    Facts,
+    Word,
+    _is_arabic_name,
+    _names_lists,
+    arabic_variants,
+    common_english,
+    facts_of,
+    number_word,
+    opens_sentence,
+    stem,
+)
 from .polarity import Nearest, polarity
 from .pool import (
     Pool,
@@ -120,6 +132,11 @@ def _month_name(f: Fact, claimed: Facts, pool: Pool) -> bool:
     beside = [ws[k] for k in (f.position - 1, f.position + 1) if 0 <= k < len(ws)]
     if not w.arabic or " " in f.surface or any(x.key[:1].isdigit() for x in beside):
         return False
+    # not where a date stands (في نيسان, منذ تموز, شهر آب), nor over a source that gives a month
+    if f.position > 0 and set(arabic_variants(ws[f.position - 1].key)) & _names_lists()["before-dates"]:
+        return False
+    if any(d.startswith("g") for d in pool.dates):
+        return False
     shapes = {skeleton(v) for v in arabic_variants(w.key)}
     return any(skeletons_match(a, b, edits=False) for a in shapes for b in pool.latin_skeletons)
 
@@ -176,8 +193,10 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
     taken = {f.position for f in claimed.numbers + claimed.dates}
     ws = list(claimed.words)
     for i, w in enumerate(ws):
-        if not w.arabic or i in taken or is_stopword(w.surface) or len(skeleton(w.key)) < 2:
-            continue  # (one consonant tells no names apart: ثيو Theo, as in English)
+        if not w.arabic or i in taken or is_stopword(w.surface) or number_word(w):
+            continue  # (a number word that counts nothing names nothing either: في المائة)
+        if len(skeleton(w.key)) < 2 and not _is_arabic_name(ws, i):
+            continue  # one consonant tells no names apart (ثيو Theo, as in English), but after a title
         if (_name_like(ws, i) or any(f.position == i for f in claimed.names)) and not arabic_found(w, pool):
             # across scripts a word spelled like a foreign name may be a word of the language
             # (أوائل "early", حوالي "about"): found when the source has one of its renderings
@@ -191,8 +210,6 @@ def _name_like(ws: Sequence[Word], i: int) -> bool:
     """A word that reads as a name: in English a capital past the first word; in Arabic, right
     after a title or place noun, a proper noun of the Arabic lexicon or a word it does not list,
     or (without the lexicon) spelled the way foreign names are transliterated."""
-    from .facts import _is_arabic_name
-
     w = ws[i]
     if not w.arabic:
         return w.surface[:1].isupper() and i > 0 and bare(w.key) not in _names_lists()["not-names"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,12 +27,14 @@ from .text import normalise
 log = logging.getLogger(__name__)
 
 Reading = Literal["name", "word", "stem", "unknown"]
+_FAMOUS = 20_000  # occurrences in Arramooz's frequency list: كندا 61k, بولندا 27k; دينا 5k, مايا 3k
 
 
 @dataclass(frozen=True)
 class Vocabulary:
     words: frozenset[str]  # normalised words of the language, as listed (nouns, plurals, verbs, particles)
     names: frozenset[str]  # proper nouns that are not also words (مجدي "my glory" is both)
+    famous: frozenset[str]  # the names news uses most (كندا, not دينا)
 
 
 def _data_dir() -> Path | None:
@@ -42,7 +45,9 @@ def _data_dir() -> Path | None:
 
 
 def _rows(path: Path, query: str) -> list[tuple[str, ...]]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+    if not path.is_file():  # (connecting would create an empty database)
+        raise OSError(f"{path} not found")
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
         return db.execute(query).fetchall()
 
 
@@ -53,10 +58,10 @@ def vocabulary() -> Vocabulary | None:
     try:
         if data is None:
             raise OSError("package arramooz not found")
-        nouns = _rows(data / "arabicdictionary.sqlite", "select unvocalized, broken_plural from nouns")
-        verbs = _rows(data / "arabicdictionary.sqlite", "select unvocalized, '' from verbs")
-        frequent = _rows(data / "wordfreq.sqlite", "select unvocalized, word_type from wordfreq")
-        particles = _rows(data / "stopwords.sqlite", "select UNVOCALIZED, '' from STOPWORDS")
+        nouns = _rows(data / "arabicdictionary.sqlite", "select unvocalized, broken_plural, wordtype from nouns")
+        verbs = _rows(data / "arabicdictionary.sqlite", "select unvocalized, 'verb' from verbs")
+        frequent = _rows(data / "wordfreq.sqlite", "select unvocalized, word_type, freq from wordfreq")
+        particles = _rows(data / "stopwords.sqlite", "select UNVOCALIZED, 'particle' from STOPWORDS")
     except (OSError, sqlite3.Error) as exc:
         log.warning(
             "no Arabic word list (%s): the claim checks tell Arabic names from words by spelling alone "
@@ -64,13 +69,16 @@ def vocabulary() -> Vocabulary | None:
             exc,
         )
         return None
-    common = {normalise(word) for word, kind in [*verbs, *particles, *frequent] if kind != "noun_prop"}
-    # the noun list has some places too (أمريكا): a proper noun is a name unless it is also a verb,
-    # a particle or a frequent common word (مجدي "my glory")
-    plurals = {normalise(p.removeprefix("+ات").strip()) for _, listed in nouns for p in (listed or "").split(";")}
-    names = {normalise(word) for word, kind in frequent if kind == "noun_prop"} - common - plurals
-    words = ((common | {normalise(word) for word, _ in nouns}) - names | plurals) - {""}
-    return Vocabulary(frozenset(words), frozenset(names))
+    common = {normalise(word) for word, kind, *_ in [*verbs, *particles, *frequent] if kind != "noun_prop"}
+    # the noun list has some places too (أمريكا, a primitive noun): a proper noun is a name unless it
+    # is also a verb, a particle, a frequent common word (مجدي "my glory"), a plural or a derived noun
+    # (واحد "one", an active participle, tagged a name in the frequency list)
+    plurals = {normalise(p.removeprefix("+ات").strip()) for _, listed, _ in nouns for p in (listed or "").split(";")}
+    derived = {normalise(word) for word, _, kind in nouns if "جامد" not in (kind or "")}
+    names = {normalise(word) for word, kind, _ in frequent if kind == "noun_prop"} - common - plurals - derived
+    words = ((common | {normalise(word) for word, _, _ in nouns}) - names | plurals) - {""}
+    famous = {normalise(word) for word, kind, freq in frequent if kind == "noun_prop" and int(freq) >= _FAMOUS}
+    return Vocabulary(frozenset(words), frozenset(names), frozenset(famous & names))
 
 
 # pronoun suffixes; the endings of nouns (plurals, duals, the feminine, an adjective's ي) and of
@@ -108,8 +116,9 @@ def _lemmas(key: str, verb: bool) -> set[str]:
             if len(word) >= 3 and word[0] in _PRESENT:
                 rest = word[1:]
                 out.update((rest, "ا" + rest, "و" + rest, rest + "ا", rest + "ي"))  # (تنج → نجا)
-                if len(rest) == 3 and rest[1] in "وي":
-                    out.add(rest[0] + "ا" + rest[2])
+                if len(rest) >= 3 and rest[-2] in "وي":  # hollow: يعود → عاد, يستطيع → استطاع
+                    hollow = rest[:-2] + "ا" + rest[-1]
+                    out.update((hollow, "ا" + hollow))
     return {w for w in out if len(w) >= 3}
 
 
@@ -120,18 +129,19 @@ def _readings(key: str) -> list[tuple[str, bool]]:
     out = [(key, True)]
     out += [(v[1:], verb) for v, verb in out if v[:1] in "وف" and len(v) >= 3]
     out += [(v[1:], verb and v[0] == "ل") for v, verb in out if v[:1] in "بلك" and len(v) >= 3]
-    out += [(v[2:], False) for v, _ in out if v.startswith("ال") and len(v) >= 5]
-    out += [(v[2:], False) for v, _ in out if v.startswith("لل") and len(v) >= 5]  # ل + ال
+    out += [(v[2:], False) for v, _ in out if v.startswith("ال") and len(v) >= 4]
+    out += [(v[2:], False) for v, _ in out if v.startswith("لل") and len(v) >= 4]  # ل + ال
     return list(dict.fromkeys(out))
 
 
 def _nisba(key: str) -> str:
-    """A word without the article and a noun's ending, when it ends in the adjective's ي:
-    الكنديين → كندي, البريطانية → بريطاني; "" otherwise."""
+    """A word without the article and a noun's ending, when it ends in the adjective's ي and has
+    the article or an ending (a noun): الكنديين → كندي, البريطانية → بريطاني; "" otherwise (not a
+    verb, تودي)."""
     word = key.removeprefix("ال") if len(key) >= 5 else key
     for ending in ("تين", "تان", "ين", "ون", "ان", "ات", "ه", ""):
         if word.endswith(ending) and word[: len(word) - len(ending)].endswith("ي"):
-            return word[: len(word) - len(ending)]
+            return word[: len(word) - len(ending)] if ending or word != key else ""
     return ""
 
 
@@ -144,18 +154,26 @@ def reading(w: Word) -> Reading | None:
         return None
     readings = _readings(w.key)
     variants = list(dict.fromkeys(v for v, _ in readings))
-    for v in variants:  # a place's adjective, listed as a word or not (الروسي, الكنديين)
+    # (an adjective's ي is never ى, مدى, and the names a hamza's seat turns into are no places:
+    # المائية is not مايا + ي)
+    adjective = not w.surface.endswith("ى") and not any(c in "ءئؤ" for c in w.surface)
+    for v in variants if adjective else ():  # a place's adjective, listed as a word or not (الروسي, الكنديين)
         x = _nisba(v)
-        places = {x[:-1], x[:-1] + "ا", x + "ا"} & vocab.names if x else set()
-        # but from a name of three letters only an adjective the lexicon does not list as a word
-        # (المائية "watery" is not ماي + ي, "May")
-        if any(len(p) > 3 for p in places) or (places and x not in vocab.words):
+        # an adjective the lexicon lists as a word only from a name news uses often (الكندي from
+        # كندا, but الدينية "religious" is not دينا + ي)
+        if x and {x[:-1], x[:-1] + "ا", x + "ا"} & (vocab.famous if x in vocab.words else vocab.names):
             return "name"
     for v in variants:  # as written before a reading that takes letters off (بوتين is not ب + وتين)
         if v in vocab.words:
             return "word"
         if v in vocab.names:
-            # a word and a pronoun (عمره "his age", not the name Omra) reads both ways
-            owned = any(v.endswith(p) and v[: -len(p)] in vocab.words for p in _PRONOUNS[:-1])
-            return "stem" if owned else "name"
+            # a word and a pronoun (عمره "his age", not the name Omra) or a past tense's or plural's
+            # ending (حكمت "she ruled", وصلات "links") reads both ways
+            inflected = any(
+                v.endswith(p) and len(v) - len(p) >= 3 and v[: -len(p)] in vocab.words
+                for p in (*_PRONOUNS[:-1], "ات", "ت")
+            )
+            return "stem" if inflected else "name"
+    if any(len(v) - len(p) == 2 and v.endswith(p) and v[:2] in vocab.words for v in variants for p in _PRONOUNS):
+        return "stem"  # a two-letter word and a pronoun (ضدها)
     return "stem" if any(_lemmas(v, verb) & vocab.words for v, verb in readings) else "unknown"

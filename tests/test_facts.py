@@ -79,6 +79,11 @@ LAST_MEETING = Evidence(
         ("plus a tenth category", {"10"}),  # an ordinal after "a" that is none
         ("منذ سبعينيات القرن العشرين", {"1970"}),  # the century says which decade
         ("في ثمانينيات القرن التاسع عشر", {"1880"}),
+        ("السبعينيات من القرن التاسع عشر", {"1870"}),
+        ("عشرينيات القرن الحادي والعشرين", {"2020"}),
+        ("One-third of the budget", set()),
+        ("two-thirds of the seats", set()),
+        ("the forty-fifth president", {"45"}),
         ("ارتفع بنسبة 10 في المئة", {"10"}),  # the hundred of a percentage is none
         ("ارتفع 10 بالمائة", {"10"}),
         ("مئة جندي", {"100"}),

@@ -601,8 +601,24 @@ def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str
             "Of the households, 30% had children under the age of 18, 20% had no husband present.",
             None,
         ),
-        # a name of one consonant tells nothing apart, as in English (ثيو Theo)
+        # a name of one consonant tells nothing apart, as in English (ثيو Theo), but after a title
         ("سمي على اسم ثيو كيرني.", "It was named after Theo Kearney.", None),
+        ("التقى الرئيس الصيني شي بالوفد.", "Chinese President Hu met the delegation.", "name 'شي'"),
+        # a word that says a negation counts only over the words the claim negates
+        ("لم تدمر العاصفة 200 منزل.", "The unprecedented storm destroyed 200 homes.", "negation 'لم'"),
+        ("لم يعثر على الجثة.", "The body was found in an unmarked grave.", "negation 'لم'"),
+        ("نفذت العملية دون دعم جوي.", "The operation was carried out under heavy air support.", "negation 'دون'"),
+        # a month after a word a date follows, or over a source that gives a month, is the month
+        ("أعلنت الشركة أرباحها في نيسان.", "Nissan announced its profits in March.", "date 'نيسان'"),
+        ("انعقدت القمة في تموز.", "The summit met in June, at Tammuz Hall.", "date 'تموز'"),
+        # a loanword is found only in a word the English dictionary does not have
+        (
+            "أعلنت بريطانيا انتهاء العملية العسكرية.",
+            "France announced the end of the military operation.",
+            "name 'بريطانيا'",
+        ),
+        # a number word that counts nothing names nothing either
+        ("ارتفعت الأسعار بنسبة 10 في المائة.", "Prices rose by 10% last year.", None),
         # an English word an affix negates is a negation the Arabic claim must keep
         ("كان هناك 12843 من الشراكات دون زواج.", "There were 12,843 unmarried partnerships.", None),
         ("كان هناك 12843 من شراكات الزواج.", "There were 12,843 unmarried partnerships.", "'unmarried'"),

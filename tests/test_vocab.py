@@ -42,7 +42,16 @@ def _reading(word: str) -> str | None:
         ("إمكانياتها", "stem"),
         ("نوعان", "stem"),
         ("للولايات", "stem"),  # ل + ال, a plural
-        ("عمره", "stem"),  # "his age", not the name Omra
+        ("حكمت", "stem"),  # "she ruled" as well as the name Hikmat
+        ("وصلات", "stem"),  # "links"
+        ("التبت", "name"),  # Tibet, not تب + ت
+        ("واحد", "word"),  # "one", which the frequency list tags as a name
+        ("يستطيع", "stem"),  # a hollow verb of form X (استطاع)
+        ("ضدها", "stem"),  # a two-letter word and a pronoun
+        ("البر", "word"),  # the article and a two-letter word
+        ("الدينية", "stem"),  # "religious", not Dina + ي
+        ("المائية", "word"),  # "watery", not Maya + ي (a hamza's seat)
+        ("مدى", "word"),  # ى is no adjective's ي
         ("خلت", "stem"),  # a defective verb (خلا)
         ("تنج", "stem"),  # (نجا)
         ("السالبيات", "stem"),  # an adjective's plural
