@@ -140,6 +140,7 @@ class LexicalIndex:
     # the terms of recently read passages and sentences: each answer reads them several times
     _passage_terms: dict[str, frozenset[str]] = field(default_factory=dict)
     _sentence_terms: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
+    _sentence_pairs: dict[tuple[str, int], frozenset[tuple[str, str]]] = field(default_factory=dict)
     _asked: dict[str, Any] = field(default_factory=dict)  # the last questions' weighted terms
 
     # -- build ---------------------------------------------------------------------------------
@@ -234,13 +235,16 @@ class LexicalIndex:
             _remember(self._sentence_terms, (chunk_id, idx), found)
         return found
 
-    def sentence_pairs(self, chunk_id: str, idx: int) -> set[tuple[str, str]]:
+    def sentence_pairs(self, chunk_id: str, idx: int) -> frozenset[tuple[str, str]]:
         """Adjacent search terms of one sentence, and of its translation (never across the two)."""
-        row = self._row(chunk_id, idx)
-        if row is None:
-            return set()
-        terms = self.terms
-        return {(terms[a], terms[b]) for a, b in pairwise(row.tolist()) if a != _GAP and b != _GAP}
+        found = self._sentence_pairs.get((chunk_id, idx))
+        if found is None:
+            row = self._row(chunk_id, idx)
+            terms = self.terms
+            pairs = () if row is None else pairwise(row.tolist())
+            found = frozenset((terms[a], terms[b]) for a, b in pairs if a != _GAP and b != _GAP)
+            _remember(self._sentence_pairs, (chunk_id, idx), found)
+        return found
 
     def chunk_terms(self, chunk_id: str) -> frozenset[str]:
         """The search terms of every sentence of a passage (and of a translation of it as a whole)."""

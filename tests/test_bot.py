@@ -149,6 +149,26 @@ def test_the_retriever_is_a_langchain_retriever(bot) -> None:
     assert "Donbas" in docs[0].metadata["translation"]
 
 
+def test_the_bot_is_a_langchain_runnable_that_reports_to_callbacks(bot) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class Seen(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.events: list[tuple[str, object]] = []
+
+        def on_chain_start(self, serialized, inputs, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            self.events.append(("start", kwargs.get("name")))
+
+        def on_chain_end(self, outputs, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            self.events.append(("end", type(outputs).__name__))
+
+    seen = Seen()
+    inputs = {"question": "Minsk agreements and Donbas", "history": [], "articles": None}
+    answer = bot.chain.invoke(inputs, config={"callbacks": [seen]})
+    assert "دونباس" in answer.citations[0].passage
+    assert seen.events == [("start", "qa_bot"), ("end", "Answer")]
+
+
 @pytest.mark.parametrize("question", ["What did Obama say?", "What did Obama say about Syria?", "ماذا قال أوباما؟"])
 def test_what_someone_said_needs_a_sentence_where_they_speak(bot, question) -> None:
     # Obama is named in the article only as someone who approved an initiative (in Lavrov's words).
