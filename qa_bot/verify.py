@@ -45,6 +45,7 @@ from .pool import (
     build_pool,
     glossed,
     initialism,
+    initialism_names,
     latin_found,
     renderings,
 )
@@ -190,6 +191,8 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
             if False in found or (cross and True not in found and any(renderings(bare(w.lower())) for w in words)):
                 return f"name '{f.surface}' not in source {pool.label}"
         return None
+    if (named := _missing_country(claimed, pool, cross)) is not None:
+        return f"name '{named}' not in source {pool.label}"
     taken = {f.position for f in claimed.numbers + claimed.dates}
     ws = list(claimed.words)
     for i, w in enumerate(ws):
@@ -203,6 +206,30 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
             if cross and (glossed(w) or frozenset()) & (pool.stems | pool.terms):
                 continue
             return f"name '{w.surface}' not in source {pool.label}"
+    return None
+
+
+def _missing_country(claimed: Facts, pool: Pool, cross: bool) -> str | None:
+    """A country or organisation an Arabic claim names in words of the language (المملكة المتحدة,
+    الأمم المتحدة: `facts_names.txt` [initialism-names], two words or more) that the source does
+    not name: neither by those words, nor by its initialism (UK), nor, across scripts, by the
+    dictionary's renderings of every word ("United Kingdom")."""
+    ws = claimed.words
+    forms = [
+        {f for v in arabic_variants(w.key) for f in (v, stem(Word(v, 0, v, True)))} if w.arabic else set() for w in ws
+    ]
+    have = pool.keys | pool.stems
+    for names in initialism_names().values():
+        for name in (n for n in names if len(n) >= 2):
+            for k in range(len(ws) - len(name) + 1):
+                if not all(forms[k + j] & part for j, part in enumerate(name)):
+                    continue
+                said = [ws[k + j] for j in range(len(name))]
+                if all(part & have for part in name):
+                    break
+                if cross and all((glossed(w) or frozenset()) & pool.terms for w in said):
+                    break
+                return " ".join(w.surface for w in said)
     return None
 
 

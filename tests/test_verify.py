@@ -420,6 +420,13 @@ SCHOOLS = Evidence(
 )
 
 
+def test_a_country_named_in_common_words_is_checked_in_arabic_too() -> None:
+    source = Evidence(1, "أعلنت الولايات المتحدة انتهاء العملية.", None)
+    assert check_claim("أعلنت الولايات المتحدة انتهاء العملية.", [source], 0.9).reason is None
+    verdict = check_claim("أعلنت الأمم المتحدة انتهاء العملية.", [source], 0.9)
+    assert verdict.reason is not None and "'الأمم المتحدة'" in verdict.reason
+
+
 @pytest.mark.parametrize(
     ("claim", "reason"),
     [
@@ -616,6 +623,20 @@ def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str
             "أعلنت بريطانيا انتهاء العملية العسكرية.",
             "France announced the end of the military operation.",
             "name 'بريطانيا'",
+        ),
+        # a country or organisation named in words of the language must be in the source: by those
+        # words, its initialism or (across scripts) the dictionary's renderings
+        ("أعلنت المملكة المتحدة انتهاء العملية.", "The UK announced the end of the operation.", None),
+        (
+            "أعلنت المملكة المتحدة انتهاء العملية.",
+            "The US announced the end of the operation.",
+            "name 'المملكة المتحدة'",
+        ),
+        ("أعلنت الولايات المتحدة انتهاء العملية.", "The United States announced the end of the operation.", None),
+        (
+            "وقال الاتحاد الأوروبي إنه يرحب بالاتفاق.",
+            "The African Union said it welcomed the agreement.",
+            "name 'الاتحاد الأوروبي'",
         ),
         # a number word that counts nothing names nothing either
         ("ارتفعت الأسعار بنسبة 10 في المائة.", "Prices rose by 10% last year.", None),
