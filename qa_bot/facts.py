@@ -261,14 +261,63 @@ _COMPOUND_UNITS = {"first": (1.0, False), "second": (2.0, False)}
 
 
 def _counts_nothing(ws: Sequence[Word], i: int) -> bool:
-    """A number word that counts nothing: a fraction ("a third of", not "a tenth category") or the
-    hundred of a percentage ("10 في المئة", "بالمئة")."""
+    """The hundred of a percentage ("10 في المئة", "بالمئة"): a number word that counts nothing."""
     w, prev = ws[i], ws[i - 1]
-    after = ws[i + 1].key if i + 1 < len(ws) else ""
-    if not w.arabic:
-        return prev.key in ("a", "one") and w.key.endswith(("th", "rd")) and after in ("of", "")
     after_fi, alone = _percent_words()
-    return w.key in alone or (prev.key == "في" and w.key in after_fi)
+    return w.arabic and (w.key in alone or (prev.key == "في" and w.key in after_fi))
+
+
+# (not "half", نصف: too idiomatic both ways — "a half-mile" نصف ميل, "the second half" النصف الثاني)
+_EN_PARTS = {"quarter": 4, "quarters": 4}
+_AR_PARTS = {"ثلث": (1, 3), "ربع": (1, 4), "ثلثا": (2, 3), "ثلثي": (2, 3)}
+_AR_PLURAL_PARTS = {"اثلاث": 3, "ارباع": 4, "اخماس": 5}
+
+
+def _fraction(ws: Sequence[Word], i: int) -> tuple[str, int] | None:
+    """A fraction at word `i` — "a third of", "one-third", "two thirds", "three-quarters", ثلث,
+    ثلثا, ثلاثة أرباع — as (key "1/3", words it takes), or None ("a tenth category" is an ordinal;
+    خمس, سبع, عشر are also "five", "seven", "ten" and are left alone)."""
+    w = ws[i]
+    after = ws[i + 1] if i + 1 < len(ws) else None
+    if w.arabic:
+        # without the article: الربع الخالي, الربع الأول (the first quarter), النصف الثاني are no fractions
+        definite = "ال" in w.key[:4] or w.key.startswith("لل")
+        for v in arabic_variants(w.key) if not definite else ():
+            if v in _AR_PARTS:
+                top, den = _AR_PARTS[v]
+                return f"{top}/{den}", 1
+        plural = [_AR_PLURAL_PARTS[v] for v in arabic_variants(after.key) if v in _AR_PLURAL_PARTS] if after else []
+        count = _count(w)
+        if plural and 1 < count < plural[0]:  # ثلاثة أرباع
+            return f"{count}/{plural[0]}", 2
+        return None
+    parts = w.key.split("-")
+    if len(parts) == 2:  # one-third, two-thirds, three-quarters
+        top, den = _count(Word(parts[0], 0, parts[0], False)), _part(parts[1])
+        return (f"{top}/{den}", 1) if den and 0 < top < den else None
+    den = _part(w.key)
+    prev = ws[i - 1].key if i > 0 else ""
+    if den and after is not None and after.key == "of" and prev in ("a", "one"):
+        return f"1/{den}", 1  # "a third of"
+    top, den = _count(w), _part(after.key) if after is not None and after.key.endswith("s") else 0
+    return (f"{top}/{den}", 2) if den and 1 < top < den else None  # "two thirds"
+
+
+def _count(w: Word) -> int:
+    """A cardinal number word's value ("one" too), 0 for any other word."""
+    if w.key in ("one", "a"):
+        return 1 if w.key == "one" else 0
+    found = _word_number(w)
+    return int(found[0]) if found and not found[1] and found[0] == int(found[0]) else 0
+
+
+def _part(key: str) -> int:
+    """The denominator an English word names as a fraction (third(s) 3, quarter(s) 4), or 0."""
+    if key in _EN_PARTS:
+        return _EN_PARTS[key]
+    single = key[:-1] if key.endswith("s") else key
+    value = number_words()[0].get(single) if single.endswith(("th", "rd")) else None
+    return int(value) if value and 3 <= value <= 10 else 0
 
 
 @cache
@@ -286,6 +335,11 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
     i = 0
     while i < len(ws):
         w = ws[i]
+        if (fraction := _fraction(ws, i)) is not None:
+            key, taken = fraction
+            out.append(Fact("number", " ".join(x.surface for x in ws[i : i + taken]), key, i))
+            i += taken
+            continue
         value: float | None = None
         multiplier = False
         if w.key[:1].isdigit():
@@ -297,9 +351,6 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
                 if not w.arabic and "-" in w.key:  # twenty-four, twenty-first; one-third is a fraction
                     parts = [_COMPOUND_UNITS.get(p) or _word_number(Word(p, 0, p, False)) for p in w.key.split("-")]
                     value = sum(p[0] for p in parts if p) or value
-                    head = parts[0][0] if parts[0] else 0
-                    if w.key.endswith(("th", "rd", "ths", "rds")) and head < 20 and len(parts) == 2:
-                        value = None
         if value is not None and i > 0 and _counts_nothing(ws, i):
             value = None
         if value is None:

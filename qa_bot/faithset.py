@@ -59,7 +59,7 @@ def _number_swap(sentence: str, rng: random.Random, source: str, arabic: bool) -
     found = facts(sentence)
     month_near = {f.position for f in found.dates}
     present = {f.key for f in facts(source).numbers}
-    candidates = [f for f in found.numbers if " " not in f.surface]
+    candidates = [f for f in found.numbers if " " not in f.surface and "/" not in f.key]  # (not fractions)
     rng.shuffle(candidates)
     values = {w: v for w, (v, multiplier) in number_spellings().items() if not multiplier}
     ordinals = set(number_spellings(ordinals=True)) - set(number_spellings())

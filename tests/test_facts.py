@@ -75,14 +75,19 @@ LAST_MEETING = Evidence(
         ("في القرن الحادي والعشرين", {"21"}),
         ("in the twenty-first century", {"21"}),
         ("the tenth anniversary", {"10"}),
-        ("a third of the land", set()),  # a fraction counts nothing
+        ("a third of the land", {"1/3"}),  # fractions, in both languages
+        ("ثلث الأراضي", {"1/3"}),
+        ("three quarters of the seats", {"3/4"}),
+        ("ثلاثة أرباع المقاعد", {"3/4"}),
+        ("في الربع الأول من العام", set()),  # with the article a quarter of the year or a region, no fraction
+        ("half of the population", set()),  # half: too idiomatic both ways
         ("plus a tenth category", {"10"}),  # an ordinal after "a" that is none
         ("منذ سبعينيات القرن العشرين", {"1970"}),  # the century says which decade
         ("في ثمانينيات القرن التاسع عشر", {"1880"}),
         ("السبعينيات من القرن التاسع عشر", {"1870"}),
         ("عشرينيات القرن الحادي والعشرين", {"2020"}),
-        ("One-third of the budget", set()),
-        ("two-thirds of the seats", set()),
+        ("One-third of the budget", {"1/3"}),
+        ("two-thirds of the seats", {"2/3"}),
         ("the forty-fifth president", {"45"}),
         ("ارتفع بنسبة 10 في المئة", {"10"}),  # the hundred of a percentage is none
         ("ارتفع 10 بالمائة", {"10"}),

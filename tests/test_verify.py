@@ -638,6 +638,9 @@ def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str
             "The African Union said it welcomed the agreement.",
             "name 'الاتحاد الأوروبي'",
         ),
+        # a fraction is a number: "a third" is not "a quarter", in either script
+        ("استولت الشركة على ثلث السوق.", "The company took a third of the market.", None),
+        ("استولت الشركة على ربع السوق.", "The company took a third of the market.", "number 'ربع'"),
         # a number word that counts nothing names nothing either
         ("ارتفعت الأسعار بنسبة 10 في المائة.", "Prices rose by 10% last year.", None),
         # an English word an affix negates is a negation the Arabic claim must keep
