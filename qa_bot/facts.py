@@ -257,7 +257,7 @@ def _word_number(w: Word) -> tuple[float, bool] | None:
     return None
 
 
-_COMPOUND_UNITS = {"first": (1.0, False), "second": (2.0, False)}
+_COMPOUND_UNITS = {"first": (1.0, False), "second": (2.0, False), "one": (1.0, False)}
 
 
 def _counts_nothing(ws: Sequence[Word], i: int) -> bool:
@@ -274,15 +274,19 @@ _AR_PLURAL_PARTS = {"اثلاث": 3, "ارباع": 4, "اخماس": 5}
 
 
 def _fraction(ws: Sequence[Word], i: int) -> tuple[str, int] | None:
-    """A fraction at word `i` — "a third of", "one-third", "two thirds", "three-quarters", ثلث,
-    ثلثا, ثلاثة أرباع — as (key "1/3", words it takes), or None ("a tenth category" is an ordinal;
-    خمس, سبع, عشر are also "five", "seven", "ten" and are left alone)."""
+    """A fraction at word `i` — "a third of", "fell by a third", "one-third", "two thirds",
+    "three-quarters of", ثلث, ثلثا, ثلاثة أرباع — as (key "1/3", words it takes); ("", 1) for a
+    fraction too fine to say a number ("a sixteenth of"); None for none ("a third party" and "a
+    tenth category" are ordinals, "two quarters" of a year, ربع النهائي a quarter-final; خمس, سبع,
+    عشر are also "five", "seven", "ten" and are left alone)."""
     w = ws[i]
     after = ws[i + 1] if i + 1 < len(ws) else None
     if w.arabic:
         # without the article: الربع الخالي, الربع الأول (the first quarter), النصف الثاني are no fractions
         definite = "ال" in w.key[:4] or w.key.startswith("لل")
-        for v in arabic_variants(w.key) if not definite else ():
+        compound = after is not None and after.key.startswith(("نهاي", "النهاي", "سنوي"))  # ربع النهائي, ربع سنوي
+        clock = w.key.startswith("و") and i > 0 and (number_word(ws[i - 1]) or ws[i - 1].key[:1].isdigit())
+        for v in arabic_variants(w.key) if not (definite or compound or clock) else ():
             if v in _AR_PARTS:
                 top, den = _AR_PARTS[v]
                 return f"{top}/{den}", 1
@@ -292,23 +296,45 @@ def _fraction(ws: Sequence[Word], i: int) -> tuple[str, int] | None:
             return f"{count}/{plural[0]}", 2
         return None
     parts = w.key.split("-")
-    if len(parts) == 2:  # one-third, two-thirds, three-quarters
+    if len(parts) == 2:  # one-third, two-thirds, three-quarters (one-sixteenth: too fine to count)
         top, den = _count(Word(parts[0], 0, parts[0], False)), _part(parts[1])
-        return (f"{top}/{den}", 1) if den and 0 < top < den else None
-    den = _part(w.key)
+        if 0 < top < 20 and parts[1].endswith(("th", "ths", "rd", "rds", "quarter", "quarters")):
+            return (f"{top}/{den}", 1) if den and top < den else ("", 1)
+        return None
     prev = ws[i - 1].key if i > 0 else ""
-    if den and after is not None and after.key == "of" and prev in ("a", "one"):
-        return f"1/{den}", 1  # "a third of"
-    top, den = _count(w), _part(after.key) if after is not None and after.key.endswith("s") else 0
-    return (f"{top}/{den}", 2) if den and 1 < top < den else None  # "two thirds"
+    later = ws[i + 2].key if i + 2 < len(ws) else ""
+    # "a third of", or said alone ("fell by a third", "a third, while"), not before the noun it
+    # orders ("a third party") nor in "the Fourth of July"
+    alone = (
+        after is None or (is_stopword(after.surface) and after.key != "of") or (after.key == "of" and not _month(later))
+    )
+    if prev in ("a", "one") and w.key.endswith(("th", "rd")) and alone:
+        den = _part(w.key)
+        return (f"1/{den}", 1) if den else ("", 1)
+    of = i + 2 < len(ws) and later == "of"
+    den = _part(after.key) if after is not None and after.key.endswith("s") and (after.key != "quarters" or of) else 0
+    top = _count(w)
+    return (f"{top}/{den}", 2) if den and 1 < top < den else None  # "two thirds", "three quarters of"
+
+
+def _month(key: str) -> bool:
+    names, _ = calendar()
+    return key in names and names[key].startswith("g")
 
 
 def _count(w: Word) -> int:
-    """A cardinal number word's value ("one" too), 0 for any other word."""
-    if w.key in ("one", "a"):
-        return 1 if w.key == "one" else 0
-    found = _word_number(w)
-    return int(found[0]) if found and not found[1] and found[0] == int(found[0]) else 0
+    """A cardinal number word's value ("one" too; no ordinal, "third"), 0 for any other word."""
+    if w.key == "one":
+        return 1
+    cardinals = _cardinals()
+    found = next((cardinals[v] for v in (arabic_variants(w.key) if w.arabic else [w.key]) if v in cardinals), 0)
+    return int(found) if found == int(found) else 0
+
+
+@cache
+def _cardinals() -> dict[str, float]:
+    """Number words that count (no ordinals, no multipliers), normalised → value."""
+    return {normalise(w): v for w, (v, multiplier) in number_spellings().items() if not multiplier}
 
 
 def _part(key: str) -> int:
@@ -337,7 +363,8 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
         w = ws[i]
         if (fraction := _fraction(ws, i)) is not None:
             key, taken = fraction
-            out.append(Fact("number", " ".join(x.surface for x in ws[i : i + taken]), key, i))
+            if key:
+                out.append(Fact("number", " ".join(x.surface for x in ws[i : i + taken]), key, i))
             i += taken
             continue
         value: float | None = None

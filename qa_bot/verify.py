@@ -212,25 +212,48 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
 def _missing_country(claimed: Facts, pool: Pool, cross: bool) -> str | None:
     """A country or organisation an Arabic claim names in words of the language (المملكة المتحدة,
     الأمم المتحدة: `facts_names.txt` [initialism-names], two words or more) that the source does
-    not name: neither by those words, nor by its initialism (UK), nor, across scripts, by the
-    dictionary's renderings of every word ("United Kingdom")."""
+    not name: by none of its listed names (الاتحاد الأوروبي or الأوربي, بريطانيا), nor its initialism
+    (UK), nor, across scripts, the dictionary's renderings of its words ("United Kingdom",
+    "International Criminal Court") or of another of its names ("Britain")."""
     ws = claimed.words
     forms = [
         {f for v in arabic_variants(w.key) for f in (v, stem(Word(v, 0, v, True)))} if w.arabic else set() for w in ws
     ]
     have = pool.keys | pool.stems
-    for names in initialism_names().values():
+    groups = initialism_names()
+    for names in groups.values():
         for name in (n for n in names if len(n) >= 2):
             for k in range(len(ws) - len(name) + 1):
                 if not all(forms[k + j] & part for j, part in enumerate(name)):
                     continue
-                said = [ws[k + j] for j in range(len(name))]
-                if all(part & have for part in name):
+                # every listed name of the initialisms that list this one (us and usa)
+                kin = [n for other in groups.values() if name in other for n in other]
+                if any(all(part & have for part in n) for n in kin):
                     break
-                if cross and all((glossed(w) or frozenset()) & pool.terms for w in said):
+                said = ws[k : k + len(name)]
+                if cross and (_rendered_name(said, pool) or any(len(n) == 1 and _glossed_in(n[0], pool) for n in kin)):
                     break
                 return " ".join(w.surface for w in said)
     return None
+
+
+def _rendered_name(said: Sequence[Word], pool: Pool) -> bool:
+    """Whether the English source renders every word of an Arabic name the dictionary knows (all
+    but one of three or more: المحكمة الجنائية الدولية, "International Criminal Court")."""
+    known = [w for w in said if any(glossed(Word(v, 0, v, True)) for v in arabic_variants(w.key))]
+    found = sum(_rendered(w, pool) for w in known)
+    return bool(known) and found >= len(known) - (1 if len(said) >= 3 else 0)
+
+
+def _rendered(w: Word, pool: Pool) -> bool:
+    """Whether the English source has one of the dictionary's renderings of an Arabic word (its
+    clitics off one way or another)."""
+    return any((glossed(Word(v, 0, v, True)) or frozenset()) & pool.terms for v in arabic_variants(w.key))
+
+
+def _glossed_in(forms: frozenset[str], pool: Pool) -> bool:
+    """Whether the English source has a rendering of any of an Arabic word's listed forms (بريطانيا: Britain)."""
+    return any(_rendered(Word(f, 0, f, True), pool) for f in forms)
 
 
 def _name_like(ws: Sequence[Word], i: int) -> bool:

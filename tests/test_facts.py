@@ -81,6 +81,15 @@ LAST_MEETING = Evidence(
         ("ثلاثة أرباع المقاعد", {"3/4"}),
         ("في الربع الأول من العام", set()),  # with the article a quarter of the year or a region, no fraction
         ("half of the population", set()),  # half: too idiomatic both ways
+        ("Prices fell by a third.", {"1/3"}),  # a fraction said alone
+        ("a third party", {"3"}),  # an ordinal before its noun
+        ("revenue fell for two quarters", {"2"}),  # quarters of a year
+        ("third-quarter profits", {"3"}),
+        ("a sixteenth of the land", set()),  # too fine to count
+        ("one-sixteenth", set()),
+        ("He was twenty-one", {"21"}),
+        ("تأهل الفريق إلى ربع النهائي", set()),  # a quarter-final
+        ("الساعة الثالثة وربع", {"3"}),  # a quarter past three
         ("plus a tenth category", {"10"}),  # an ordinal after "a" that is none
         ("منذ سبعينيات القرن العشرين", {"1970"}),  # the century says which decade
         ("في ثمانينيات القرن التاسع عشر", {"1880"}),

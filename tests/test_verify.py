@@ -423,6 +423,8 @@ SCHOOLS = Evidence(
 def test_a_country_named_in_common_words_is_checked_in_arabic_too() -> None:
     source = Evidence(1, "أعلنت الولايات المتحدة انتهاء العملية.", None)
     assert check_claim("أعلنت الولايات المتحدة انتهاء العملية.", [source], 0.9).reason is None
+    europe = Evidence(1, "وقال الاتحاد الأوربي إنه يرحب بالاتفاق.", None)  # another listed spelling
+    assert check_claim("وقال الاتحاد الأوروبي إنه يرحب بالاتفاق.", [europe], 0.9).reason is None
     verdict = check_claim("أعلنت الأمم المتحدة انتهاء العملية.", [source], 0.9)
     assert verdict.reason is not None and "'الأمم المتحدة'" in verdict.reason
 
@@ -633,6 +635,13 @@ def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str
             "name 'المملكة المتحدة'",
         ),
         ("أعلنت الولايات المتحدة انتهاء العملية.", "The United States announced the end of the operation.", None),
+        ("أعلنت المملكة المتحدة انتهاء العملية.", "Britain announced the end of the operation.", None),
+        ("أعلنت المحكمة الجنائية الدولية انتهاء التحقيق.", "The International Criminal Court ended the inquiry.", None),
+        (
+            "أعلنت الولايات المتحدة انتهاء العملية.",
+            "The United Nations announced the end of the operation.",
+            "name 'الولايات المتحدة'",
+        ),
         (
             "وقال الاتحاد الأوروبي إنه يرحب بالاتفاق.",
             "The African Union said it welcomed the agreement.",
@@ -641,6 +650,7 @@ def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str
         # a fraction is a number: "a third" is not "a quarter", in either script
         ("استولت الشركة على ثلث السوق.", "The company took a third of the market.", None),
         ("استولت الشركة على ربع السوق.", "The company took a third of the market.", "number 'ربع'"),
+        ("انخفضت الأسعار بمقدار الثلث.", "Prices fell by a third.", None),
         # a number word that counts nothing names nothing either
         ("ارتفعت الأسعار بنسبة 10 في المائة.", "Prices rose by 10% last year.", None),
         # an English word an affix negates is a negation the Arabic claim must keep
