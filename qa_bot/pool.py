@@ -57,6 +57,7 @@ class Pool:
     terms: set[str] = field(default_factory=set)  # search terms (`text.tokens`), as synonyms are kept
     roots: set[str] = field(default_factory=set)  # Arabic stems reduced to their consonants
     spelled: list[list[frozenset[str]]] = field(default_factory=list)  # Latin letters spelled out in Arabic
+    initialisms: set[str] = field(default_factory=set)  # those of the Latin text, lower case ("us" for U.S.)
     has_arabic: bool = False
     has_latin: bool = False
     sentences: list[tuple[str, bool]] = field(default_factory=list)  # (sentence, is Arabic)
@@ -110,7 +111,8 @@ def build_pool(label: str, texts: Iterable[str]) -> Pool:
                         pool.latin_readings.update(readings(part) - {shape})
         pool.spelled.extend(_spelled_runs(found.words))
         for m in _INITIALISM.finditer(text):  # "U.S." is أمريكا and الأمريكي to an Arabic claim
-            for name in initialism_names().get(m.group().replace(".", "").lower(), []):
+            pool.initialisms.add(letters := m.group().replace(".", "").lower())
+            for name in initialism_names().get(letters, []):
                 for forms in name:
                     pool.keys.update(forms)
                     pool.stems.update(forms)

@@ -219,22 +219,35 @@ def _missing_country(claimed: Facts, pool: Pool, cross: bool) -> str | None:
     forms = [
         {f for v in arabic_variants(w.key) for f in (v, stem(Word(v, 0, v, True)))} if w.arabic else set() for w in ws
     ]
-    have = pool.keys | pool.stems
     groups = initialism_names()
     for names in groups.values():
         for name in (n for n in names if len(n) >= 2):
             for k in range(len(ws) - len(name) + 1):
                 if not all(forms[k + j] & part for j, part in enumerate(name)):
                     continue
-                # every listed name of the initialisms that list this one (us and usa)
-                kin = [n for other in groups.values() if name in other for n in other]
-                if any(all(part & have for part in n) for n in kin):
+                # the initialisms that list this name (us and usa), and every name they list
+                letters = [x for x, other in groups.items() if name in other]
+                kin = [n for x in letters for n in groups[x]]
+                if set(letters) & pool.initialisms or any(_said_together(n, pool) for n in kin):
                     break
                 said = ws[k : k + len(name)]
                 if cross and (_rendered_name(said, pool) or any(len(n) == 1 and _glossed_in(n[0], pool) for n in kin)):
                     break
                 return " ".join(w.surface for w in said)
     return None
+
+
+def _said_together(name: Sequence[frozenset[str]], pool: Pool) -> bool:
+    """Whether an Arabic sentence of the source says a name's words one after the other, stop words
+    aside (not المملكة … المتحدة of "الولايات المتحدة والمملكة العربية")."""
+    for sentence, is_arabic in pool.sentences:
+        if not is_arabic:
+            continue
+        ws = [w for w in facts_of(sentence).words if w.arabic and not is_stopword(w.surface)]
+        forms = [{f for v in arabic_variants(w.key) for f in (v, stem(Word(v, 0, v, True)))} for w in ws]
+        if any(all(forms[k + j] & part for j, part in enumerate(name)) for k in range(len(ws) - len(name) + 1)):
+            return True
+    return False
 
 
 def _rendered_name(said: Sequence[Word], pool: Pool) -> bool:

@@ -425,6 +425,10 @@ def test_a_country_named_in_common_words_is_checked_in_arabic_too() -> None:
     assert check_claim("أعلنت الولايات المتحدة انتهاء العملية.", [source], 0.9).reason is None
     europe = Evidence(1, "وقال الاتحاد الأوربي إنه يرحب بالاتفاق.", None)  # another listed spelling
     assert check_claim("وقال الاتحاد الأوروبي إنه يرحب بالاتفاق.", [europe], 0.9).reason is None
+    # the name's words one after the other, not المملكة … المتحدة of two other names
+    others = Evidence(1, "أعلنت الولايات المتحدة والمملكة العربية السعودية انتهاء العملية.", None)
+    verdict = check_claim("أعلنت المملكة المتحدة انتهاء العملية.", [others], 0.9)
+    assert verdict.reason is not None and "'المملكة المتحدة'" in verdict.reason
     verdict = check_claim("أعلنت الأمم المتحدة انتهاء العملية.", [source], 0.9)
     assert verdict.reason is not None and "'الأمم المتحدة'" in verdict.reason
 
