@@ -260,7 +260,7 @@ def _word_number(w: Word) -> tuple[float, bool] | None:
 _COMPOUND_UNITS = {"first": (1.0, False), "second": (2.0, False), "one": (1.0, False)}
 
 
-def _counts_nothing(ws: Sequence[Word], i: int) -> bool:
+def _percent_hundred(ws: Sequence[Word], i: int) -> bool:
     """The hundred of a percentage ("10 في المئة", "بالمئة"): a number word that counts nothing."""
     w, prev = ws[i], ws[i - 1]
     after_fi, alone = _percent_words()
@@ -378,7 +378,7 @@ def _numbers(ws: list[Word], text: str = "") -> list[Fact]:
                 if not w.arabic and "-" in w.key:  # twenty-four, twenty-first; one-third is a fraction
                     parts = [_COMPOUND_UNITS.get(p) or _word_number(Word(p, 0, p, False)) for p in w.key.split("-")]
                     value = sum(p[0] for p in parts if p) or value
-        if value is not None and i > 0 and _counts_nothing(ws, i):
+        if value is not None and i > 0 and _percent_hundred(ws, i):
             value = None
         if value is None:
             i += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from .facts import (
     Word,
@@ -311,14 +311,14 @@ def initialism_names() -> dict[str, list[list[frozenset[str]]]]:
     out: dict[str, list[list[frozenset[str]]]] = {}
     for line in section_lines("facts_names.txt", "initialism-names"):
         letters, *name = line.split()
-        out.setdefault(letters, []).append(
-            [
-                frozenset(f for v in arabic_variants(normalise(w)) for f in (v, stem(Word(v, 0, v, True))))
-                for w in name
-                if not is_stopword(w)
-            ]
-        )
+        out.setdefault(letters, []).append([arabic_forms(normalise(w)) for w in name if not is_stopword(w)])
     return out
+
+
+@lru_cache(maxsize=1 << 14)
+def arabic_forms(key: str) -> frozenset[str]:
+    """A normalised Arabic word with its clitics off one way or another, and the stem of each."""
+    return frozenset(f for v in arabic_variants(key) for f in (v, stem(Word(v, 0, v, True))))
 
 
 def initialism(word: str) -> str | None:

@@ -39,6 +39,7 @@ from .facts import (
 from .polarity import Nearest, polarity
 from .pool import (
     Pool,
+    arabic_forms,
     arabic_found,
     bare,
     best_sentence,
@@ -216,25 +217,28 @@ def _missing_country(claimed: Facts, pool: Pool, cross: bool) -> str | None:
     (UK), nor, across scripts, the dictionary's renderings of its words ("United Kingdom",
     "International Criminal Court") or of another of its names ("Britain")."""
     ws = claimed.words
-    forms = [
-        {f for v in arabic_variants(w.key) for f in (v, stem(Word(v, 0, v, True)))} if w.arabic else set() for w in ws
-    ]
+    forms = [arabic_forms(w.key) if w.arabic else frozenset() for w in ws]
     groups = initialism_names()
     for names in groups.values():
         for name in (n for n in names if len(n) >= 2):
-            for k in range(len(ws) - len(name) + 1):
-                if not all(forms[k + j] & part for j, part in enumerate(name)):
-                    continue
-                # the initialisms that list this name (us and usa), and every name they list
-                letters = [x for x, other in groups.items() if name in other]
-                kin = [n for x in letters for n in groups[x]]
-                if set(letters) & pool.initialisms or any(_said_together(n, pool) for n in kin):
-                    break
-                said = ws[k : k + len(name)]
-                if cross and (_rendered_name(said, pool) or any(len(n) == 1 and _glossed_in(n[0], pool) for n in kin)):
-                    break
-                return " ".join(w.surface for w in said)
+            if (k := _said_at(forms, name)) is None:
+                continue
+            # the initialisms that list this name (us and usa), and every name they list
+            letters = [x for x, other in groups.items() if name in other]
+            kin = [n for x in letters for n in groups[x]]
+            if set(letters) & pool.initialisms or any(_said_together(n, pool) for n in kin):
+                continue
+            said = ws[k : k + len(name)]
+            if cross and (_rendered_name(said, pool) or any(len(n) == 1 and _glossed_in(n[0], pool) for n in kin)):
+                continue
+            return " ".join(w.surface for w in said)
     return None
+
+
+def _said_at(forms: Sequence[frozenset[str]], name: Sequence[frozenset[str]]) -> int | None:
+    """Where words (each as its `arabic_forms`) say a name's words one after the other, or None."""
+    runs = range(len(forms) - len(name) + 1)
+    return next((k for k in runs if all(forms[k + j] & part for j, part in enumerate(name))), None)
 
 
 def _said_together(name: Sequence[frozenset[str]], pool: Pool) -> bool:
@@ -244,8 +248,7 @@ def _said_together(name: Sequence[frozenset[str]], pool: Pool) -> bool:
         if not is_arabic:
             continue
         ws = [w for w in facts_of(sentence).words if w.arabic and not is_stopword(w.surface)]
-        forms = [{f for v in arabic_variants(w.key) for f in (v, stem(Word(v, 0, v, True)))} for w in ws]
-        if any(all(forms[k + j] & part for j, part in enumerate(name)) for k in range(len(ws) - len(name) + 1)):
+        if _said_at([arabic_forms(w.key) for w in ws], name) is not None:
             return True
     return False
 
