@@ -500,15 +500,16 @@ def _names_a_weekday(text: str, ws: list[Word], i: int, n: int) -> bool:
 
 
 def _is_arabic_name(ws: list[Word], i: int) -> bool:
-    """A word right after a title or place noun ("الرئيس بوتين"), skipping adjectives with ال."""
+    """A word right after a title or place noun ("الرئيس بوتين"), skipping adjectives with ال;
+    not across punctuation ("شركة، حسب") nor a relative pronoun ("الولاية التي يدرّسون بها")."""
     triggers = _names_lists()["ar-triggers"]
     for back in range(1, 4):
         j = i - back
-        if j < 0 or not ws[j].arabic:
+        if j < 0 or not ws[j].arabic or ws[j + 1].start - (ws[j].start + len(ws[j].surface)) > 1:
             return False
         if any(v in triggers for v in arabic_variants(ws[j].key)):
             return not ws[i].key.startswith(("ال", "وال"))
-        if not ws[j].key.startswith(("ال", "وال")):
+        if not ws[j].key.startswith(("ال", "وال")) or is_stopword(ws[j].surface):
             return False
     return False
 

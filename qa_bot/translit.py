@@ -188,11 +188,16 @@ def foreign_spelling(surface: str) -> bool:
     if len(core) < 4 or core.endswith(endings) or core[0] in "متين":
         return False
     # the Arabic patterns that do write two long vowels: broken plurals مفاعيل (معايير, تقارير) and
-    # أفاعل (أوائل, أواخر), the verbal noun افتعال (اجتياز), also after a one-letter clitic
+    # أفاعل (أوائل, أواخر), the verbal noun افتعال (اجتياز), also after a one-letter clitic; and,
+    # before a pronoun, the verbal noun إيفعال of a verb whose first letter is a hamza or و
+    # (لإيلامه, لإيوائها: not إيران, which takes no pronoun)
     for stem in (core, core[1:] if core[0] in "لبكف" else ""):
         plural = len(stem) == 6 and stem[2] == "ا" and stem[4] == "ي"
         masdar = len(stem) == 6 and stem[0] in "اإ" and stem[2] == "ت" and stem[4] == "ا"
         if plural or masdar or (len(stem) == 5 and stem[0] in "أا" and stem[2] == "ا"):
+            return False
+        bare = next((stem[: -len(p)] for p in ("ها", "هم", "ه") if stem.endswith(p)), "")
+        if len(bare) == 5 and bare[0] in "اإ" and bare[1] == "ي" and bare[3] == "ا":
             return False
     inner = core[1:-1]
     return sum(c in "اوي" for c in inner) >= 2

@@ -582,6 +582,10 @@ PARK = Evidence(
         ("يدخل الطريق 41 مدينة فريسنو من أتاسكاديرو في الجنوب، ثم يتجه شمالا إلى أندرسون.", "name 'أندرسون'"),
         ("يدخل الطريق 41 مدينة فريسنو من أتاسكاديرو في الجنوب، ثم يتجه شمالا إلى نيكسوس.", "name 'نيكسوس'"),
         ("حوالي 40 من الشركات تأسست هناك لإيجاد أسواق جديدة باستخدام الميثوتركسات.", None),
+        # inflected words: a verbal noun and a pronoun, a plural before a pronoun; and no name after
+        # a title noun across a comma or a relative pronoun
+        ("تأسست هناك 40 من الشركات لإيجاد أسواق جديدة لإيوائها وكان مدرّسوها في الولاية التي يدرّسون بها.", None),
+        ("تأسست هناك 40 شركة، حسب الطريق 41.", None),
     ],
 )
 def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str, reason: str | None) -> None:

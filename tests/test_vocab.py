@@ -56,6 +56,9 @@ def _reading(word: str) -> str | None:
         ("تنج", "stem"),  # (نجا)
         ("السالبيات", "stem"),  # an adjective's plural
         ("بشن", "word"),  # ب + a two-letter word
+        # before a pronoun the feminine ة is written ت and a plural's ون loses its ن
+        ("بمرحلتي", "stem"),  # مرحلة + ي
+        ("مدرّسوها", "stem"),  # مدرسون + ها
         # a preposition or the article is not followed by a verb: كـ + ينجز (accomplishes) is no
         # reading of كينجز (Kings), nor ب + الزهو of بالزهوت
         ("كينجز", "unknown"),
