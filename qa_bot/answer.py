@@ -334,6 +334,12 @@ class Weights:
     # a nearby second sentence is quoted when its score is within this many log-odds of the best's
     # (1.0: about what the hand-set answerer's "85% of the best score" allowed)
     second_claim: float = 1.0
+    # ... and the sentence right after the best one, in the same passage, within this many: a
+    # sentence that names the subject is often followed by the one that answers ("تأسست أول بورصة
+    # وارسو في 1817 …" then "تم إعادة تأسيسها في أبريل 1991"; on XQuAD-dev's Arabic questions the
+    # answer text holds the gold answer for 0.795 of them instead of 0.773, with 1.30 quotes an
+    # answer instead of 1.24; 2.0 gets most of what quoting it always would, 0.802 with 1.75)
+    continuation: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -499,9 +505,14 @@ class ExtractiveAnswerer:
         best = ranked[0][0]
         supported = [(confidence * math.exp(score - best), s) for score, s in ranked]
         chosen = [supported[0]]
+        head = supported[0][1]
         for support, s in supported[1:]:
-            if len(chosen) >= self.max_claims or support < math.exp(-self.weights.second_claim) * confidence:
+            if len(chosen) >= self.max_claims:
                 break
+            follows = s.chunk.id == head.chunk.id and s.idx == head.idx + 1
+            bar = self.weights.continuation if follows else self.weights.second_claim
+            if support < math.exp(-bar) * confidence:
+                continue
             # A second quote must come from the same part of the article: two strong sentences
             # far apart are more often a coincidence of words than one answer.
             if _same_region(s, chosen[0][1]) and all((s.chunk.id, s.idx) != (c.chunk.id, c.idx) for _, c in chosen):

@@ -246,3 +246,29 @@ def test_every_speech_verb_is_found_as_written_in_a_sentence() -> None:
     assert {"يؤكد", "قائلا", "مؤكدا"} <= set(verbs)  # written with a hamza the text is normalised without
     missed = [v for v in verbs if not _speech(f"{v} لافروف إن الحوار مستمر")]
     assert missed == []
+
+
+def test_the_sentence_after_the_best_one_is_quoted_when_it_scores_near_enough(bot, monkeypatch) -> None:
+    """A second quote must score within `second_claim` log-odds of the best one; the sentence right
+    after the best one (its continuation, often the answer to a question its subject was named in)
+    within the wider `continuation`."""
+    from qa_bot.retrieve import ScoredSentence
+
+    answerer = bot.answerer
+    chunk = next(c for c in bot.index.chunks() if len(c.sentences) >= 3)
+    first, after, later = (ScoredSentence(chunk, i, 0.5, 0.5) for i in range(3))
+
+    def quoted(after_score: float, later_score: float) -> list[tuple[int, int]]:
+        ranked = sorted([(0.0, first), (after_score, after), (later_score, later)], key=lambda r: -r[0])
+        monkeypatch.setattr(answerer, "rank", lambda *args, **kwargs: (ranked, 0.9))
+        answer = answerer.answer("What happened?", "en", [], [])
+        return [span for c in answer.citations for span in c.highlights]
+
+    w = answerer.weights
+    assert w.second_claim < w.continuation
+    between = -(w.second_claim + w.continuation) / 2
+    s = [(x.sentence.start, x.sentence.end) for x in (first, after, later)]
+    # the continuation is quoted where another sentence would not be, even one that scores higher
+    assert quoted(between - 0.1, between) == [s[0], s[1]]
+    assert quoted(-w.continuation - 0.5, between) == [s[0]]
+    assert quoted(between, -0.5) == [s[0], s[2]]  # a close second quote still comes first
