@@ -334,11 +334,10 @@ class Weights:
     # a nearby second sentence is quoted when its score is within this many log-odds of the best's
     # (1.0: about what the hand-set answerer's "85% of the best score" allowed)
     second_claim: float = 1.0
-    # ... and the sentence right after the best one, in the same passage, within this many: a
-    # sentence that names the subject is often followed by the one that answers ("تأسست أول بورصة
-    # وارسو في 1817 …" then "تم إعادة تأسيسها في أبريل 1991"; on XQuAD-dev's Arabic questions the
-    # answer text holds the gold answer for 0.795 of them instead of 0.773, with 1.30 quotes an
-    # answer instead of 1.24; 2.0 gets most of what quoting it always would, 0.802 with 1.75)
+    # ... and the sentence right after the best one, in the same passage, within this many (and
+    # before any other): a sentence that names the subject is often followed by the one that
+    # answers ("تأسست أول بورصة وارسو في 1817 …" then "تم إعادة تأسيسها في أبريل 1991"; see the
+    # README's *Measured*)
     continuation: float = 2.0
 
 
@@ -506,11 +505,16 @@ class ExtractiveAnswerer:
         supported = [(confidence * math.exp(score - best), s) for score, s in ranked]
         chosen = [supported[0]]
         head = supported[0][1]
-        for support, s in supported[1:]:
+
+        def follows(s: ScoredSentence) -> bool:
+            return s.chunk.id == head.chunk.id and s.idx == head.idx + 1
+
+        # the sentence right after the best one is weighed first: where both qualify, the answer
+        # goes on from its first quote rather than jumping to another sentence of the passage
+        for support, s in sorted(supported[1:], key=lambda r: not follows(r[1])):
             if len(chosen) >= self.max_claims:
                 break
-            follows = s.chunk.id == head.chunk.id and s.idx == head.idx + 1
-            bar = self.weights.continuation if follows else self.weights.second_claim
+            bar = self.weights.continuation if follows(s) else self.weights.second_claim
             if support < math.exp(-bar) * confidence:
                 continue
             # A second quote must come from the same part of the article: two strong sentences

@@ -268,7 +268,8 @@ def test_the_sentence_after_the_best_one_is_quoted_when_it_scores_near_enough(bo
     assert w.second_claim < w.continuation
     between = -(w.second_claim + w.continuation) / 2
     s = [(x.sentence.start, x.sentence.end) for x in (first, after, later)]
-    # the continuation is quoted where another sentence would not be, even one that scores higher
+    # the continuation is quoted where another sentence would not be, and before a closer one
     assert quoted(between - 0.1, between) == [s[0], s[1]]
     assert quoted(-w.continuation - 0.5, between) == [s[0]]
-    assert quoted(between, -0.5) == [s[0], s[2]]  # a close second quote still comes first
+    assert quoted(between, -0.5) == [s[0], s[1]]
+    assert quoted(-w.continuation - 0.5, -0.5) == [s[0], s[2]]  # without one, a close second quote
