@@ -8,7 +8,7 @@ name is among them (`verify.check_claim` uses both).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -140,6 +140,8 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
         return True
     if cross and key in number_words()[0]:
         return None  # "Three's Company": the number word is translated (ثلاث), it names nothing
+    if cross and exonym_found(key, pool):
+        return True  # "the Levant" الشام
     letters = initialism(bare(word))
     if cross and letters is not None:
         # "NBC" is spelled out (إن بي سي), "TV" translated (تلفاز), "NATO" read as a word (الناتو);
@@ -192,6 +194,8 @@ def latin_found(word: str, pool: Pool, cross: bool) -> bool | None:
         return True
     # a name with an established Arabic form, or a word translated rather than transliterated
     # ("India" الهند, "Empire" إمبراطورية, "Market" سوق): through the bilingual dictionary
+    if cross and key in exonyms():
+        return False  # its Arabic names are listed: not one of the dictionary's renderings (متوسط "average")
     if cross and translated(key, pool):
         return True
     if cross and common_english(key, strict=False) and renderings(key):
@@ -241,6 +245,9 @@ def arabic_found(w: Word, pool: Pool) -> bool:
         return True
     # without a clitic only by a longer skeleton and as it is: "بشار" is not ب + "شار" (SR, Syria),
     # "لابوراتوريز" not ل + BRTRS one edit from "Börte's"; another reading of Latin letters also as it is
+    # an Arabic name of an English exonym (قزوين "Caspian")
+    if any(_exonym_words().get(v, frozenset()) & pool.keys for v in variants):
+        return True
     shape = skeleton(w.key)
     stripped = {x for v in variants[1:] if len(x := skeleton(v)) >= 3}
     return (
@@ -313,6 +320,58 @@ def initialism_names() -> dict[str, list[list[frozenset[str]]]]:
         letters, *name = line.split()
         out.setdefault(letters, []).append([arabic_forms(normalise(w)) for w in name if not is_stopword(w)])
     return out
+
+
+@cache
+def exonyms() -> dict[str, list[list[frozenset[str]]]]:
+    """An English place, people or language (lower case) → the Arabic names Arabic calls it by, each
+    as the forms of each of its words, stop words aside (`facts_names.txt`, [exonyms]: Levant الشام,
+    Hungary المجر, the Mediterranean البحر المتوسط)."""
+    out: dict[str, list[list[frozenset[str]]]] = {}
+    for line in section_lines("facts_names.txt", "exonyms"):
+        english, *name = line.split()
+        forms = [frozenset(f for f in arabic_forms(normalise(w)) if len(f) >= 3) for w in name if not is_stopword(w)]
+        out.setdefault(english, []).append(forms)
+    return out
+
+
+@cache
+def _exonym_words() -> dict[str, frozenset[str]]:
+    """An Arabic one-word exonym's forms → the English words it names ("الشام" → levant)."""
+    out: dict[str, set[str]] = {}
+    for english, names in exonyms().items():
+        for name in names:
+            if len(name) == 1:
+                for form in name[0]:
+                    out.setdefault(form, set()).add(english)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def exonym_found(english: str, pool: Pool) -> bool:
+    """Whether the sources have an Arabic name of an English exonym: its one word, or its words one
+    after the other in a sentence (البحر المتوسط, not المتوسط "average" and a بحر elsewhere)."""
+    words = pool.keys | pool.stems
+    return any(
+        (forms[0] & words) if len(forms) == 1 else said_together(forms, pool) for forms in exonyms().get(english, [])
+    )
+
+
+def said_at(forms: Sequence[frozenset[str]], name: Sequence[frozenset[str]]) -> int | None:
+    """Where words (each as its `arabic_forms`) say a name's words one after the other, or None."""
+    runs = range(len(forms) - len(name) + 1)
+    return next((k for k in runs if all(forms[k + j] & part for j, part in enumerate(name))), None)
+
+
+def said_together(name: Sequence[frozenset[str]], pool: Pool) -> bool:
+    """Whether an Arabic sentence of the source says a name's words one after the other, stop words
+    aside (not المملكة … المتحدة of "الولايات المتحدة والمملكة العربية")."""
+    for sentence, is_arabic in pool.sentences:
+        if not is_arabic:
+            continue
+        ws = [w for w in facts_of(sentence).words if w.arabic and not is_stopword(w.surface)]
+        if said_at([arabic_forms(w.key) for w in ws], name) is not None:
+            return True
+    return False
 
 
 @lru_cache(maxsize=1 << 14)

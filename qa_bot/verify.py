@@ -44,11 +44,14 @@ from .pool import (
     bare,
     best_sentence,
     build_pool,
+    exonyms,
     glossed,
     initialism,
     initialism_names,
     latin_found,
     renderings,
+    said_at,
+    said_together,
 )
 from .text import detect_language, is_stopword, sentence_spans, synonym_lexicon, tokens
 from .translit import foreign_spelling, skeleton, skeletons_match, writes_long_vowel
@@ -174,7 +177,7 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
             the = f.position > 0 and claimed.words[f.position - 1].key == "the"
             if cross and the and found == [False] and initialism(bare(parts[0])) is None:
                 key = bare(parts[0].lower())
-                found = [None] if common_english(key) and not renderings(key) else found
+                found = [None] if common_english(key) and not renderings(key) and key not in exonyms() else found
             if cross and True in found:
                 # a dictionary word the dictionary cannot render, beside a part found by its sound
                 # ("Southwest Fresno", "Kings Canyon Freeway"): translated, so it cannot be checked;
@@ -221,36 +224,18 @@ def _missing_country(claimed: Facts, pool: Pool, cross: bool) -> str | None:
     groups = initialism_names()
     for names in groups.values():
         for name in (n for n in names if len(n) >= 2):
-            if (k := _said_at(forms, name)) is None:
+            if (k := said_at(forms, name)) is None:
                 continue
             # the initialisms that list this name (us and usa), and every name they list
             letters = [x for x, other in groups.items() if name in other]
             kin = [n for x in letters for n in groups[x]]
-            if set(letters) & pool.initialisms or any(_said_together(n, pool) for n in kin):
+            if set(letters) & pool.initialisms or any(said_together(n, pool) for n in kin):
                 continue
             said = ws[k : k + len(name)]
             if cross and (_rendered_name(said, pool) or any(len(n) == 1 and _glossed_in(n[0], pool) for n in kin)):
                 continue
             return " ".join(w.surface for w in said)
     return None
-
-
-def _said_at(forms: Sequence[frozenset[str]], name: Sequence[frozenset[str]]) -> int | None:
-    """Where words (each as its `arabic_forms`) say a name's words one after the other, or None."""
-    runs = range(len(forms) - len(name) + 1)
-    return next((k for k in runs if all(forms[k + j] & part for j, part in enumerate(name))), None)
-
-
-def _said_together(name: Sequence[frozenset[str]], pool: Pool) -> bool:
-    """Whether an Arabic sentence of the source says a name's words one after the other, stop words
-    aside (not المملكة … المتحدة of "الولايات المتحدة والمملكة العربية")."""
-    for sentence, is_arabic in pool.sentences:
-        if not is_arabic:
-            continue
-        ws = [w for w in facts_of(sentence).words if w.arabic and not is_stopword(w.surface)]
-        if _said_at([arabic_forms(w.key) for w in ws], name) is not None:
-            return True
-    return False
 
 
 def _rendered_name(said: Sequence[Word], pool: Pool) -> bool:

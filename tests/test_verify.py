@@ -670,3 +670,27 @@ def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str
 def test_an_arabic_claim_over_english_alone(claim: str, english: str, reason: str | None) -> None:
     verdict = check_claim(claim, [Evidence(1, english, None)], 0.9, nearest=_only)
     assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+
+
+# Places, peoples and languages Arabic calls by a name of its own (facts_names.txt, [exonyms]): found
+# by that name across scripts both ways, a name of two words only where the source has both.
+LEVANT = Evidence(1, "توقفت جيوشه في مصر لكنه وصل إلى الشام وبحر قزوين، وكان المتوسط عمر الجنود 20 سنة.", None)
+CASPIAN = Evidence(1, "His armies reached the Levant and the Caspian Sea.", None)
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "reason"),
+    [
+        ("His armies reached the Levant.", LEVANT, None),
+        ("His armies reached Persia.", LEVANT, "name 'Persia'"),
+        ("His armies reached the Mediterranean.", LEVANT, "name 'Mediterranean'"),  # المتوسط alone: "average"
+        ("His armies reached the Caspian.", LEVANT, None),
+        ("وصلت جيوشه إلى الشام وبحر قزوين.", CASPIAN, None),
+        ("وصلت جيوشه إلى الشام وبحر البلطيق.", CASPIAN, "name 'البلطيق'"),
+    ],
+)
+def test_an_exonym_is_found_by_the_name_the_other_language_gives_it(
+    claim: str, source: Evidence, reason: str | None
+) -> None:
+    verdict = check_claim(claim, [source], 0.9)
+    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
