@@ -334,11 +334,12 @@ class Weights:
     # a nearby second sentence is quoted when its score is within this many log-odds of the best's
     # (1.0: about what the hand-set answerer's "85% of the best score" allowed)
     second_claim: float = 1.0
-    # ... and the sentence right after the best one, in the same passage, within this many (and
-    # before any other): a sentence that names the subject is often followed by the one that
-    # answers ("تأسست أول بورصة وارسو في 1817 …" then "تم إعادة تأسيسها في أبريل 1991"; see the
-    # README's *Measured*)
+    # ... and the sentence right after the best one, in the same passage, within this many, and
+    # ranked this much higher among the second quotes: a sentence that names the subject is often
+    # followed by the one that answers ("تأسست أول بورصة وارسو في 1817 …" then "تم إعادة تأسيسها في
+    # أبريل 1991"; see the README's *Measured*)
     continuation: float = 2.0
+    follow_bonus: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -509,9 +510,11 @@ class ExtractiveAnswerer:
         def follows(s: ScoredSentence) -> bool:
             return s.chunk.id == head.chunk.id and s.idx == head.idx + 1
 
-        # the sentence right after the best one is weighed first: where both qualify, the answer
-        # goes on from its first quote rather than jumping to another sentence of the passage
-        for support, s in sorted(supported[1:], key=lambda r: not follows(r[1])):
+        # the sentence right after the best one counts `follow_bonus` log-odds more when the second
+        # quote is chosen: the answer goes on from its first quote rather than jumping to another
+        # sentence of the passage, unless that one scores clearly better
+        bonus = self.weights.follow_bonus
+        for support, s in sorted(supported[1:], key=lambda r: -(math.log(r[0]) + bonus * follows(r[1]))):
             if len(chosen) >= self.max_claims:
                 break
             bar = self.weights.continuation if follows(s) else self.weights.second_claim

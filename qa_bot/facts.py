@@ -499,13 +499,19 @@ def _names_a_weekday(text: str, ws: list[Word], i: int, n: int) -> bool:
     return before.surface.lower() in _EN_ARTICLES or named
 
 
-def _is_arabic_name(ws: list[Word], i: int) -> bool:
+_CLAUSE_BREAK = re.compile(r"[،,؛;:.!?؟]")
+
+
+def _is_arabic_name(ws: list[Word], i: int, text: str | None = None) -> bool:
     """A word right after a title or place noun ("الرئيس بوتين"), skipping adjectives with ال;
-    not across punctuation ("شركة، حسب") nor a relative pronoun ("الولاية التي يدرّسون بها")."""
+    not across a relative pronoun ("الولاية التي يدرّسون بها") nor, in `text` (the words' text, when
+    given), a comma or other clause punctuation ("شركة، حسب"; quotes and brackets do not break it)."""
     triggers = _names_lists()["ar-triggers"]
     for back in range(1, 4):
         j = i - back
-        if j < 0 or not ws[j].arabic or ws[j + 1].start - (ws[j].start + len(ws[j].surface)) > 1:
+        if j < 0 or not ws[j].arabic:
+            return False
+        if text is not None and _CLAUSE_BREAK.search(text[ws[j].start + len(ws[j].surface) : ws[j + 1].start]):
             return False
         if any(v in triggers for v in arabic_variants(ws[j].key)):
             return not ws[i].key.startswith(("ال", "وال"))
@@ -531,7 +537,7 @@ def _names(text: str, ws: list[Word], taken: set[int]) -> list[Fact]:
     for i, w in enumerate(ws):
         if w.arabic:
             close()
-            if i not in taken and _is_arabic_name(ws, i) and not is_stopword(w.surface):
+            if i not in taken and _is_arabic_name(ws, i, text) and not is_stopword(w.surface):
                 out.append(Fact("name", w.surface, skeleton(w.surface), i))
             continue
         first = i == 0 or _sentence_start(text, ws[i - 1], w)

@@ -245,8 +245,8 @@ def arabic_found(w: Word, pool: Pool) -> bool:
         return True
     # without a clitic only by a longer skeleton and as it is: "بشار" is not ب + "شار" (SR, Syria),
     # "لابوراتوريز" not ل + BRTRS one edit from "Börte's"; another reading of Latin letters also as it is
-    # an Arabic name of an English exonym (قزوين "Caspian")
-    if any(_exonym_words().get(v, frozenset()) & pool.keys for v in variants):
+    # an Arabic name of an English exonym, as written (قزوين "Caspian")
+    if _exonym_words().get(w.key, frozenset()) & pool.keys:
         return True
     shape = skeleton(w.key)
     stripped = {x for v in variants[1:] if len(x := skeleton(v)) >= 3}
@@ -325,19 +325,27 @@ def initialism_names() -> dict[str, list[list[frozenset[str]]]]:
 @cache
 def exonyms() -> dict[str, list[list[frozenset[str]]]]:
     """An English place, people or language (lower case) → the Arabic names Arabic calls it by, each
-    as the forms of each of its words, stop words aside (`facts_names.txt`, [exonyms]: Levant الشام,
-    Hungary المجر, the Mediterranean البحر المتوسط)."""
+    as the written forms of each of its words (`facts_names.txt`, [exonyms]: Levant الشام, Hungary
+    المجر, the Mediterranean البحر الأبيض المتوسط). A word is matched as written, after a conjunction
+    and, when it has the article, after a preposition (بالشام): never by its stem or without its
+    article, where the name is a word of the language (صيدا is no صيد "fishing", المجر no المجرة)."""
     out: dict[str, list[list[frozenset[str]]]] = {}
     for line in section_lines("facts_names.txt", "exonyms"):
         english, *name = line.split()
-        forms = [frozenset(f for f in arabic_forms(normalise(w)) if len(f) >= 3) for w in name if not is_stopword(w)]
-        out.setdefault(english, []).append(forms)
+        out.setdefault(english, []).append([_written_forms(normalise(w)) for w in name])
     return out
+
+
+def _written_forms(key: str) -> frozenset[str]:
+    forms = {key, "و" + key, "ف" + key}
+    if key.startswith("ال"):
+        forms |= {c + key for c in ("ب", "وب", "فب", "ك")} | {c + key[1:] for c in ("ل", "ول", "فل")}
+    return frozenset(forms)
 
 
 @cache
 def _exonym_words() -> dict[str, frozenset[str]]:
-    """An Arabic one-word exonym's forms → the English words it names ("الشام" → levant)."""
+    """A written form of a one-word Arabic exonym → the English words it names ("الشام" → levant)."""
     out: dict[str, set[str]] = {}
     for english, names in exonyms().items():
         for name in names:
@@ -348,12 +356,17 @@ def _exonym_words() -> dict[str, frozenset[str]]:
 
 
 def exonym_found(english: str, pool: Pool) -> bool:
-    """Whether the sources have an Arabic name of an English exonym: its one word, or its words one
-    after the other in a sentence (البحر المتوسط, not المتوسط "average" and a بحر elsewhere)."""
-    words = pool.keys | pool.stems
-    return any(
-        (forms[0] & words) if len(forms) == 1 else said_together(forms, pool) for forms in exonyms().get(english, [])
-    )
+    """Whether an Arabic sentence of the sources says an Arabic name of an English exonym: its words
+    one after the other, as written (البحر الأبيض المتوسط; not المتوسط "average" and a بحر elsewhere)."""
+    names = exonyms().get(english)
+    if not names:
+        return False
+    for sentence, is_arabic in pool.sentences:
+        if is_arabic:
+            keys = [frozenset({w.key}) for w in facts_of(sentence).words if w.arabic]
+            if any(said_at(keys, name) is not None for name in names):
+                return True
+    return False
 
 
 def said_at(forms: Sequence[frozenset[str]], name: Sequence[frozenset[str]]) -> int | None:

@@ -202,9 +202,9 @@ def _missing_names(claim: str, claimed: Facts, pool: Pool, arabic: bool, cross: 
     for i, w in enumerate(ws):
         if not w.arabic or i in taken or is_stopword(w.surface) or number_word(w):
             continue  # (a number word that counts nothing names nothing either: في المائة)
-        if len(skeleton(w.key)) < 2 and not _is_arabic_name(ws, i):
+        if len(skeleton(w.key)) < 2 and not _is_arabic_name(ws, i, claim):
             continue  # one consonant tells no names apart (ثيو Theo, as in English), but after a title
-        if (_name_like(ws, i) or any(f.position == i for f in claimed.names)) and not arabic_found(w, pool):
+        if (_name_like(ws, i, claim) or any(f.position == i for f in claimed.names)) and not arabic_found(w, pool):
             # across scripts a word spelled like a foreign name may be a word of the language
             # (أوائل "early", حوالي "about"): found when the source has one of its renderings
             if cross and (glossed(w) or frozenset()) & (pool.stems | pool.terms):
@@ -257,14 +257,14 @@ def _glossed_in(forms: frozenset[str], pool: Pool) -> bool:
     return any(_rendered(Word(f, 0, f, True), pool) for f in forms)
 
 
-def _name_like(ws: Sequence[Word], i: int) -> bool:
+def _name_like(ws: Sequence[Word], i: int, text: str | None = None) -> bool:
     """A word that reads as a name: in English a capital past the first word; in Arabic, right
     after a title or place noun, a proper noun of the Arabic lexicon or a word it does not list,
     or (without the lexicon) spelled the way foreign names are transliterated."""
     w = ws[i]
     if not w.arabic:
         return w.surface[:1].isupper() and i > 0 and bare(w.key) not in _names_lists()["not-names"]
-    if _is_arabic_name(list(ws), i):
+    if _is_arabic_name(list(ws), i, text):
         return True
     # a proper noun or a word no Arabic lexicon lists (يوسيمايت, أندرسون) names something; an
     # inflected word is read as one only when spelled like a foreign name (كيري is not كير + ي)

@@ -100,9 +100,9 @@ def _lemmas(key: str, verb: bool) -> set[str]:
         if pronoun and not (key.endswith(pronoun) and len(key) - len(pronoun) >= 3):
             continue
         base = key[: len(key) - len(pronoun)]
-        if pronoun and len(base) >= 4 and base[-1] in "تو":
+        if pronoun and len(base) >= 4 and (base[-1] == "ت" or (base[-1] == "و" and pronoun not in ("ي", "نا"))):
             # before a pronoun the feminine ة is written ت (مرحلتي → مرحله) and a plural's ون loses its
-            # ن (مدرسوها → مدرس)
+            # ن (مدرسوها → مدرس; not before ي, where it is مدرسيّ, nor نا: مادونا, كريمونا are names)
             out.add(base[:-1] + "ه" if base[-1] == "ت" else base[:-1])
         for ending in ("", *_NOUN_ENDINGS):
             if not ending or (base.endswith(ending) and len(base) - len(ending) >= 3):

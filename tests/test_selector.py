@@ -268,8 +268,12 @@ def test_the_sentence_after_the_best_one_is_quoted_when_it_scores_near_enough(bo
     assert w.second_claim < w.continuation
     between = -(w.second_claim + w.continuation) / 2
     s = [(x.sentence.start, x.sentence.end) for x in (first, after, later)]
-    # the continuation is quoted where another sentence would not be, and before a closer one
+    # the continuation is quoted where another sentence would not be, and before a somewhat closer
+    # one, but not before one that scores clearly better (a near tie with the best)
     assert quoted(between - 0.1, between) == [s[0], s[1]]
     assert quoted(-w.continuation - 0.5, between) == [s[0]]
-    assert quoted(between, -0.5) == [s[0], s[1]]
+    late = -w.continuation + 0.2  # the continuation, near its bar
+    assert -w.second_claim < late + w.follow_bonus - 0.2 < late + w.follow_bonus + 0.2 < 0.0
+    assert quoted(late, late + w.follow_bonus - 0.2) == [s[0], s[1]]
+    assert quoted(late, late + w.follow_bonus + 0.2) == [s[0], s[2]]
     assert quoted(-w.continuation - 0.5, -0.5) == [s[0], s[2]]  # without one, a close second quote

@@ -687,6 +687,29 @@ CASPIAN = Evidence(1, "His armies reached the Levant and the Caspian Sea.", None
         ("His armies reached the Caspian.", LEVANT, None),
         ("وصلت جيوشه إلى الشام وبحر قزوين.", CASPIAN, None),
         ("وصلت جيوشه إلى الشام وبحر البلطيق.", CASPIAN, "name 'البلطيق'"),
+        # a name that is also a word of the language is found as written, not by its stem or after
+        # a preposition that makes it the word (صيد "fishing", بحلب "by milking", المجرة "the galaxy")
+        ("The people of Sidon depend on fishing.", Evidence(1, "يعتمد سكان المدينة على صيد الأسماك.", None), "Sidon"),
+        ("Women in Aleppo milk the cows.", Evidence(1, "تقوم النساء بحلب الأبقار.", None), "name 'Aleppo'"),
+        ("They found a new star in Hungary.", Evidence(1, "وجدوا نجما جديدا في المجرة.", None), "name 'Hungary'"),
+        ("The fighting spread to Aleppo.", Evidence(1, "امتد القتال إلى حلب.", None), None),
+        ("The Hungarians won.", Evidence(1, "فاز المجريون.", None), None),
+        (
+            "قال الوزير خليل حداد إن المحادثات ستستأنف في الخليل.",
+            Evidence(1, "Sami Haddad said talks would resume in Hebron.", None),
+            "خليل",
+        ),
+        # the Mediterranean by any of its names, المتوسط ("average") only in one of them
+        (
+            "The ship sailed across the Mediterranean.",
+            Evidence(1, "أبحرت السفينة عبر البحر الأبيض المتوسط.", None),
+            None,
+        ),
+        (
+            "Tensions rose in the Mediterranean in 2020.",
+            Evidence(1, "تصاعد التوتر في حوض المتوسط عام 2020.", None),
+            None,
+        ),
     ],
 )
 def test_an_exonym_is_found_by_the_name_the_other_language_gives_it(
@@ -694,3 +717,17 @@ def test_an_exonym_is_found_by_the_name_the_other_language_gives_it(
 ) -> None:
     verdict = check_claim(claim, [source], 0.9)
     assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "قال الرئيس  سعيد إن الانتخابات ستجرى في ديسمبر.",  # two spaces
+        "قال الرئيس «سعيد» إن الانتخابات ستجرى في ديسمبر.",  # quotes
+        "قال الرئيس\u200f سعيد إن الانتخابات ستجرى في ديسمبر.",  # a right-to-left mark
+    ],
+)
+def test_a_name_after_a_title_noun_is_checked_across_spaces_quotes_and_marks(claim: str) -> None:
+    """Only clause punctuation ends a title's name (شركة، حسب); spacing, quotes and marks do not."""
+    verdict = check_claim(claim, [Evidence(1, "قال الرئيس إن الانتخابات ستجرى في ديسمبر.", None)], 0.9)
+    assert verdict.reason is not None and "name 'سعيد'" in verdict.reason

@@ -59,6 +59,8 @@ def _reading(word: str) -> str | None:
         # before a pronoun the feminine ة is written ت and a plural's ون loses its ن
         ("بمرحلتي", "stem"),  # مرحلة + ي
         ("مدرّسوها", "stem"),  # مدرسون + ها
+        ("مهدوي", "unknown"),  # (a plural's و is never before ي: مدرسيّ)
+        ("مادونا", "unknown"),  # nor before نا: Madonna is no ماد + و + نا
         # a preposition or the article is not followed by a verb: كـ + ينجز (accomplishes) is no
         # reading of كينجز (Kings), nor ب + الزهو of بالزهوت
         ("كينجز", "unknown"),
