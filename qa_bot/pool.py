@@ -240,6 +240,8 @@ def arabic_found(w: Word, pool: Pool) -> bool:
     stems = {s for v in variants if len(s := stem(Word(v, 0, v, True))) >= 3}
     if stems & pool.stems or ({core(v) for v in variants} - {""}) & pool.cores:
         return True
+    if {stem(Word(x, 0, x, True)) for v in variants for x in possessed(v)} & pool.stems:
+        return True  # مرحلتهم "their stage" for المرحلة, مدرسوهم for المدرسون
     lexicon = synonym_lexicon()  # stemmed as search terms are ("غاية" غا), not as `stem` does (غايه)
     if any(lexicon.get(s, frozenset()) & (pool.stems | pool.terms) for s in {*stems, *tokens(w.surface)}):
         return True
@@ -266,6 +268,24 @@ def glossed(w: Word) -> frozenset[str] | None:
         if term in glosses:
             return glosses[term]
     return None
+
+
+_POSSESSIVE = ("هما", "هم", "هن", "كم", "ها", "نا", "ه", "ي")
+
+
+def possessed(key: str) -> set[str]:
+    """A noun before a pronoun suffix, as it is written without one: the feminine's ت back to ة
+    (مرحلتهم → مرحله) and a plural's lost ن back (مدرسوهم → مدرسون; not before ي or نا, where the
+    word is no plural: مهدوي, مادونا); empty when `key` has no such ending."""
+    for pronoun in _POSSESSIVE:
+        base = key[: len(key) - len(pronoun)]
+        if key.endswith(pronoun) and len(base) >= 3:
+            if base.endswith("ت"):
+                return {base[:-1] + "ه"}
+            if base.endswith("و") and pronoun not in ("ي", "نا"):
+                return {base + "ن"}
+            return set()
+    return set()
 
 
 def core(key: str) -> str:

@@ -731,3 +731,21 @@ def test_a_name_after_a_title_noun_is_checked_across_spaces_quotes_and_marks(cla
     """Only clause punctuation ends a title's name (شركة، حسب); spacing, quotes and marks do not."""
     verdict = check_claim(claim, [Evidence(1, "قال الرئيس إن الانتخابات ستجرى في ديسمبر.", None)], 0.9)
     assert verdict.reason is not None and "name 'سعيد'" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "supported"),
+    [
+        # a noun with a pronoun suffix restates the source's noun: ت for ة, a plural's lost ن
+        (
+            "أنهى الطلاب مرحلتهم الثانوية عام 2010 في القاهرة.",
+            "أنهى الطلاب المرحلة الثانوية عام 2010 في القاهرة.",
+            True,
+        ),
+        ("قال مدرسوهم إن 40 طالبا تغيبوا يوم الاثنين.", "قال المدرسون إن 40 طالبا تغيبوا يوم الاثنين.", True),
+        # … but another noun with a pronoun is still another word
+        ("قال قائد كتيبتهم إن 12 جنديا قتلوا.", "قال قائد الفرقة إن 12 جنديا قتلوا.", False),
+    ],
+)
+def test_a_noun_with_a_pronoun_suffix_restates_the_sources_noun(claim: str, source: str, supported: bool) -> None:
+    assert check_claim(claim, [Evidence(1, source, None)], 0.9).supported is supported
