@@ -375,6 +375,11 @@ def _exonym_words() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
+def exonym(key: str) -> bool:
+    """Whether a normalised Arabic word is a one-word exonym as written (المجر, بالشام)."""
+    return key in _exonym_words()
+
+
 def exonym_found(english: str, pool: Pool) -> bool:
     """Whether an Arabic sentence of the sources says an Arabic name of an English exonym: its words
     one after the other, as written (البحر الأبيض المتوسط; not المتوسط "average" and a بحر elsewhere)."""

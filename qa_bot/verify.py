@@ -44,6 +44,7 @@ from .pool import (
     bare,
     best_sentence,
     build_pool,
+    exonym,
     exonyms,
     glossed,
     initialism,
@@ -103,6 +104,8 @@ def check_claim(
         return Verdict(False, support, "no citation")
     pool = build_pool("".join(f"[{s.n}]" for s in sources), [t for s in sources for t in s.texts])
     claimed = facts_of(claim)
+    if not claimed.words:
+        return Verdict(False, support, "the claim states nothing")
     arabic = detect_language(claim) == "ar"
     cross = not (pool.has_arabic if arabic else pool.has_latin)  # no cited text in the claim's script
     reason = (
@@ -264,8 +267,8 @@ def _name_like(ws: Sequence[Word], i: int, text: str | None = None) -> bool:
     w = ws[i]
     if not w.arabic:
         return w.surface[:1].isupper() and i > 0 and bare(w.key) not in _names_lists()["not-names"]
-    if _is_arabic_name(list(ws), i, text):
-        return True
+    if _is_arabic_name(list(ws), i, text) or exonym(w.key):
+        return True  # (a place Arabic calls by a name of its own is one: المجر, الشام)
     # a proper noun or a word no Arabic lexicon lists (يوسيمايت, أندرسون) names something; an
     # inflected word is read as one only when spelled like a foreign name (كيري is not كير + ي)
     kind = reading(w)

@@ -749,3 +749,20 @@ def test_a_name_after_a_title_noun_is_checked_across_spaces_quotes_and_marks(cla
 )
 def test_a_noun_with_a_pronoun_suffix_restates_the_sources_noun(claim: str, source: str, supported: bool) -> None:
     assert check_claim(claim, [Evidence(1, source, None)], 0.9).supported is supported
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "reason"),
+    [
+        ("", "قالت الوزيرة إن المحادثات ستستأنف.", "the claim states nothing"),
+        (" . ", "قالت الوزيرة إن المحادثات ستستأنف.", "the claim states nothing"),
+        # a woman's title is a title (الوزيرة, السفيرة)
+        ("قالت الوزيرة سلمى إن المحادثات ستستأنف.", "قالت الوزيرة إن المحادثات ستستأنف.", "name 'سلمى'"),
+        # a place Arabic calls by a name of its own is a name, whatever the lexicon says of the word
+        ("وقعت المعركة في المجر.", "The battle took place in Poland.", "name 'المجر'"),
+        ("وقعت المعركة في المجر.", "The battle took place in Hungary.", None),
+    ],
+)
+def test_what_a_claim_must_name(claim: str, source: str, reason: str | None) -> None:
+    verdict = check_claim(claim, [Evidence(1, source, None)], 0.9)
+    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
