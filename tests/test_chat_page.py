@@ -35,7 +35,15 @@ def ask(page, question: str) -> object:
     page.fill("#qa-question textarea", question)
     page.keyboard.press("Enter")
     page.wait_for_function(f"document.querySelectorAll('.qa-answer').length > {before}", timeout=BROWSER_TIMEOUT_MS)
+    wait_idle(page)
     return answers.nth(before)
+
+
+def wait_idle(page) -> None:
+    """Until no event of the page is running (Gradio's status trackers all hidden): a click while
+    the chat re-renders can land on a button that is being replaced."""
+    idle = "!document.querySelector('.wrap.generating, .wrap.translucent:not(.hide)')"
+    page.wait_for_function(idle, timeout=BROWSER_TIMEOUT_MS)
 
 
 def test_chat_answers_in_both_languages_with_clickable_sources(page, chat_url) -> None:
@@ -80,6 +88,7 @@ def test_markup_in_a_question_renders_as_text(page, chat_url) -> None:
 def test_thumbs_up_is_stored_for_review(page, chat_url, data_dir) -> None:
     import json
 
+    wait_idle(page)
     page.locator("#qa-chat .message-row.bot-row, #qa-chat [data-testid='bot']").first.hover()
     page.locator("#qa-chat button[aria-label='Like']").first.click()
     store = data_dir / "feedback.jsonl"
