@@ -245,11 +245,11 @@ def arabic_found(w: Word, pool: Pool) -> bool:
     lexicon = synonym_lexicon()  # stemmed as search terms are ("غاية" غا), not as `stem` does (غايه)
     if any(lexicon.get(s, frozenset()) & (pool.stems | pool.terms) for s in {*stems, *tokens(w.surface)}):
         return True
-    # without a clitic only by a longer skeleton and as it is: "بشار" is not ب + "شار" (SR, Syria),
-    # "لابوراتوريز" not ل + BRTRS one edit from "Börte's"; another reading of Latin letters also as it is
     # an Arabic name of an English exonym, as written (قزوين "Caspian")
     if _exonym_words().get(w.key, frozenset()) & pool.keys:
         return True
+    # without a clitic only by a longer skeleton and as it is: "بشار" is not ب + "شار" (SR, Syria),
+    # "لابوراتوريز" not ل + BRTRS one edit from "Börte's"; another reading of Latin letters also as it is
     shape = skeleton(w.key)
     stripped = {x for v in variants[1:] if len(x := skeleton(v)) >= 3}
     return (
@@ -395,7 +395,8 @@ def exonym_found(english: str, pool: Pool) -> bool:
 
 
 def said_at(forms: Sequence[frozenset[str]], name: Sequence[frozenset[str]]) -> int | None:
-    """Where words (each as its `arabic_forms`) say a name's words one after the other, or None."""
+    """Where words (each as a set of its forms: `arabic_forms`, or as written) say a name's words
+    (each as the set of forms it may take) one after the other, or None."""
     runs = range(len(forms) - len(name) + 1)
     return next((k for k in runs if all(forms[k + j] & part for j, part in enumerate(name))), None)
 
