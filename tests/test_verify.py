@@ -9,7 +9,7 @@ from langchain_core.embeddings import Embeddings
 from qa_bot.facts import Word, normalise
 from qa_bot.pool import arabic_found, build_pool, latin_found
 from qa_bot.translit import skeleton, skeletons_match
-from qa_bot.verify import Evidence, check_claim, support_score
+from qa_bot.verify import Evidence, Verdict, check_claim, support_score
 
 KREMLIN = Evidence(
     1,
@@ -35,6 +35,14 @@ LEDGER = Evidence(
     "It is a system that works without a central repository, unlike traditional currencies, with no central"
     " authority behind it.",
 )
+
+
+def _assert_reason(verdict: Verdict, reason: str | None) -> None:
+    """Supported when `reason` is None; otherwise unsupported for a reason that says `reason`."""
+    if reason is None:
+        assert verdict.reason is None, verdict.reason
+    else:
+        assert verdict.reason is not None and reason in verdict.reason, verdict.reason
 
 
 def _word(arabic: str) -> Word:
@@ -186,7 +194,7 @@ MUSEUM = Evidence(
 )
 def test_names_across_scripts(claim: str, source: Evidence, reason: str | None) -> None:
     verdict = check_claim(claim, [source], support=0.9)
-    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    _assert_reason(verdict, reason)
     assert verdict.supported is (reason is None)
 
 
@@ -350,7 +358,7 @@ def _only(claim: str, sentences: object) -> int:
 )
 def test_negation_across_scripts(claim: str, source: Evidence, reason: str | None) -> None:
     verdict = check_claim(claim, [source], support=0.9, nearest=_only)
-    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    _assert_reason(verdict, reason)
 
 
 class _Vectors(Embeddings):
@@ -398,7 +406,7 @@ TEMUJIN = Evidence(
 def test_a_name_is_not_found_through_a_number_word_or_a_clitic(claim: str, reason: str | None) -> None:
     source = Evidence(1, TEMUJIN.text, None) if claim.isascii() or "Temüjin" in claim else TEMUJIN
     verdict = check_claim(claim, [source], support=0.9)
-    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    _assert_reason(verdict, reason)
 
 
 @pytest.mark.parametrize(
@@ -444,7 +452,7 @@ def test_a_country_named_in_common_words_is_checked_in_arabic_too() -> None:
 )
 def test_a_word_no_source_has_put_first_in_the_sentence(claim: str, reason: str | None) -> None:
     verdict = check_claim(claim, [SCHOOLS], support=0.9)
-    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    _assert_reason(verdict, reason)
 
 
 @pytest.mark.parametrize(
@@ -561,7 +569,7 @@ def test_an_arabic_word_of_the_language_is_found_in_an_english_source_through_th
 ) -> None:
     source = Evidence(1, "The academic content of these academies was usually that of a preparatory college.", None)
     verdict = check_claim(claim, [source], 0.9)
-    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    _assert_reason(verdict, reason)
 
 
 # An Arabic claim over an English source alone: the Arabic lexicon tells which words name something.
@@ -590,7 +598,7 @@ PARK = Evidence(
 )
 def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str, reason: str | None) -> None:
     verdict = check_claim(claim, [PARK], 0.9)
-    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    _assert_reason(verdict, reason)
 
 
 @pytest.mark.parametrize(
@@ -669,7 +677,7 @@ def test_an_arabic_claims_names_are_the_words_no_arabic_lexicon_lists(claim: str
 )
 def test_an_arabic_claim_over_english_alone(claim: str, english: str, reason: str | None) -> None:
     verdict = check_claim(claim, [Evidence(1, english, None)], 0.9, nearest=_only)
-    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    _assert_reason(verdict, reason)
 
 
 # Places, peoples and languages Arabic calls by a name of its own (facts_names.txt, [exonyms]): found
@@ -716,7 +724,7 @@ def test_an_exonym_is_found_by_the_name_the_other_language_gives_it(
     claim: str, source: Evidence, reason: str | None
 ) -> None:
     verdict = check_claim(claim, [source], 0.9)
-    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    _assert_reason(verdict, reason)
 
 
 @pytest.mark.parametrize(
@@ -765,4 +773,4 @@ def test_a_noun_with_a_pronoun_suffix_restates_the_sources_noun(claim: str, sour
 )
 def test_what_a_claim_must_name(claim: str, source: str, reason: str | None) -> None:
     verdict = check_claim(claim, [Evidence(1, source, None)], 0.9)
-    assert verdict.reason == reason if reason is None else (verdict.reason is not None and reason in verdict.reason)
+    _assert_reason(verdict, reason)
