@@ -91,6 +91,8 @@ def test_thumbs_up_is_stored_for_review(page, chat_url, data_dir) -> None:
     wait_idle(page)
     page.locator("#qa-chat .message-row.bot-row, #qa-chat [data-testid='bot']").first.hover()
     page.locator("#qa-chat button[aria-label='Like']").first.click()
+    # the page shows the click taken (the button turns "Liked") before the server is waited for
+    page.locator("#qa-chat button[aria-label='Liked']").first.wait_for(timeout=BROWSER_TIMEOUT_MS)
     store = data_dir / "feedback.jsonl"
     wait_for(lambda: store.exists() and store.read_text(encoding="utf-8").strip(), what="the feedback record")
     entry = json.loads(store.read_text(encoding="utf-8").splitlines()[0])
