@@ -27,6 +27,7 @@ from .facts import (
 from .lexicon import arabic_to_english, english_to_arabic
 from .text import detect_language, is_stopword, normalise, sentence_spans, synonym_lexicon, tokens
 from .translit import _ascii, readings, said_without_ending, skeleton, skeletons_match, spelled_alike, writes_long_vowel
+from .vocab import possessed
 
 _DEMONYM = re.compile(r"(?:ese|ians?|ans?|ish|is?|s)$")
 _GLIDES = frozenset("اأإآوؤيئىعء")
@@ -268,24 +269,6 @@ def glossed(w: Word) -> frozenset[str] | None:
         if term in glosses:
             return glosses[term]
     return None
-
-
-_POSSESSIVE = ("هما", "هم", "هن", "كم", "ها", "نا", "ه", "ي")
-
-
-def possessed(key: str) -> set[str]:
-    """A noun before a pronoun suffix, as it is written without one: the feminine's ت back to ة
-    (مرحلتهم → مرحله) and a plural's lost ن back (مدرسوهم → مدرسون; not before ي or نا, where the
-    word is no plural: مهدوي, مادونا); empty when `key` has no such ending."""
-    for pronoun in _POSSESSIVE:
-        base = key[: len(key) - len(pronoun)]
-        if key.endswith(pronoun) and len(base) >= 3:
-            if base.endswith("ت"):
-                return {base[:-1] + "ه"}
-            if base.endswith("و") and pronoun not in ("ي", "نا"):
-                return {base + "ن"}
-            return set()
-    return set()
 
 
 def core(key: str) -> str:

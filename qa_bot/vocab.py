@@ -100,10 +100,8 @@ def _lemmas(key: str, verb: bool) -> set[str]:
         if pronoun and not (key.endswith(pronoun) and len(key) - len(pronoun) >= 3):
             continue
         base = key[: len(key) - len(pronoun)]
-        if pronoun and len(base) >= 4 and (base[-1] == "ت" or (base[-1] == "و" and pronoun not in ("ي", "نا"))):
-            # before a pronoun the feminine ة is written ت (مرحلتي → مرحله) and a plural's ون loses its
-            # ن (مدرسوها → مدرس; not before ي, where it is مدرسيّ, nor نا: مادونا, كريمونا are names)
-            out.add(base[:-1] + "ه" if base[-1] == "ت" else base[:-1])
+        for form in possessed(key) if pronoun else ():  # مرحلتي → مرحله, مدرسوها → مدرس
+            out.add(form.removesuffix("ون"))
         for ending in ("", *_NOUN_ENDINGS):
             if not ending or (base.endswith(ending) and len(base) - len(ending) >= 3):
                 word = base[: len(base) - len(ending)]
@@ -124,6 +122,21 @@ def _lemmas(key: str, verb: bool) -> set[str]:
                     hollow = rest[:-2] + "ا" + rest[-1]
                     out.update((hollow, "ا" + hollow))
     return {w for w in out if len(w) >= 3}
+
+
+def possessed(key: str) -> set[str]:
+    """A noun before a pronoun suffix, as it is written without one: the feminine's ت back to ة
+    (مرحلتهم → مرحله) and a plural's lost ن back (مدرسوهم → مدرسون; not before ي, where the plural
+    is مدرسيّ, nor نا: مادونا, كريمونا are names); empty when `key` has no such ending."""
+    for pronoun in _PRONOUNS:
+        base = key[: len(key) - len(pronoun)]
+        if key.endswith(pronoun) and len(base) >= 4:
+            if base.endswith("ت"):
+                return {base[:-1] + "ه"}
+            if base.endswith("و") and pronoun not in ("ي", "نا"):
+                return {base + "ن"}
+            return set()
+    return set()
 
 
 def _readings(key: str) -> list[tuple[str, bool]]:
