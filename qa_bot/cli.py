@@ -375,6 +375,7 @@ def _translate(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from .api import serve
     from .models import few_malloc_arenas, one_blas_thread
+    from .once import preload
     from .ui import example_questions
 
     example_questions(settings.prompts_dir)  # a missing or broken examples file fails before the models load
@@ -383,6 +384,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # answer only spins, doubling the CPU of an answer (QA_BOT_THREADS is for `index` and `ask`).
     # Limited once the bot is built, when every BLAS library it uses (numpy's, SciPy's) is loaded.
     bot = _bot(replace(settings, threads=1))
+    preload()  # the word lists, here, not in several answering threads at once
     one_blas_thread()
     serve(bot, settings.host, settings.port)
     return 0

@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from .once import once
 from .text import is_stopword, light_stem_ar, normalise, tokens
 from .translit import skeleton
 
@@ -187,7 +188,7 @@ class WordSet:
         return len(self._hashes)
 
 
-@cache
+@once
 def _webster() -> tuple[WordSet, WordSet]:
     from english_words import get_english_words_set  # imported lazily: a 3 MB word list
 

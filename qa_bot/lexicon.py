@@ -17,9 +17,9 @@ import hashlib
 import json
 import logging
 import os
-from functools import cache
 from pathlib import Path
 
+from .once import once
 from .text import normalise, tokens
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def _cached(base: Path) -> dict[str, frozenset[str]]:
     return lexicon
 
 
-@cache
+@once
 def english_to_arabic() -> dict[str, frozenset[str]]:
     """The dictionary at `QA_BOT_LEXICON` (or the Debian path); empty when there is none."""
     base = Path(os.environ.get("QA_BOT_LEXICON") or DEFAULT)
@@ -120,7 +120,7 @@ def english_to_arabic() -> dict[str, frozenset[str]]:
         return {}
 
 
-@cache
+@once
 def arabic_to_english() -> dict[str, frozenset[str]]:
     """The same dictionary read the other way: Arabic search term → the English terms it renders.
     How an Arabic question's words are found in an English text that has no Arabic translation."""

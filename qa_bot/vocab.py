@@ -17,11 +17,11 @@ import logging
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from .facts import Word
+from .once import once
 from .text import normalise
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _rows(path: Path, query: str) -> list[tuple[str, ...]]:
         return db.execute(query).fetchall()
 
 
-@cache
+@once
 def vocabulary() -> Vocabulary | None:
     """Arramooz's words and names, normalised; None (and one warning) when it is not installed."""
     data = _data_dir()

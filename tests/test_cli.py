@@ -129,7 +129,7 @@ def test_eval_prints_per_language_figures(cli, tmp_path: Path) -> None:
     assert missing.returncode == 2 and "cannot read" in missing.stderr
 
 
-def test_serve_answers_on_one_blas_thread_each(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_serve_answers_on_one_blas_thread_each_with_the_word_lists_loaded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A server answers several questions side by side; a second BLAS thread per answer only spins."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -145,7 +145,13 @@ def test_serve_answers_on_one_blas_thread_each(monkeypatch: pytest.MonkeyPatch, 
 
     def serve(bot: object, host: str, port: int) -> None:
         seen["blas"] = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        seen["word lists"] = [loader.name for loader in once._ALL if not loader.loaded]
 
+    from qa_bot import once
+
+    once.preload()  # every loader registered, then forgotten: serving must load them again
+    for loader in once._ALL:
+        loader.cache_clear()
     monkeypatch.setattr(qa_bot.api, "serve", serve)
     monkeypatch.setattr(qa_bot.models, "few_malloc_arenas", lambda: seen.setdefault("arenas", "threads" not in seen))
     with threadpool_limits(limits=2, user_api="blas"):  # restored afterwards, for the tests that follow
@@ -153,6 +159,7 @@ def test_serve_answers_on_one_blas_thread_each(monkeypatch: pytest.MonkeyPatch, 
     assert seen["threads"] == 1
     assert seen["blas"] and set(seen["blas"]) == {1}  # type: ignore[arg-type]
     assert seen["arenas"] is True  # malloc arenas capped before the bot (and any thread) was made
+    assert seen["word lists"] == []  # loaded before serving, not by the first answers side by side
 
 
 ARENAS = """
