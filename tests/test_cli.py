@@ -129,7 +129,9 @@ def test_eval_prints_per_language_figures(cli, tmp_path: Path) -> None:
     assert missing.returncode == 2 and "cannot read" in missing.stderr
 
 
-def test_serve_answers_on_one_blas_thread_each_with_the_word_lists_loaded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_serve_answers_on_one_blas_thread_each_with_the_word_lists_loaded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """A server answers several questions side by side; a second BLAS thread per answer only spins."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
