@@ -3,6 +3,7 @@ are the mean of their sentences; nothing embedded twice across refreshes or afte
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -208,3 +209,42 @@ def test_rows_kept_as_bytes_give_back_their_vectors() -> None:
     query = rows[3]
     assert np.allclose(back @ query, rows @ query, atol=2e-3)
     assert int(np.argmax(back @ query)) == 3
+
+
+def _mapped_kb(path: Path) -> int:
+    """Resident kB of this process's mappings of `path` (from /proc/self/smaps)."""
+    total, inside, mappings = 0, False, 0
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):  # a mapping's first line: address, perms, ..., path
+            inside = len(head) >= 6 and head[5] == str(path)
+            mappings += inside
+        elif inside and line.startswith("Rss:"):
+            total += int(head[1])
+    assert mappings, f"{path} is not mapped"
+    return total
+
+
+def test_saved_rows_are_read_without_mapping_the_file_into_memory(tmp_path: Path) -> None:
+    """A server reads a few rows of a hundred passages per question: through the memory map, each
+    read would make the 15 pages around it resident too, and the file would fill the process."""
+    from qa_bot.vectors import MATRIX, OFFSETS, SCALES, quantize
+
+    rng = np.random.default_rng(3)
+    offsets = np.concatenate([[0], np.cumsum(rng.integers(1, 5, size=2000))])
+    stored, scales = quantize(rng.standard_normal((int(offsets[-1]), 512)).astype(np.float32))
+    np.save(tmp_path / MATRIX, stored)
+    np.save(tmp_path / SCALES, scales)
+    np.save(tmp_path / OFFSETS, offsets)
+    saved = SentenceVectors.load(tmp_path, 2000)
+    assert saved is not None and saved.file is not None
+    in_memory = SentenceVectors(stored, offsets, scales)
+    firsts = rng.choice(1990, size=300, replace=False)
+    counts = rng.integers(0, 6, size=300)
+    query = rng.standard_normal(512).astype(np.float32)
+    (runs, tops), (want_runs, want_tops) = (
+        saved.best_runs(firsts, counts, query),
+        in_memory.best_runs(firsts, counts, query),
+    )
+    assert np.array_equal(tops, want_tops) and all(np.array_equal(a, b) for a, b in zip(runs, want_runs, strict=True))
+    assert _mapped_kb(tmp_path / MATRIX) == 0  # every row read, none of the file resident
