@@ -438,7 +438,7 @@ def _why_answer(rows: list[Row]) -> str | None:
         stages = (
             f" Stage by stage (p50, one pass): embedding the question {parts[0]:.1f} ms, the hybrid search given "
             f"that vector {parts[1]:.1f} ms, scoring every sentence of the 8 candidate passages (their rows read "
-            f"from the memory-mapped sentence-vector file) {parts[2]:.1f} ms, and about "
+            f"from the sentence-vector file) {parts[2]:.1f} ms, and about "
             f"{max(0.0, r['qa_bot_answer']['p50_ms'] - sum(parts)):.1f} ms for the rest (language and follow-up "
             f"checks, choosing and wording the quote, the claim checks, citations)."
         )
