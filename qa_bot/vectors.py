@@ -4,8 +4,8 @@ The vector store keeps one vector per passage (and one per translation): the mea
 sentences' vectors, so indexing embeds every sentence once and nothing twice. The sentences'
 own vectors, which the answer selector compares with the question, live beside the lexical index
 of the same store generation (`vectors.npy`, one signed byte per dimension with a scale per row in
-`vector-scales.npy`, memory-mapped by readers): reading the rows of a question's candidate
-passages is an array slice, not a query to the store. (Snapshots written before the byte rows,
+`vector-scales.npy`; readers read the rows of a question's candidate passages from the file, see
+`SentenceVectors`), not a query to the store. (Snapshots written before the byte rows,
 float16 without scales, are still read.)
 
 While indexing, the writer also saves each group's rows in `pending/` under the index folder
