@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,22 @@ def _unit(v: np.ndarray) -> np.ndarray:
 _BLOCK = 256
 
 
+@dataclass(frozen=True)
+class RowFile:
+    """A saved matrix open for `pread`: its descriptor, closed once nothing uses it."""
+
+    path: Path
+    fd: int
+    header: int  # where the rows start
+
+    @classmethod
+    def open(cls, path: Path, header: int) -> RowFile:
+        fd = os.open(path, os.O_RDONLY)
+        file = cls(path, fd, header)
+        weakref.finalize(file, os.close, fd)
+        return file
+
+
 @dataclass
 class SentenceVectors:
     """The rows of every sentence of a snapshot, in the lexical index's sentence order.
@@ -131,8 +148,7 @@ class SentenceVectors:
     matrix: np.ndarray  # (rows, dim): int8 (times `scales`), or float16 in older snapshots
     offsets: np.ndarray  # (sentences + 1,): sentence i's rows are offsets[i]:offsets[i + 1]
     scales: np.ndarray | None = None  # (rows,): what each int8 row is multiplied by
-    file: io.BufferedReader | None = None  # the saved matrix, read with pread (None: `matrix` in memory)
-    header: int = 0  # where the rows start in `file`
+    file: RowFile | None = None  # the saved matrix, read with pread (None: `matrix` in memory)
 
     def gather(self, at: np.ndarray) -> np.ndarray:
         """The stored rows `at` (ascending runs of consecutive rows), as stored."""
@@ -145,11 +161,10 @@ class SentenceVectors:
         view = out.data.cast("B")
         breaks = np.flatnonzero(np.diff(at) != 1) + 1
         starts, ends = np.r_[0, breaks], np.r_[breaks, len(at)]
-        fd = self.file.fileno()
+        fd, header = self.file.fd, self.file.header
         for a, b, first in zip(starts.tolist(), ends.tolist(), at[starts].tolist(), strict=True):
-            want = (b - a) * row
-            if os.preadv(fd, [view[a * row : b * row]], self.header + first * row) != want:
-                raise OSError(f"the sentence vectors in {self.file.name} are shorter than their index says")
+            if os.preadv(fd, [view[a * row : b * row]], header + first * row) != (b - a) * row:
+                raise OSError(f"the sentence vectors in {self.file.path} are shorter than their index says")
         return out
 
     def rows(self, first: int, count: int) -> np.ndarray:
@@ -217,10 +232,10 @@ class SentenceVectors:
         if not hasattr(os, "preadv"):  # (not on every system): read through the map
             return cls(matrix, offsets, scales)
         try:
-            file = (folder / MATRIX).open("rb")
+            file = RowFile.open(folder / MATRIX, int(mapped.offset))
         except OSError:
             return None
-        return cls(matrix, offsets, scales, file, int(mapped.offset))
+        return cls(matrix, offsets, scales, file)
 
 
 def assemble(

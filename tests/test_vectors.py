@@ -3,6 +3,8 @@ are the mean of their sentences; nothing embedded twice across refreshes or afte
 
 from __future__ import annotations
 
+import gc
+import os
 import re
 from pathlib import Path
 
@@ -248,3 +250,8 @@ def test_saved_rows_are_read_without_mapping_the_file_into_memory(tmp_path: Path
     )
     assert np.array_equal(tops, want_tops) and all(np.array_equal(a, b) for a, b in zip(runs, want_runs, strict=True))
     assert _mapped_kb(tmp_path / MATRIX) == 0  # every row read, none of the file resident
+    fd = saved.file.fd
+    del saved
+    gc.collect()
+    with pytest.raises(OSError):  # the descriptor is closed with the snapshot's vectors
+        os.fstat(fd)
