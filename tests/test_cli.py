@@ -138,6 +138,7 @@ def test_serve_answers_on_one_blas_thread_each_with_the_word_lists_loaded(
     import qa_bot.api
     import qa_bot.models
     from qa_bot import cli as cli_module
+    from qa_bot import once
 
     seen: dict[str, object] = {}
     monkeypatch.setenv("QA_BOT_ROOT", str(make_project(tmp_path)))
@@ -148,8 +149,6 @@ def test_serve_answers_on_one_blas_thread_each_with_the_word_lists_loaded(
     def serve(bot: object, host: str, port: int) -> None:
         seen["blas"] = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
         seen["word lists"] = [loader.name for loader in once._ALL if not loader.loaded]
-
-    from qa_bot import once
 
     once.preload()  # every loader registered, then forgotten: serving must load them again
     for loader in once._ALL:
