@@ -50,6 +50,9 @@ class _RssSampler(threading.Thread):
         self.pid, self.every = pid, every
         self.samples: list[float] = []
         self.times: list[float] = []  # time.time() of each sample
+        # the server's own pages apart: its memory (RssAnon) and the files it maps (RssFile), MB
+        self.anon: list[float] = []
+        self.file: list[float] = []
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -61,6 +64,10 @@ class _RssSampler(threading.Thread):
                 total = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
                 self.samples.append(total / 1024 / 1024)
                 self.times.append(time.time())
+                status = _status_mb(self.pid)
+                if "RssAnon" in status and "RssFile" in status:
+                    self.anon.append(status["RssAnon"])
+                    self.file.append(status["RssFile"])
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
             self._halt.wait(self.every)
@@ -68,6 +75,17 @@ class _RssSampler(threading.Thread):
     def stop(self) -> None:
         self._halt.set()
         self.join()
+
+
+def _status_mb(pid: int) -> dict[str, float]:
+    """The memory lines (kB) of /proc/<pid>/status, in MB ({} when the process is gone)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {
+        k: int(v.split()[0]) / 1024 for k, _, v in (line.partition(":") for line in lines) if v.strip().endswith("kB")
+    }
 
 
 def _vm_hwm_mb(pid: int) -> float | None:
@@ -200,6 +218,8 @@ def run_load(project: Path, eval_path: Path, passages: int | None, command: str)
         server, url, work, sampler = served.server, served.url, served.work, served.sampler
         startup, health = served.startup_s, served.health
         idle_rss = sampler.samples[-1] if sampler.samples else None
+        idle_anon = sampler.anon[-1] if sampler.anon else None
+        idle_file = sampler.file[-1] if sampler.file else None
         prefix = work / "locust"
         locust_log = (work / "locust.log").open("wb")
         watch = CpuWatch(pids=(server.pid,))
@@ -249,6 +269,10 @@ def run_load(project: Path, eval_path: Path, passages: int | None, command: str)
             "max_sampled": round(max(sampler.samples), 1) if sampler.samples else None,
             "vm_hwm": serving_hwm,
             "samples": len(sampler.samples),
+            "anon_idle": round(idle_anon, 1) if idle_anon is not None else None,
+            "anon_max": round(max(sampler.anon), 1) if sampler.anon else None,
+            "file_idle": round(idle_file, 1) if idle_file is not None else None,
+            "file_max": round(max(sampler.file), 1) if sampler.file else None,
         },
         "cpu": cpu,
     }

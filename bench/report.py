@@ -771,8 +771,8 @@ def _load_section(runs: list[dict[str, Any]]) -> list[str]:
         "`/api/ask` in its own shuffled order.",
         "",
         "| passages | measured | requests | throughput | p50 | p95 | p99 | max | errors | serving RSS (ready → peak) "
-        "| server ready after | other CPU |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| of it the server's own memory / mapped files (ready → peak) | server ready after | other CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for load in loads:
         rss = load["serving_rss_mb"]
@@ -781,11 +781,21 @@ def _load_section(runs: list[dict[str, Any]]) -> list[str]:
             f"| {_f(load.get('passages'))} | {load['measured_at']} | {load['requests']:,} | {_f(load['req_per_s'])} "
             f"req/s | {_f(load['p50_ms'], 0)} ms | {_f(load['p95_ms'], 0)} ms | {_f(load['p99_ms'], 0)} ms "
             f"| {_f(load['max_ms'], 0)} ms | {load['failures']} | {_f(rss.get('idle'), 0)} → {_f(peak, 0)} MB "
-            f"| {load['server_startup_s']} s | {_share(load.get('cpu', {}).get('other_busy'))} |"
+            f"| {_split(rss)} | {load['server_startup_s']} s | {_share(load.get('cpu', {}).get('other_busy'))} |"
         )
         if load.get("failure_kinds"):
             lines += ["", "Failures: " + "; ".join(f"{f['error']} ×{f['count']}" for f in load["failure_kinds"])]
     return [*lines, ""]
+
+
+def _split(rss: dict[str, Any]) -> str:
+    """The server's anonymous and file-backed pages under the load (runs before the split was sampled: –)."""
+    if rss.get("anon_max") is None:
+        return "–"
+    return (
+        f"{_f(rss.get('anon_idle'), 0)} → {_f(rss['anon_max'], 0)} MB / "
+        f"{_f(rss.get('file_idle'), 0)} → {_f(rss.get('file_max'), 0)} MB"
+    )
 
 
 def _observations(runs: list[dict[str, Any]]) -> list[str]:
