@@ -3,9 +3,9 @@
 `functools.cache` lets every thread that asks before the first load has finished load the data
 again. Several answers running side by side in a server each built the same word list at once, and
 their transient copies add up (Webster's 235,000 words take 34 MB while they are read, Arramooz's
-word lists 38 MB): under load a server's memory rose by up to 90 MB more than one load needs.
-`once` loads in the first thread that asks while the others wait for it; `preload()` loads every
-list before a server's answering threads start, so no answer pays for a load either.
+word lists 38 MB): under load a server's memory rose by several times one load. `once` loads in
+the first thread that asks while the others wait for it; `preload()` loads every list before a
+server's answering threads start, so no answer pays for a load either.
 """
 
 from __future__ import annotations

@@ -141,9 +141,9 @@ class SentenceVectors:
     A saved snapshot's rows are read for a question with `pread`, not through the memory map: a
     page fault on a mapped file maps the 15 pages around it as well (the kernel's fault-around), so
     a server reading a few rows of each of a hundred passages per question soon had most of the file
-    in its resident memory (56 of 72 MB at 20k passages, after 33 questions; at 200k, the server's
-    memory rose by 230 MB under load). Read, the rows pass through a buffer and the file stays in
-    the page cache, which the kernel shares and reclaims."""
+    in its resident memory (at 200k passages the server's memory rose by 230 MB under load; see
+    `tests/test_vectors.py`). Read, the rows pass through a buffer and the file stays in the page
+    cache, which the kernel shares and reclaims."""
 
     matrix: np.ndarray  # (rows, dim): int8 (times `scales`), or float16 in older snapshots
     offsets: np.ndarray  # (sentences + 1,): sentence i's rows are offsets[i]:offsets[i + 1]
