@@ -89,13 +89,8 @@ def _status_mb(pid: int) -> dict[str, float]:
 
 
 def _vm_hwm_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
+    peak = _status_mb(pid).get("VmHWM")
+    return round(peak, 1) if peak is not None else None
 
 
 def _locust_stats(prefix: Path) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def test_threads_asking_at_once_get_one_load() -> None:
         t.start()
     # every thread is either loading or waiting for the load (a state, whatever the machine's speed)
     while any(_where(t) is None for t in threads):
-        time.sleep(0.001)
+        time.sleep(0.001)  # polling interval, not a guess at how long anything takes
     states = sorted(_where(t) or "" for t in threads)
     release.set()
     for t in threads:
