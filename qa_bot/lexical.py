@@ -59,6 +59,9 @@ _DERIVED = {True: "every passage", False: "every translated passage"}
 _KEEP = 2  # generations kept: a replica still on the previous one can load it while it catches up
 _GAP = -1  # in a sentence row: between the written tokens and the translation's
 _ASKED = 16  # questions whose weighted terms are kept: those of the answers in flight
+# Articles whose terms and name shapes are kept: an answer asks for those of its candidates' articles
+# (a few dozen); kept for all, a server over a large archive would hold every article's words in the end.
+_ARTICLES = 512
 T = TypeVar("T")
 
 
@@ -135,8 +138,8 @@ class LexicalIndex:
     generation: str | None = None
     records: int = 0  # vectors in the store when the snapshot was taken
     vectors: SentenceVectors | None = None  # every sentence's rows, in sentence order
-    _article_terms: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on first use
-    _article_shapes: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on first use
+    _article_terms: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on use, bounded
+    _article_shapes: dict[str, frozenset[str]] = field(default_factory=dict)  # filled on use, bounded
     # the terms of recently read passages and sentences: each answer reads them several times
     _passage_terms: dict[str, frozenset[str]] = field(default_factory=dict)
     _sentence_terms: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
@@ -280,7 +283,7 @@ class LexicalIndex:
         terms = self._article_terms.get(article_id)
         if terms is None:
             terms = frozenset().union(*(self.chunk_terms(c) for c in self.chunks.of_article(article_id)))
-            self._article_terms[article_id] = terms
+            _remember(self._article_terms, article_id, terms, _ARTICLES)
         return terms
 
     def article_shapes(self, article_id: str) -> frozenset[str]:
@@ -288,7 +291,7 @@ class LexicalIndex:
         shapes = self._article_shapes.get(article_id)
         if shapes is None:
             shapes = frozenset().union(*(word_shapes(self.chunks[c].text) for c in self.chunks.of_article(article_id)))
-            self._article_shapes[article_id] = shapes
+            _remember(self._article_shapes, article_id, shapes, _ARTICLES)
         return shapes
 
     def best_sentences(self, chunk_ids: list[str], query: np.ndarray) -> dict[str, np.ndarray]:

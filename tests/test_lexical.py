@@ -18,7 +18,7 @@ from qa_bot.bot import Bot
 from qa_bot.config import Settings
 from qa_bot.index import Index
 from qa_bot.ingest import load_corpus
-from qa_bot.lexical import LAYOUT, META, LexicalIndex, SavedBM25, saved_lookups
+from qa_bot.lexical import _ARTICLES, LAYOUT, META, LexicalIndex, SavedBM25, saved_lookups
 from qa_bot.models import UseM3Embeddings
 from qa_bot.text import tokens
 from qa_bot.vectors import row_maker
@@ -81,6 +81,20 @@ def test_every_sentence_keeps_its_own_terms_and_pairs(chunks) -> None:
     assert lex.df(some) == sum(1 for c in chunks if some in lex.chunk_terms(c.id)) > 0
     assert lex.df("no-such-term") == 0 and "no-such-term" not in lex
     assert lex.sentence_terms(chunks[0].id, len(chunks[0].sentences)) == frozenset()  # past the last sentence
+
+
+def test_what_is_kept_of_each_article_stays_bounded_in_a_large_archive(chunks) -> None:
+    """A server over a large archive asks for the words of many articles over its life: it keeps only
+    the last few hundred, and an article asked for again after that is read again, the same."""
+    many = [replace(c, id=f"{c.id}-{k}", article_id=f"a{k}", source=f"s{k}.txt") for k in range(_ARTICLES + 40)
+            for c in chunks[:1]]  # fmt: skip
+    lex = LexicalIndex.build(many)
+    first_terms, first_shapes = lex.article_terms("a0"), lex.article_shapes("a0")
+    assert first_terms == lex.chunk_terms(many[0].id) and first_shapes
+    for k in range(1, _ARTICLES + 40):
+        assert lex.article_terms(f"a{k}") == first_terms and lex.article_shapes(f"a{k}") == first_shapes
+    assert 0 < len(lex._article_terms) <= _ARTICLES and 0 < len(lex._article_shapes) <= _ARTICLES
+    assert lex.article_terms("a0") == first_terms and lex.article_shapes("a0") == first_shapes
 
 
 def test_a_saved_index_loads_memory_mapped_and_the_same(chunks, tmp_path: Path) -> None:
