@@ -15,11 +15,13 @@ The folder also holds the sentence vectors of the same passages (`vectors`): the
 vector per passage, and the rows a question's candidates need are read from here.
 
 Layout of a folder: `lexical.json` (layout, generation, model, the terms, BM25 row ids, passage
-ids and article titles), `chunks.jsonl` (each passage as the store keeps it: text and metadata)
-with the per-passage arrays that let a reader decode a passage only when it is asked for
-(`passage-*.npy`, see `passages.py`), `offsets.npy`, `tokens.npy`, `df.npy`, one bm25s index per
-side (`bm25-original/`, `bm25-translated/`: written by bm25s, read by `SavedBM25` without it), and
-`vectors.npy` with `vector-offsets.npy`. No pickle anywhere.
+and article ids), `chunks.jsonl` (each passage as the store keeps it: text and metadata) with the
+per-passage arrays that let a reader decode a passage only when it is asked for (`passage-*.npy`)
+and the articles' titles (`article-titles.*`, see `passages.py`), `offsets.npy`, `tokens.npy`,
+`df.npy`, one bm25s index per side (`bm25-original/`, `bm25-translated/`: written by bm25s, read by
+`SavedBM25` without it; `term-columns.npy` beside it gives its vocabulary over the snapshot's term
+ids, so a reader holds each term's string once), and `vectors.npy` with `vector-offsets.npy`. No
+pickle anywhere.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -46,11 +48,12 @@ from .vectors import Lookup, Rows, SentenceVectors, assemble, snapshot_lookup
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 4  # bump when the folder's contents change: an old folder is then rebuilt, never misread
+LAYOUT = 5  # bump when the folder's contents change: an old folder is then rebuilt, never misread
 # the layouts this version reads (2: float16 sentence rows, without scales; 3: each BM25 side's
-# passage ids listed in full)
-READS = (2, 3, 4)
+# passage ids listed in full; 4: the titles in the description, each side's own vocabulary only)
+READS = (2, 3, 4, 5)
 META = "lexical.json"
+COLUMNS = "term-columns.npy"  # in a BM25 side's folder: its column for each of the snapshot's term ids
 _SIDES = {True: "bm25-original", False: "bm25-translated"}
 # What a side's rows are, when they are what `build` makes them: every passage in order, or every
 # passage with a translation in order. Written instead of the ids themselves (at 200,000 passages
@@ -84,7 +87,7 @@ class SavedBM25:
 
     _METHODS = ("lucene", "robertson", "atire")
 
-    def __init__(self, vocab_dict: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+    def __init__(self, vocab_dict: Mapping[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
                  num_docs: int, dtype: str) -> None:  # fmt: skip
         self.vocab_dict = vocab_dict
         self._data, self._indices, self._indptr = data, indices, indptr
@@ -92,22 +95,34 @@ class SavedBM25:
         self._dtype = np.dtype(dtype)
 
     @classmethod
-    def load(cls, folder: Path) -> SavedBM25:
-        """The index saved in `folder` (ValueError for a method this reader cannot score)."""
+    def load(cls, folder: Path, term_ids: Mapping[str, int] | None = None) -> SavedBM25:
+        """The index saved in `folder` (ValueError for a method this reader cannot score). Given the
+        snapshot's term ids, its vocabulary is read as a column per term id (`COLUMNS`), sharing the
+        snapshot's term strings instead of holding its own."""
         params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
         if params.get("method") not in cls._METHODS or (folder / "nonoccurrence_array.index.npy").exists():
             raise ValueError(f"BM25 method {params.get('method')!r} is not one this reader scores")
-        vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
 
         def array(name: str) -> np.ndarray:  # a plain array over the mapped file
-            return np.asarray(np.load(folder / f"{name}.csc.index.npy", mmap_mode="r"))
+            return np.asarray(np.load(folder / name, mmap_mode="r"))
 
-        indptr = array("indptr")
+        indptr = array("indptr.csc.index.npy")
         columns = len(indptr) - 1
-        vocab = {t: i for t, i in vocab.items() if t or i < columns}  # bm25s adds "" without a column
-        if max(vocab.values(), default=-1) >= columns:
+        vocab: Mapping[str, int]
+        if term_ids is not None and (folder / COLUMNS).exists():
+            vocab = Columns(term_ids, np.load(folder / COLUMNS))
+            if len(vocab.columns) != len(term_ids):
+                raise ValueError(f"the BM25 index in {folder} has columns for another vocabulary")
+        else:
+            words = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+            vocab = {t: i for t, i in words.items() if t or i < columns}  # bm25s adds "" without a column
+            if term_ids is not None and all(t in term_ids for t in vocab if t):
+                vocab = Columns.of(vocab, term_ids)
+        top = int(vocab.columns.max(initial=-1)) if isinstance(vocab, Columns) else max(vocab.values(), default=-1)
+        if top >= columns:
             raise ValueError(f"the BM25 index in {folder} has {columns} terms, fewer than its vocabulary")
-        return cls(vocab, array("data"), array("indices"), indptr, int(params["num_docs"]), params["dtype"])
+        data, indices = array("data.csc.index.npy"), array("indices.csc.index.npy")
+        return cls(vocab, data, indices, indptr, int(params["num_docs"]), params["dtype"])
 
     @property
     def num_docs(self) -> int:
@@ -122,6 +137,46 @@ class SavedBM25:
                 a, b = int(self._indptr[i]), int(self._indptr[i + 1])
                 scores[self._indices[a:b]] += self._data[a:b]  # a term's passages are distinct
         return scores
+
+
+class Columns(Mapping[str, int]):
+    """A BM25 side's vocabulary over the snapshot's term ids: term -> its column, from one int32 per
+    term id (-1: not on this side). At 200,000 passages a vocabulary of its own is a dict and a
+    string per term, twice."""
+
+    def __init__(self, term_ids: Mapping[str, int], columns: np.ndarray) -> None:
+        self.term_ids, self.columns = term_ids, np.asarray(columns, dtype=np.int32)
+
+    @classmethod
+    def of(cls, vocab: Mapping[str, int], term_ids: Mapping[str, int]) -> Columns:
+        """`vocab` (term -> column) over `term_ids`, which must hold every one of its terms but ""
+        (bm25s's, never a search term)."""
+        columns = np.full(len(term_ids), -1, dtype=np.int32)
+        for term, column in vocab.items():
+            if term:
+                columns[term_ids[term]] = column
+        return cls(term_ids, columns)
+
+    def __getitem__(self, term: str) -> int:
+        column = int(self.columns[self.term_ids[term]])
+        if column < 0:
+            raise KeyError(term)
+        return column
+
+    def get(self, term: str, default: Any = None) -> Any:
+        i = self.term_ids.get(term)
+        column = -1 if i is None else int(self.columns[i])
+        return default if column < 0 else column
+
+    def __contains__(self, term: object) -> bool:
+        i = self.term_ids.get(term) if isinstance(term, str) else None
+        return i is not None and self.columns[i] >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        return (t for t, i in self.term_ids.items() if self.columns[i] >= 0)
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self.columns >= 0))
 
 
 @dataclass
@@ -201,7 +256,7 @@ class LexicalIndex:
         return lex
 
     @property
-    def titles(self) -> dict[str, str]:
+    def titles(self) -> Mapping[str, str]:
         """Article id -> title."""
         return self.chunks.titles
 
@@ -348,6 +403,7 @@ class LexicalIndex:
             sides = {}
             for original, (bm25, row_ids) in self.bm25.items():
                 bm25.save(str(tmp / _SIDES[original]), show_progress=False)
+                np.save(tmp / _SIDES[original] / COLUMNS, Columns.of(bm25.vocab_dict, self.term_ids).columns)
                 derived = row_ids == _side_rows(_DERIVED[original], self.chunks)
                 sides[_SIDES[original]] = _DERIVED[original] if derived else row_ids
             vectors = assemble(list(self.chunks.values()), known, embed, tmp)
@@ -387,7 +443,8 @@ class LexicalIndex:
             lex.doc_freq = np.asarray(np.load(path / "df.npy", mmap_mode="r"))
             for original, side in _SIDES.items():
                 if side in meta["sides"]:
-                    bm25, rows_of = SavedBM25.load(path / side), _side_rows(meta["sides"][side], lex.chunks)
+                    bm25 = SavedBM25.load(path / side, lex.term_ids)
+                    rows_of = _side_rows(meta["sides"][side], lex.chunks)
                     if len(rows_of) != bm25.num_docs:
                         raise ValueError(
                             f"{side} scores {bm25.num_docs} passages, its description names {len(rows_of)}"

@@ -12,7 +12,10 @@ Files (beside `chunks.jsonl`, one JSON line per passage: text and metadata as th
 them): `passage-starts.npy` (each line's byte offset, and the file's end), `passage-sentences.npy`,
 `passage-previous.npy` (the position of the passage before in the same section, or -1),
 `passage-article.npy` (an index into the articles listed in the folder's description) and
-`passage-translated.npy`. A folder written before these files existed is read whole, as before.
+`passage-translated.npy`; the articles' titles are `article-titles.bin` (UTF-8, one after the
+other) with `article-titles.npy` (where each starts, and the end), mapped and decoded when one is
+asked for: a newsroom's archive has a title for every few passages. A folder written before these
+files existed is read whole, as before; one with the titles in its description reads them from there.
 """
 
 from __future__ import annotations
@@ -32,7 +35,56 @@ from .types import Chunk
 
 LINES = "chunks.jsonl"
 _ARRAYS = ("starts", "sentences", "previous", "article", "translated")
+TITLES = "article-titles"
 CACHED = 4096  # decoded passages kept: a question touches a few dozen
+
+
+class Titles(Mapping[str, str]):
+    """Article id → title, in the articles' order; the titles are kept as UTF-8 bytes (a file's map,
+    or bytes) and decoded when one is asked for."""
+
+    def __init__(self, ids: list[str], text: bytes | mmap.mmap, starts: np.ndarray) -> None:
+        if len(starts) != len(ids) + 1 or (ids and int(starts[-1]) != len(text)):
+            raise ValueError("the article titles do not match the article ids")
+        self.ids = ids
+        self.index = {a: i for i, a in enumerate(ids)}  # article id -> its position
+        self._text, self._starts = text, starts
+
+    @classmethod
+    def of(cls, articles: Sequence[tuple[str, str]]) -> Titles:
+        """Titles held in memory."""
+        encoded = [t.encode("utf-8") for _, t in articles]
+        starts = np.concatenate(([0], np.cumsum([len(t) for t in encoded], dtype=np.int64)))
+        return cls([a for a, _ in articles], b"".join(encoded), starts.astype(np.int64))
+
+    def save(self, folder: Path) -> None:
+        (folder / f"{TITLES}.bin").write_bytes(bytes(self._text))
+        np.save(folder / f"{TITLES}.npy", np.asarray(self._starts, dtype=np.int64))
+
+    @classmethod
+    def open(cls, folder: Path, ids: list[str]) -> Titles:
+        """The titles saved in `folder`, of the articles `ids` (mapped, not read)."""
+        starts = np.asarray(np.load(folder / f"{TITLES}.npy", mmap_mode="r"))
+        text: bytes | mmap.mmap = b""
+        if int(starts[-1]):  # (an empty file cannot be mapped)
+            with (folder / f"{TITLES}.bin").open("rb") as f:
+                text = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        return cls(ids, text, starts)
+
+    def title(self, i: int) -> str:
+        return self._text[int(self._starts[i]) : int(self._starts[i + 1])].decode("utf-8")
+
+    def __getitem__(self, article_id: str) -> str:
+        return self.title(self.index[article_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self.index
 
 
 class Passages(Mapping[str, Chunk]):
@@ -45,7 +97,7 @@ class Passages(Mapping[str, Chunk]):
         previous: np.ndarray,
         article: np.ndarray,
         translated: np.ndarray,
-        articles: Sequence[tuple[str, str]],
+        articles: Titles,
         chunks: Sequence[Chunk] | None = None,
         lines: tuple[mmap.mmap, np.ndarray] | None = None,
     ) -> None:
@@ -56,8 +108,8 @@ class Passages(Mapping[str, Chunk]):
         self.previous = previous
         self.article = article
         self.translated = translated
-        self.article_ids = [a for a, _ in articles]
-        self.titles = dict(articles)
+        self.titles = articles
+        self.article_ids = articles.ids
         self._chunks = list(chunks) if chunks is not None else None
         self._lines = lines
         self._decode = lru_cache(maxsize=CACHED)(self._read)
@@ -83,13 +135,13 @@ class Passages(Mapping[str, Chunk]):
             previous,
             np.asarray([article_index[c.article_id] for c in chunks], dtype=np.int32),
             np.asarray([bool(c.translation) for c in chunks], dtype=bool),
-            titles,
+            Titles.of(titles),
             chunks=chunks,
         )
 
     def save(self, folder: Path) -> dict[str, Any]:
         """Write `chunks.jsonl` and the arrays into `folder`; returns what the folder's description
-        must add (the ids and the articles)."""
+        must add (the passage and article ids)."""
         starts = [0]
         with (folder / LINES).open("wb") as out:
             for c in self.values():
@@ -100,7 +152,8 @@ class Passages(Mapping[str, Chunk]):
                   "previous": self.previous, "article": self.article, "translated": self.translated}  # fmt: skip
         for name in _ARRAYS:
             np.save(folder / f"passage-{name}.npy", arrays[name])
-        return {"passage_ids": self.ids, "articles": [[a, self.titles[a]] for a in self.article_ids]}
+        self.titles.save(folder)
+        return {"passage_ids": self.ids, "article_ids": self.article_ids}
 
     @classmethod
     def open(cls, folder: Path, meta: dict[str, Any]) -> Passages:
@@ -119,7 +172,10 @@ class Passages(Mapping[str, Chunk]):
             if len(data) != int(arrays["starts"][-1]):
                 raise ValueError(f"{LINES} is not the size its offsets say")
             lines = (data, arrays["starts"])
-        articles = [(str(a), str(t)) for a, t in meta["articles"]]
+        if "article_ids" in meta:
+            articles = Titles.open(folder, [str(a) for a in meta["article_ids"]])
+        else:  # written before the titles had their own file
+            articles = Titles.of([(str(a), str(t)) for a, t in meta["articles"]])
         return cls(ids, arrays["sentences"], arrays["previous"], arrays["article"], arrays["translated"],
                    articles, lines=lines)  # fmt: skip
 
@@ -167,16 +223,12 @@ class Passages(Mapping[str, Chunk]):
 
     def of_article(self, article_id: str) -> list[str]:
         """An article's passages, in order (empty for an unknown id)."""
-        a = self._article_index.get(article_id)
+        a = self.titles.index.get(article_id)
         if a is None:
             return []
         order, keys = self._by_article
         lo, hi = np.searchsorted(keys, [a, a + 1])
         return [self.ids[int(i)] for i in order[lo:hi]]
-
-    @cached_property
-    def _article_index(self) -> dict[str, int]:
-        return {a: i for i, a in enumerate(self.article_ids)}
 
     @cached_property
     def _by_article(self) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from qa_bot.bot import Bot
 from qa_bot.config import Settings
 from qa_bot.index import Index
 from qa_bot.ingest import load_corpus
-from qa_bot.lexical import _ARTICLES, LAYOUT, META, LexicalIndex, SavedBM25, saved_lookups
+from qa_bot.lexical import _ARTICLES, COLUMNS, LAYOUT, META, Columns, LexicalIndex, SavedBM25, saved_lookups
 from qa_bot.models import UseM3Embeddings
 from qa_bot.text import tokens
 from qa_bot.vectors import row_maker
@@ -142,7 +143,7 @@ def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_
     assert built.bm25[False][1] == [c.id for c in built.chunks.values() if c.translation]
     folder = save(built, tmp_path)
     meta = json.loads((folder / META).read_text(encoding="utf-8"))
-    assert meta["layout"] == LAYOUT == 4
+    assert meta["layout"] == LAYOUT == 5
     assert meta["sides"] == {"bm25-original": "every passage", "bm25-translated": "every translated passage"}
     loaded = LexicalIndex.load(tmp_path, "g1")
     assert loaded is not None
@@ -154,7 +155,7 @@ def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_
         "sides": {"bm25-original": built.bm25[True][1], "bm25-translated": built.bm25[False][1]},
     }
     (folder / META).write_text(json.dumps(listed, ensure_ascii=False), encoding="utf-8")
-    older = LexicalIndex.load(tmp_path, "g1")
+    older = LexicalIndex.load(tmp_path, "g1")  # (with the titles and the columns of layout 5: read too)
     assert older is not None
     _same(built, older)
 
@@ -177,6 +178,42 @@ def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_
     assert meta["sides"]["bm25-translated"] == rows[::-1] and meta["sides"]["bm25-original"] == "every passage"
     reread = LexicalIndex.load(tmp_path, "g2")
     assert reread is not None and reread.bm25[False][1] == rows[::-1]
+
+
+def test_titles_are_mapped_and_the_bm25_vocabularies_share_the_snapshots_terms(chunks, tmp_path: Path) -> None:
+    """Layout 5: the titles in a file of their own, mapped and decoded when asked for, and each BM25
+    side's vocabulary a column per term id, the term strings the snapshot's own (not a dict and a
+    string per term for each side). A folder of layout 4 (titles in the description, each side's
+    vocabulary its own) reads the same."""
+    import json
+
+    built = LexicalIndex.build(chunks, "g1")
+    folder = save(built, tmp_path)
+    meta = json.loads((folder / META).read_text(encoding="utf-8"))
+    assert "articles" not in meta and meta["article_ids"] == list(built.titles)
+    loaded = LexicalIndex.load(tmp_path, "g1")
+    assert loaded is not None
+    _same(built, loaded)
+    assert dict(loaded.titles) == {c.article_id: c.title for c in chunks} and all(loaded.titles.values())
+    assert isinstance(loaded.chunks.titles._text, mmap.mmap)
+    for bm25, _ in loaded.bm25.values():
+        assert isinstance(bm25.vocab_dict, Columns) and bm25.vocab_dict.term_ids is loaded.term_ids
+        assert len(bm25.vocab_dict) == len(dict(bm25.vocab_dict)) > 0
+    original = loaded.bm25[True][0].vocab_dict
+    assert set(original) == {t for t in built.bm25[True][0].vocab_dict if t} and "no-such-term" not in original
+    assert original.get("no-such-term") is None and all(original[t] == original.get(t) for t in original)
+
+    for side in ("bm25-original", "bm25-translated"):
+        (folder / side / COLUMNS).unlink()
+    for name in ("article-titles.bin", "article-titles.npy"):
+        (folder / name).unlink()
+    old = {k: v for k, v in meta.items() if k != "article_ids"}
+    old |= {"layout": 4, "articles": [[a, built.titles[a]] for a in meta["article_ids"]]}
+    (folder / META).write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    older = LexicalIndex.load(tmp_path, "g1")
+    assert older is not None
+    _same(built, older)
+    assert isinstance(older.bm25[True][0].vocab_dict, Columns)  # read from its own file, then shared
 
 
 def test_a_side_without_a_single_word_is_left_out(chunks, tmp_path: Path) -> None:
