@@ -4,9 +4,10 @@ A reader of a large archive does not hold every passage in memory. What answerin
 asks of *every* passage — where its sentence rows start, how many it has, the passage before it in
 the same section, its article, whether it has a translation — is kept in small arrays; the
 passage itself (text, sentences, metadata) is decoded from `chunks.jsonl` when a candidate needs it,
-through a memory map and a bounded cache. At 200,000 passages this is the difference between
-decoding every passage at start-up (seconds, and most of a gigabyte of Python objects) and
-decoding the few dozen a question touches.
+read with `pread` (not through a memory map, whose faults would make the pages around each passage
+resident too: see `vectors.py`) and kept in a bounded cache. At 200,000 passages this is the
+difference between decoding every passage at start-up (seconds, and most of a gigabyte of Python
+objects) and decoding the few dozen a question touches.
 
 Files (beside `chunks.jsonl`, one JSON line per passage: text and metadata as the store keeps
 them): `passage-starts.npy` (each line's byte offset, and the file's end), `passage-sentences.npy`,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property, lru_cache
@@ -32,6 +34,7 @@ import numpy as np
 
 from .records import chunk_from, passage_metadata
 from .types import Chunk
+from .vectors import RowFile
 
 LINES = "chunks.jsonl"
 _ARRAYS = ("starts", "sentences", "previous", "article", "translated")
@@ -99,7 +102,7 @@ class Passages(Mapping[str, Chunk]):
         translated: np.ndarray,
         articles: Titles,
         chunks: Sequence[Chunk] | None = None,
-        lines: tuple[mmap.mmap, np.ndarray] | None = None,
+        lines: tuple[RowFile, np.ndarray] | None = None,
     ) -> None:
         self.ids = ids
         self.position = {cid: i for i, cid in enumerate(ids)}
@@ -167,11 +170,10 @@ class Passages(Mapping[str, Chunk]):
             raise ValueError("the passage arrays do not match the passage ids")
         lines = None
         if ids:
-            with (folder / LINES).open("rb") as f:  # the map outlives the file object (and a removal)
-                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            if len(data) != int(arrays["starts"][-1]):
+            file = RowFile.open(folder / LINES, 0)  # (the descriptor outlives a removal of the file)
+            if os.fstat(file.fd).st_size != int(arrays["starts"][-1]):
                 raise ValueError(f"{LINES} is not the size its offsets say")
-            lines = (data, arrays["starts"])
+            lines = (file, arrays["starts"])
         if "article_ids" in meta:
             articles = Titles.open(folder, [str(a) for a in meta["article_ids"]])
         else:  # written before the titles had their own file
@@ -184,8 +186,12 @@ class Passages(Mapping[str, Chunk]):
         if self._chunks is not None:
             return self._chunks[i]
         assert self._lines is not None
-        data, starts = self._lines
-        text, meta = json.loads(data[int(starts[i]) : int(starts[i + 1])])
+        file, starts = self._lines
+        start, size = int(starts[i]), int(starts[i + 1] - starts[i])
+        line = os.pread(file.fd, size, start)
+        if len(line) != size:
+            raise OSError(f"{file.path} is shorter than its offsets say")
+        text, meta = json.loads(line)
         return chunk_from(text, meta)
 
     def __getitem__(self, cid: str) -> Chunk:

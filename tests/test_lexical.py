@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import mmap
 import os
@@ -286,6 +287,25 @@ def test_a_loaded_index_reads_passages_only_when_asked(chunks, tmp_path: Path) -
     assert passages[last.id] == last and passages._decode.cache_info().currsize == 1
     assert "no-such-passage" not in passages and passages.first_row("no-such-passage") is None
     assert passages.before("no-such-passage") is None and passages.of_article("no-such-article") == []
+
+
+def test_passages_are_read_without_mapping_their_file(chunks, tmp_path: Path) -> None:
+    """A server decodes a few dozen passages per question from `chunks.jsonl`: read through a memory
+    map, each would make the pages around it resident too, and a large archive's file would fill the
+    process. They are read with pread, and the file is closed with the snapshot."""
+    folder = save(LexicalIndex.build(chunks, "g1"), tmp_path)
+    loaded = LexicalIndex.load(tmp_path, "g1")
+    assert loaded is not None
+    assert [loaded.chunks[c.id] for c in chunks] == chunks  # every passage decoded, the same
+    assert str(folder / "chunks.jsonl") not in Path("/proc/self/maps").read_text()
+    lines = loaded.chunks._lines
+    assert lines is not None
+    fd = lines[0].fd
+    os.fstat(fd)
+    del loaded, lines
+    gc.collect()
+    with pytest.raises(OSError):  # the descriptor is closed with the snapshot's passages
+        os.fstat(fd)
 
 
 def test_a_folder_saved_before_the_passage_arrays_still_loads(chunks, tmp_path: Path) -> None:
