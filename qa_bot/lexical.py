@@ -41,7 +41,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 from .facts import word_shapes
-from .passages import LINES, Passages, read_lines
+from .passages import LINES, Passages, Titles, read_lines
 from .text import tokens
 from .types import Chunk
 from .vectors import Lookup, Rows, SentenceVectors, assemble, snapshot_lookup
@@ -256,7 +256,7 @@ class LexicalIndex:
         return lex
 
     @property
-    def titles(self) -> Mapping[str, str]:
+    def titles(self) -> Titles:
         """Article id -> title."""
         return self.chunks.titles
 

@@ -15,8 +15,11 @@ them): `passage-starts.npy` (each line's byte offset, and the file's end), `pass
 `passage-article.npy` (an index into the articles listed in the folder's description) and
 `passage-translated.npy`; the articles' titles are `article-titles.bin` (UTF-8, one after the
 other) with `article-titles.npy` (where each starts, and the end), mapped and decoded when one is
-asked for: a newsroom's archive has a title for every few passages. A folder written before these
-files existed is read whole, as before; one with the titles in its description reads them from there.
+asked for: a newsroom's archive has a title for every few passages. The chat's article picker
+searches `article-keys.bin` (each article's title and id as `title_key` reads them; where each
+starts in `article-keys.npy`) and lists by `article-order.npy` (the articles by title, then id).
+A folder written before these files existed is read whole, as before; one with the titles in its
+description reads them from there, and one without the keys makes them on the first search.
 """
 
 from __future__ import annotations
@@ -33,12 +36,15 @@ from typing import Any
 import numpy as np
 
 from .records import chunk_from, passage_metadata
+from .text import title_key
 from .types import Chunk
 from .vectors import RowFile
 
 LINES = "chunks.jsonl"
 _ARRAYS = ("starts", "sentences", "previous", "article", "translated")
 TITLES = "article-titles"
+KEYS, ORDER = "article-keys", "article-order.npy"
+_FIELD, _RECORD = b"\x1f", b"\x1e"  # in the keys: between an article's title and id, after its id
 CACHED = 4096  # decoded passages kept: a question touches a few dozen
 
 
@@ -46,12 +52,22 @@ class Titles(Mapping[str, str]):
     """Article id → title, in the articles' order; the titles are kept as UTF-8 bytes (a file's map,
     or bytes) and decoded when one is asked for."""
 
-    def __init__(self, ids: list[str], text: bytes | mmap.mmap, starts: np.ndarray) -> None:
+    def __init__(
+        self,
+        ids: list[str],
+        text: bytes | mmap.mmap,
+        starts: np.ndarray,
+        keys: tuple[bytes | mmap.mmap, np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         if len(starts) != len(ids) + 1 or (ids and int(starts[-1]) != len(text)):
             raise ValueError("the article titles do not match the article ids")
+        if keys is not None and (len(keys[1]) != len(ids) + 1 or len(keys[2]) != len(ids)):
+            raise ValueError("the article search keys do not match the article ids")
         self.ids = ids
         self.index = {a: i for i, a in enumerate(ids)}  # article id -> its position
         self._text, self._starts = text, starts
+        self._keys = keys  # (title and id keys, where each article's start, the articles by title)
+        self._rank: np.ndarray | None = None
 
     @classmethod
     def of(cls, articles: Sequence[tuple[str, str]]) -> Titles:
@@ -63,16 +79,61 @@ class Titles(Mapping[str, str]):
     def save(self, folder: Path) -> None:
         (folder / f"{TITLES}.bin").write_bytes(bytes(self._text))
         np.save(folder / f"{TITLES}.npy", np.asarray(self._starts, dtype=np.int64))
+        keys, starts, order = self._search_keys()
+        (folder / f"{KEYS}.bin").write_bytes(bytes(keys))
+        np.save(folder / f"{KEYS}.npy", np.asarray(starts, dtype=np.int64))
+        np.save(folder / ORDER, np.asarray(order, dtype=np.int32))
 
     @classmethod
     def open(cls, folder: Path, ids: list[str]) -> Titles:
         """The titles saved in `folder`, of the articles `ids` (mapped, not read)."""
         starts = np.asarray(np.load(folder / f"{TITLES}.npy", mmap_mode="r"))
-        text: bytes | mmap.mmap = b""
-        if int(starts[-1]):  # (an empty file cannot be mapped)
-            with (folder / f"{TITLES}.bin").open("rb") as f:
-                text = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        return cls(ids, text, starts)
+        keys = None
+        if (folder / ORDER).exists():
+            keys = (_mapped(folder / f"{KEYS}.bin"), np.asarray(np.load(folder / f"{KEYS}.npy", mmap_mode="r")),
+                    np.asarray(np.load(folder / ORDER, mmap_mode="r")))  # fmt: skip
+        return cls(ids, _mapped(folder / f"{TITLES}.bin"), starts, keys)
+
+    def search(self, query: str, limit: int) -> list[str]:
+        """The ids of at most `limit` articles whose title or id holds `query` (read as `title_key`
+        reads both: Arabic letter forms, accents and case ignored), by title then id; every article
+        for an empty query. One scan of the keys, whatever the archive's size: a picker's search
+        over 150,000 titles, keyed one by one, took 1.6 s."""
+        keys, starts, order = self._search_keys()
+        wanted = title_key(query.strip()).encode("utf-8")
+        if not wanted:
+            return [self.ids[i] for i in order[:limit].tolist()]
+        if _FIELD in wanted or _RECORD in wanted:
+            return []
+        found: list[int] = []
+        at = keys.find(wanted)
+        while at >= 0:
+            found.append(at)
+            at = keys.find(wanted, keys.find(_RECORD, at) + 1)  # the next article's keys
+        if not found:
+            return []
+        if self._rank is None:
+            rank = np.empty(len(order), dtype=np.int32)
+            rank[order] = np.arange(len(order), dtype=np.int32)
+            self._rank = rank
+        hits = np.searchsorted(starts, found, side="right") - 1
+        best = hits[np.argsort(self._rank[hits], kind="stable")][:limit]
+        return [self.ids[i] for i in best.tolist()]
+
+    def _search_keys(self) -> tuple[bytes | mmap.mmap, np.ndarray, np.ndarray]:
+        """The search index: every article's title key and id key, and the articles by title then id
+        (made on first use for titles not read from a folder that has it)."""
+        if self._keys is None:
+            clean = bytes.maketrans(_FIELD + _RECORD, b"  ")
+            records = [
+                title_key(self.title(i)).encode("utf-8").translate(clean) + _FIELD
+                + title_key(a).encode("utf-8").translate(clean) + _RECORD
+                for i, a in enumerate(self.ids)
+            ]  # fmt: skip
+            starts = np.concatenate(([0], np.cumsum([len(r) for r in records], dtype=np.int64))).astype(np.int64)
+            order = sorted(range(len(records)), key=lambda i: (records[i].split(_FIELD, 1)[0], self.ids[i]))
+            self._keys = (b"".join(records), starts, np.asarray(order, dtype=np.int32))
+        return self._keys
 
     def title(self, i: int) -> str:
         return self._text[int(self._starts[i]) : int(self._starts[i + 1])].decode("utf-8")
@@ -88,6 +149,12 @@ class Titles(Mapping[str, str]):
 
     def __contains__(self, article_id: object) -> bool:
         return article_id in self.index
+
+
+def _mapped(path: Path) -> bytes | mmap.mmap:
+    """A file's contents through a read-only map (b"" for an empty file, which cannot be mapped)."""
+    with path.open("rb") as f:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
 
 
 class Passages(Mapping[str, Chunk]):

@@ -11,12 +11,11 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice, pairwise
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -31,7 +30,7 @@ from .index import Index
 from .lexical import LexicalIndex, newest, saved_lookups
 from .lexicon import arabic_to_english, english_to_arabic
 from .models import embeddings_id
-from .passages import Passages
+from .passages import Passages, Titles
 from .text import detect_language, synonym_lexicon, tokens
 from .translit import skeleton, skeletons_match, writes_long_vowel
 from .types import Chunk
@@ -296,9 +295,10 @@ class HybridRetriever(BaseRetriever):
     def swap(self, lexical: LexicalIndex) -> None:
         self._lex = lexical
 
-    def articles(self) -> Mapping[str, str]:
-        """Article id → title, for every indexed article (a read-only view: no copy per question)."""
-        return MappingProxyType(self._lex.titles)
+    def articles(self) -> Titles:
+        """Article id → title, for every indexed article (the snapshot's own read-only mapping, with
+        its search: no copy per question)."""
+        return self._lex.titles
 
     @property
     def chunks(self) -> Passages:

@@ -132,6 +132,12 @@ def normalise(text: str) -> str:
     return text.translate(_search_map()).casefold()
 
 
+def title_key(text: str) -> str:
+    """Search and sort key of a title or an id: `normalise` (Arabic letter forms, case) with Latin
+    accents dropped too."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", normalise(text)) if not unicodedata.combining(ch))
+
+
 @lru_cache(maxsize=1 << 12)  # a sentence's length is read for every question about it
 def word_count(text: str) -> int:
     """How many words `normalise(text)` has (an ASCII text's are its own: no need to normalise it)."""

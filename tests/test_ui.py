@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from conftest import REPO
 from qa_bot import ui
 from qa_bot.config import Settings
 from qa_bot.errors import ConfigError, InputError, QaBotError
+from qa_bot.passages import Titles
 from qa_bot.types import Answer, Citation
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -294,8 +296,21 @@ def test_source_label_escapes_and_links_only_web_urls() -> None:
         assert "qa-url" not in ui.render_citation(dated(url=bad))
 
 
-def test_article_choices_all_first_then_by_title_with_ids() -> None:
-    choices = ui.article_choices(ARTICLES)
+@pytest.fixture(params=["mapping", "titles", "saved titles"])
+def articles(request: pytest.FixtureRequest, tmp_path: Path) -> Mapping[str, str]:
+    """The same articles as any mapping (keyed at every search), as a snapshot's titles with the search
+    index made in memory, and as titles read back from a snapshot folder with the index saved."""
+    if request.param == "mapping":
+        return ARTICLES
+    titles = Titles.of(list(ARTICLES.items()))
+    if request.param == "titles":
+        return titles
+    titles.save(tmp_path)
+    return Titles.open(tmp_path, list(ARTICLES))
+
+
+def test_article_choices_all_first_then_by_title_with_ids(articles: Mapping[str, str]) -> None:
+    choices = ui.article_choices(articles)
     assert choices[0] == ("All articles · كل المقالات", "")
     ids = [value for _, value in choices[1:]]
     assert ids == ["news-élan", "news-harbour", "news-harbour-2", "000_seed", "news-olive"]
@@ -304,14 +319,22 @@ def test_article_choices_all_first_then_by_title_with_ids() -> None:
     assert labels["news-olive"] == "\u2068موسم الزيتون\u2069 · news-olive"
 
 
-def test_article_choices_search_and_cap() -> None:
-    assert [v for _, v in ui.article_choices(ARTICLES, "HARBOUR")] == ["", "news-harbour", "news-harbour-2"]
-    assert [v for _, v in ui.article_choices(ARTICLES, "الزيتون")] == ["", "news-olive"]
-    assert [v for _, v in ui.article_choices(ARTICLES, "مُوسم")] == ["", "news-olive"]  # diacritics ignored
-    assert [v for _, v in ui.article_choices(ARTICLES, "olive")] == ["", "news-olive"]  # ids too
-    assert [v for _, v in ui.article_choices(ARTICLES, "elan")] == ["", "news-élan"]  # accents ignored
-    assert [v for _, v in ui.article_choices(ARTICLES, limit=2)] == ["", "news-élan", "news-harbour"]
-    kept = ui.article_choices(ARTICLES, "harbour", limit=1, keep="news-olive")
+def test_article_choices_search_and_cap(articles: Mapping[str, str]) -> None:
+    assert [v for _, v in ui.article_choices(articles, "HARBOUR")] == ["", "news-harbour", "news-harbour-2"]
+    assert [v for _, v in ui.article_choices(articles, "الزيتون")] == ["", "news-olive"]
+    assert [v for _, v in ui.article_choices(articles, "مُوسم")] == ["", "news-olive"]  # diacritics ignored
+    assert [v for _, v in ui.article_choices(articles, "olive")] == ["", "news-olive"]  # ids too
+    assert [v for _, v in ui.article_choices(articles, "elan")] == ["", "news-élan"]  # accents ignored
+    every = [v for _, v in ui.article_choices(articles)][1:]
+    assert [v for _, v in ui.article_choices(articles, "news")][1:] == [v for v in every if v.startswith("news")]
+    assert [v for _, v in ui.article_choices(articles, "opens in t")] == ["", "news-harbour", "news-harbour-2"]
+    assert (
+        ui.article_choices(articles, "nothing like it")
+        == ui.article_choices(articles, "tunis\x1enews")
+        == [("All articles · كل المقالات", "")]
+    )
+    assert [v for _, v in ui.article_choices(articles, limit=2)] == ["", "news-élan", "news-harbour"]
+    kept = ui.article_choices(articles, "harbour", limit=1, keep="news-olive")
     assert [v for _, v in kept] == ["", "news-olive", "news-harbour"]  # the current choice never drops out
 
 
