@@ -44,7 +44,7 @@ from .facts import word_shapes
 from .passages import LINES, Passages, Titles, read_lines
 from .text import tokens
 from .types import Chunk
-from .vectors import Lookup, Rows, SentenceVectors, assemble, snapshot_lookup
+from .vectors import Lookup, RowFile, Rows, SentenceVectors, assemble, snapshot_lookup
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,7 @@ class LexicalIndex:
     _sentence_terms: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
     _sentence_pairs: dict[tuple[str, int], frozenset[tuple[str, str]]] = field(default_factory=dict)
     _asked: dict[str, Any] = field(default_factory=dict)  # the last questions' weighted terms
+    _token_file: RowFile | None = None  # `tokens` saved: read with pread
 
     # -- build ---------------------------------------------------------------------------------
     @classmethod
@@ -274,7 +275,18 @@ class LexicalIndex:
         if first is None or not 0 <= idx < self.chunks.sentence_count(chunk_id):
             return None
         row = first + idx
-        return self.tokens[int(self.offsets[row]) : int(self.offsets[row + 1])]
+        return self.token_span(int(self.offsets[row]), int(self.offsets[row + 1]))
+
+    def token_span(self, a: int, b: int) -> np.ndarray:
+        """`tokens[a:b]`; from a saved snapshot read with pread, not through its map: a page fault
+        there would make the pages around a few rows resident too (see `vectors.py`)."""
+        if self._token_file is None or b <= a:
+            return self.tokens[a:b]
+        size = (b - a) * 4
+        data = os.pread(self._token_file.fd, size, self._token_file.header + a * 4)
+        if len(data) != size:
+            raise OSError(f"{self._token_file.path} is shorter than its offsets say")
+        return np.frombuffer(data, dtype=np.int32)
 
     def asked(self, question: str, weigh: Callable[[str], T]) -> T:
         """`weigh(question)`, kept for the last few questions: one answer reads a question's
@@ -312,15 +324,17 @@ class LexicalIndex:
             if first is None:
                 return frozenset()
             end = first + self.chunks.sentence_count(chunk_id)
-            ids = set(self.tokens[int(self.offsets[first]) : int(self.offsets[end])].tolist())
+            start = int(self.offsets[first])
+            span = self.token_span(start, int(self.offsets[end]))
+            ids = set(span.tolist())
             ids.discard(_GAP)
             terms = self.terms
             found = frozenset(terms[t] for t in ids)
             # A translation of the whole passage: its words too. A row that does not end at the gap
             # holds its sentence's own translation, and then the passage's words are all in its rows
             # (no need to read the passage).
-            ends = self.offsets[first + 1 : end + 1] - 1
-            if self.chunks.has_translation(chunk_id) and bool(np.all(self.tokens[ends] == _GAP)):
+            ends = self.offsets[first + 1 : end + 1] - 1 - start
+            if self.chunks.has_translation(chunk_id) and bool(np.all(span[ends] == _GAP)):
                 c = self.chunks[chunk_id]
                 if c.translation and not _by_sentence(c):
                     found |= frozenset(tokens(c.translation))
@@ -439,7 +453,11 @@ class LexicalIndex:
             lex.term_ids = {t: i for i, t in enumerate(lex.terms)}
             # plain arrays over the mapped files (slicing a np.memmap makes a Python object each time)
             lex.offsets = np.asarray(np.load(path / "offsets.npy", mmap_mode="r"))
-            lex.tokens = np.asarray(np.load(path / "tokens.npy", mmap_mode="r"))
+            mapped = np.load(path / "tokens.npy", mmap_mode="r")
+            lex.tokens = np.asarray(mapped)
+            if lex.tokens.dtype != np.int32 or lex.tokens.ndim != 1:
+                raise ValueError("tokens.npy is not a row of int32 term ids")
+            lex._token_file = RowFile.open(path / "tokens.npy", int(mapped.offset))
             lex.doc_freq = np.asarray(np.load(path / "df.npy", mmap_mode="r"))
             for original, side in _SIDES.items():
                 if side in meta["sides"]:

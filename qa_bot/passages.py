@@ -49,17 +49,18 @@ CACHED = 4096  # decoded passages kept: a question touches a few dozen
 
 
 class Titles(Mapping[str, str]):
-    """Article id → title, in the articles' order; the titles are kept as UTF-8 bytes (a file's map,
-    or bytes) and decoded when one is asked for."""
+    """Article id → title, in the articles' order; the titles are kept as UTF-8 bytes (in a file, or
+    in memory) and decoded when one is asked for."""
 
     def __init__(
         self,
         ids: list[str],
-        text: bytes | mmap.mmap,
+        text: bytes | RowFile,
         starts: np.ndarray,
         keys: tuple[bytes | mmap.mmap, np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        if len(starts) != len(ids) + 1 or (ids and int(starts[-1]) != len(text)):
+        size = len(text) if isinstance(text, bytes) else os.fstat(text.fd).st_size
+        if len(starts) != len(ids) + 1 or (ids and int(starts[-1]) != size):
             raise ValueError("the article titles do not match the article ids")
         if keys is not None and (len(keys[1]) != len(ids) + 1 or len(keys[2]) != len(ids)):
             raise ValueError("the article search keys do not match the article ids")
@@ -77,7 +78,8 @@ class Titles(Mapping[str, str]):
         return cls([a for a, _ in articles], b"".join(encoded), starts.astype(np.int64))
 
     def save(self, folder: Path) -> None:
-        (folder / f"{TITLES}.bin").write_bytes(bytes(self._text))
+        text = self._text if isinstance(self._text, bytes) else self._text.path.read_bytes()
+        (folder / f"{TITLES}.bin").write_bytes(text)
         np.save(folder / f"{TITLES}.npy", np.asarray(self._starts, dtype=np.int64))
         keys, starts, order = self._search_keys()
         (folder / f"{KEYS}.bin").write_bytes(bytes(keys))
@@ -86,13 +88,14 @@ class Titles(Mapping[str, str]):
 
     @classmethod
     def open(cls, folder: Path, ids: list[str]) -> Titles:
-        """The titles saved in `folder`, of the articles `ids` (mapped, not read)."""
+        """The titles saved in `folder`, of the articles `ids` (read one by one when asked for: with
+        pread, as passages are, not through a map that would make the pages around each resident)."""
         starts = np.asarray(np.load(folder / f"{TITLES}.npy", mmap_mode="r"))
         keys = None
         if (folder / ORDER).exists():
             keys = (_mapped(folder / f"{KEYS}.bin"), np.asarray(np.load(folder / f"{KEYS}.npy", mmap_mode="r")),
                     np.asarray(np.load(folder / ORDER, mmap_mode="r")))  # fmt: skip
-        return cls(ids, _mapped(folder / f"{TITLES}.bin"), starts, keys)
+        return cls(ids, RowFile.open(folder / f"{TITLES}.bin", 0), starts, keys)
 
     def search(self, query: str, limit: int) -> list[str]:
         """The ids of at most `limit` articles whose title or id holds `query` (read as `title_key`
@@ -136,7 +139,13 @@ class Titles(Mapping[str, str]):
         return self._keys
 
     def title(self, i: int) -> str:
-        return self._text[int(self._starts[i]) : int(self._starts[i + 1])].decode("utf-8")
+        a, b = int(self._starts[i]), int(self._starts[i + 1])
+        if isinstance(self._text, bytes):
+            return self._text[a:b].decode("utf-8")
+        data = os.pread(self._text.fd, b - a, a)
+        if len(data) != b - a:
+            raise OSError(f"{self._text.path} is shorter than its offsets say")
+        return data.decode("utf-8")
 
     def __getitem__(self, article_id: str) -> str:
         return self.title(self.index[article_id])

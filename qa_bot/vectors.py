@@ -150,22 +150,23 @@ class SentenceVectors:
     offsets: np.ndarray  # (sentences + 1,): sentence i's rows are offsets[i]:offsets[i + 1]
     scales: np.ndarray | None = None  # (rows,): what each int8 row is multiplied by
     file: RowFile | None = None  # the saved matrix, read with pread (None: `matrix` in memory)
+    scale_file: RowFile | None = None  # the saved scales, likewise
 
     def gather(self, at: np.ndarray) -> np.ndarray:
         """The stored rows `at` (ascending runs of consecutive rows), as stored."""
         if self.file is None:
             return np.asarray(self.matrix[at])
         out = np.empty((len(at), self.matrix.shape[1]), dtype=self.matrix.dtype)
-        if not len(at):
-            return out
-        row = out.strides[0]
-        view = out.data.cast("B")
-        breaks = np.flatnonzero(np.diff(at) != 1) + 1
-        starts, ends = np.r_[0, breaks], np.r_[breaks, len(at)]
-        fd, header = self.file.fd, self.file.header
-        for a, b, first in zip(starts.tolist(), ends.tolist(), at[starts].tolist(), strict=True):
-            if os.preadv(fd, [view[a * row : b * row]], header + first * row) != (b - a) * row:
-                raise OSError(f"the sentence vectors in {self.file.path} are shorter than their index says")
+        _read_runs(self.file, at, out, "the sentence vectors")
+        return out
+
+    def gather_scales(self, at: np.ndarray) -> np.ndarray:
+        """The scales of the rows `at` (read as the rows are, from a saved snapshot)."""
+        assert self.scales is not None
+        if self.scale_file is None:
+            return np.asarray(self.scales[at])
+        out = np.empty(len(at), dtype=self.scales.dtype)
+        _read_runs(self.scale_file, at, out, "the sentence vectors' scales")
         return out
 
     def rows(self, first: int, count: int) -> np.ndarray:
@@ -205,7 +206,7 @@ class SentenceVectors:
         for i in range(0, len(at), _BLOCK):  # rows widened to float32 a block at a time, while in cache
             sims[i : i + _BLOCK] = stored[i : i + _BLOCK].astype(np.float32) @ query
         if self.scales is not None:
-            sims *= self.scales[at]
+            sims *= self.gather_scales(at)
         best = np.maximum.reduceat(sims, np.cumsum(sizes) - sizes)
         filled = counts > 0
         tops[filled] = np.maximum(np.maximum.reduceat(best, (ends - counts)[filled]), -1.0)
@@ -234,9 +235,30 @@ class SentenceVectors:
             return cls(matrix, offsets, scales)
         try:
             file = RowFile.open(folder / MATRIX, int(mapped.offset))
+            scale_file = None if scales is None else RowFile.open(folder / SCALES, _data_offset(folder / SCALES))
         except OSError:
             return None
-        return cls(matrix, offsets, scales, file)
+        return cls(matrix, offsets, scales, file, scale_file)
+
+
+def _read_runs(file: RowFile, at: np.ndarray, out: np.ndarray, what: str) -> None:
+    """Fill `out` with the rows `at` (ascending runs of consecutive rows) of a saved array: one
+    `preadv` per run, each row `out.strides[0]` bytes."""
+    if not len(at):
+        return
+    row = out.strides[0]
+    view = out.data.cast("B")
+    breaks = np.flatnonzero(np.diff(at) != 1) + 1
+    starts, ends = np.r_[0, breaks], np.r_[breaks, len(at)]
+    fd, header = file.fd, file.header
+    for a, b, first in zip(starts.tolist(), ends.tolist(), at[starts].tolist(), strict=True):
+        if os.preadv(fd, [view[a * row : b * row]], header + first * row) != (b - a) * row:
+            raise OSError(f"{what} in {file.path} are shorter than their index says")
+
+
+def _data_offset(path: Path) -> int:
+    """Where a saved array's data starts in its .npy file."""
+    return int(np.load(path, mmap_mode="r").offset)
 
 
 def assemble(

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import socket
@@ -88,6 +89,20 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def mapped_kb(path: Path) -> int:
+    """Resident kB of this process's mappings of `path` (from /proc/self/smaps)."""
+    total, inside, mappings = 0, False, 0
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):  # a mapping's first line: address, perms, ..., path
+            inside = len(head) >= 6 and head[5] == str(path)
+            mappings += inside
+        elif inside and line.startswith("Rss:"):
+            total += int(head[1])
+    assert mappings, f"{path} is not mapped"
+    return total
 
 
 def free_port() -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import mmap
 import os
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, make_project
+from conftest import REPO, make_project, mapped_kb
 from qa_bot.bot import Bot
 from qa_bot.config import Settings
 from qa_bot.index import Index
@@ -23,7 +22,7 @@ from qa_bot.ingest import load_corpus
 from qa_bot.lexical import _ARTICLES, COLUMNS, LAYOUT, META, Columns, LexicalIndex, SavedBM25, saved_lookups
 from qa_bot.models import UseM3Embeddings
 from qa_bot.text import tokens
-from qa_bot.vectors import row_maker
+from qa_bot.vectors import RowFile, row_maker
 
 EMBEDDINGS = UseM3Embeddings(threads=1)
 
@@ -181,8 +180,8 @@ def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_
     assert reread is not None and reread.bm25[False][1] == rows[::-1]
 
 
-def test_titles_are_mapped_and_the_bm25_vocabularies_share_the_snapshots_terms(chunks, tmp_path: Path) -> None:
-    """Layout 5: the titles in a file of their own, mapped and decoded when asked for, and each BM25
+def test_titles_have_a_file_and_the_bm25_vocabularies_share_the_snapshots_terms(chunks, tmp_path: Path) -> None:
+    """Layout 5: the titles in a file of their own, read and decoded when asked for, and each BM25
     side's vocabulary a column per term id, the term strings the snapshot's own (not a dict and a
     string per term for each side). A folder of layout 4 (titles in the description, each side's
     vocabulary its own) reads the same."""
@@ -196,7 +195,7 @@ def test_titles_are_mapped_and_the_bm25_vocabularies_share_the_snapshots_terms(c
     assert loaded is not None
     _same(built, loaded)
     assert dict(loaded.titles) == {c.article_id: c.title for c in chunks} and all(loaded.titles.values())
-    assert isinstance(loaded.chunks.titles._text, mmap.mmap)
+    assert isinstance(loaded.chunks.titles._text, RowFile)  # read from its file when asked for
     for bm25, _ in loaded.bm25.values():
         assert isinstance(bm25.vocab_dict, Columns) and bm25.vocab_dict.term_ids is loaded.term_ids
         assert len(bm25.vocab_dict) == len(dict(bm25.vocab_dict)) > 0
@@ -290,14 +289,24 @@ def test_a_loaded_index_reads_passages_only_when_asked(chunks, tmp_path: Path) -
 
 
 def test_passages_are_read_without_mapping_their_file(chunks, tmp_path: Path) -> None:
-    """A server decodes a few dozen passages per question from `chunks.jsonl`: read through a memory
-    map, each would make the pages around it resident too, and a large archive's file would fill the
-    process. They are read with pread, and the file is closed with the snapshot."""
+    """A server decodes a few dozen passages per question from `chunks.jsonl`, and reads their
+    sentences' terms from `tokens.npy` and their articles' titles: read through a memory map, each
+    would make the pages around it resident too, and a large archive's files would fill the
+    process. They are read with pread, and the files are closed with the snapshot."""
     folder = save(LexicalIndex.build(chunks, "g1"), tmp_path)
     loaded = LexicalIndex.load(tmp_path, "g1")
     assert loaded is not None
     assert [loaded.chunks[c.id] for c in chunks] == chunks  # every passage decoded, the same
     assert str(folder / "chunks.jsonl") not in Path("/proc/self/maps").read_text()
+    built = LexicalIndex.build(chunks)
+    for c in chunks:  # every passage's and every sentence's terms read, the same, none of the file resident
+        assert loaded.chunk_terms(c.id) == built.chunk_terms(c.id)
+        assert [loaded.sentence_pairs(c.id, i) for i in range(len(c.sentences))] == [
+            built.sentence_pairs(c.id, i) for i in range(len(c.sentences))
+        ]
+    assert mapped_kb(folder / "tokens.npy") == 0
+    assert dict(loaded.titles) == dict(built.titles)
+    assert str(folder / "article-titles.bin") not in Path("/proc/self/maps").read_text()
     lines = loaded.chunks._lines
     assert lines is not None
     fd = lines[0].fd

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import REPO, make_project
+from conftest import REPO, make_project, mapped_kb
 from qa_bot.config import Settings
 from qa_bot.index import Index
 from qa_bot.lexical import LexicalIndex
@@ -213,20 +212,6 @@ def test_rows_kept_as_bytes_give_back_their_vectors() -> None:
     assert int(np.argmax(back @ query)) == 3
 
 
-def _mapped_kb(path: Path) -> int:
-    """Resident kB of this process's mappings of `path` (from /proc/self/smaps)."""
-    total, inside, mappings = 0, False, 0
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        head = line.split()
-        if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):  # a mapping's first line: address, perms, ..., path
-            inside = len(head) >= 6 and head[5] == str(path)
-            mappings += inside
-        elif inside and line.startswith("Rss:"):
-            total += int(head[1])
-    assert mappings, f"{path} is not mapped"
-    return total
-
-
 def test_saved_rows_are_read_without_mapping_the_file_into_memory(tmp_path: Path) -> None:
     """A server reads a few rows of a hundred passages per question: through the memory map, each
     read would make the 15 pages around it resident too, and the file would fill the process."""
@@ -249,9 +234,12 @@ def test_saved_rows_are_read_without_mapping_the_file_into_memory(tmp_path: Path
         in_memory.best_runs(firsts, counts, query),
     )
     assert np.array_equal(tops, want_tops) and all(np.array_equal(a, b) for a, b in zip(runs, want_runs, strict=True))
-    assert _mapped_kb(tmp_path / MATRIX) == 0  # every row read, none of the file resident
-    fd = saved.file.fd
+    assert mapped_kb(tmp_path / MATRIX) == 0  # every row read, none of the file resident
+    assert mapped_kb(tmp_path / SCALES) == 0  # nor of their scales
+    assert saved.scale_file is not None
+    fds = [saved.file.fd, saved.scale_file.fd]
     del saved
     gc.collect()
-    with pytest.raises(OSError):  # the descriptor is closed with the snapshot's vectors
-        os.fstat(fd)
+    for fd in fds:
+        with pytest.raises(OSError):  # the descriptors are closed with the snapshot's vectors
+            os.fstat(fd)
