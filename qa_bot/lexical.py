@@ -15,9 +15,9 @@ The folder also holds the sentence vectors of the same passages (`vectors`): the
 vector per passage, and the rows a question's candidates need are read from here.
 
 Layout of a folder: `lexical.json` (layout, generation, model, the terms, BM25 row ids, passage
-and article ids), `chunks.jsonl` (each passage as the store keeps it: text and metadata) with the
+ids), `chunks.jsonl` (each passage as the store keeps it: text and metadata) with the
 per-passage arrays that let a reader decode a passage only when it is asked for (`passage-*.npy`)
-and the articles' titles (`article-titles.*`, see `passages.py`), `offsets.npy`, `tokens.npy`,
+and the articles' ids and titles (`article-*`, see `passages.py`), `offsets.npy`, `tokens.npy`,
 `df.npy`, one bm25s index per side (`bm25-original/`, `bm25-translated/`: written by bm25s, read by
 `SavedBM25` without it; `term-columns.npy` beside it gives its vocabulary over the snapshot's term
 ids, so a reader holds each term's string once), and `vectors.npy` with `vector-offsets.npy`. No
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 LAYOUT = 5  # bump when the folder's contents change: an old folder is then rebuilt, never misread
 # the layouts this version reads (2: float16 sentence rows, without scales; 3: each BM25 side's
-# passage ids listed in full; 4: the titles in the description, each side's own vocabulary only)
+# passage ids listed in full; 4: the articles in the description, each side's own vocabulary only)
 READS = (2, 3, 4, 5)
 META = "lexical.json"
 COLUMNS = "term-columns.npy"  # in a BM25 side's folder: its column for each of the snapshot's term ids
@@ -504,7 +504,7 @@ def _side_rows(saved: Any, passages: Passages) -> list[str]:
     """The passage id of each row of a BM25 side, from what the folder's description says of it: the
     ids themselves, or which passages (`_DERIVED`)."""
     if saved == _DERIVED[True]:
-        return list(passages.ids)
+        return passages.ids  # (the passages' own list, read only: 200,000 ids need no second one)
     if saved == _DERIVED[False]:
         return [passages.ids[i] for i in np.flatnonzero(passages.translated).tolist()]
     if isinstance(saved, list):

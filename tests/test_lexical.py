@@ -21,6 +21,7 @@ from qa_bot.index import Index
 from qa_bot.ingest import load_corpus
 from qa_bot.lexical import _ARTICLES, COLUMNS, LAYOUT, META, Columns, LexicalIndex, SavedBM25, saved_lookups
 from qa_bot.models import UseM3Embeddings
+from qa_bot.passages import Strings
 from qa_bot.text import tokens
 from qa_bot.vectors import RowFile, row_maker
 
@@ -180,6 +181,20 @@ def test_the_bm25_sides_name_their_passages_instead_of_listing_them(chunks, tmp_
     assert reread is not None and reread.bm25[False][1] == rows[::-1]
 
 
+def test_strings_kept_in_one_buffer_read_and_find_as_a_list_does(tmp_path: Path) -> None:
+    words = ["000_seed", "news-élan", "", "مقال-٣", "a\nb", *[f"bukhari-{i}" for i in range(500)]]
+    for kept in (Strings.of(words), _saved(Strings.of(words), tmp_path)):
+        assert list(kept) == words and len(kept) == len(words) and kept[-1] == words[-1] and kept[1:3] == words[1:3]
+        assert [kept.find(w) for w in words] == list(range(len(words)))
+        assert all(w in kept for w in words) and "bukhari-500" not in kept and 7 not in kept
+        assert kept.find("news-elan") is None and kept.find(None) is None
+
+
+def _saved(strings: Strings, folder: Path) -> Strings:
+    strings.save(folder, "words")
+    return Strings.open(folder, "words")
+
+
 def test_titles_have_a_file_and_the_bm25_vocabularies_share_the_snapshots_terms(chunks, tmp_path: Path) -> None:
     """Layout 5: the titles in a file of their own, read and decoded when asked for, and each BM25
     side's vocabulary a column per term id, the term strings the snapshot's own (not a dict and a
@@ -190,11 +205,13 @@ def test_titles_have_a_file_and_the_bm25_vocabularies_share_the_snapshots_terms(
     built = LexicalIndex.build(chunks, "g1")
     folder = save(built, tmp_path)
     meta = json.loads((folder / META).read_text(encoding="utf-8"))
-    assert "articles" not in meta and meta["article_ids"] == list(built.titles)
+    assert "articles" not in meta and "article_ids" not in meta and (folder / "article-ids.bin").is_file()
     loaded = LexicalIndex.load(tmp_path, "g1")
     assert loaded is not None
     _same(built, loaded)
     assert dict(loaded.titles) == {c.article_id: c.title for c in chunks} and all(loaded.titles.values())
+    assert "no-such-article" not in loaded.titles and loaded.titles.position("no-such-article") is None
+    assert [loaded.titles.position(a) for a in loaded.titles] == list(range(len(loaded.titles)))
     assert isinstance(loaded.chunks.titles._text, RowFile)  # read from its file when asked for
     for bm25, _ in loaded.bm25.values():
         assert isinstance(bm25.vocab_dict, Columns) and bm25.vocab_dict.term_ids is loaded.term_ids
@@ -205,10 +222,11 @@ def test_titles_have_a_file_and_the_bm25_vocabularies_share_the_snapshots_terms(
 
     for side in ("bm25-original", "bm25-translated"):
         (folder / side / COLUMNS).unlink()
-    for name in ("article-titles.bin", "article-titles.npy"):
-        (folder / name).unlink()
-    old = {k: v for k, v in meta.items() if k != "article_ids"}
-    old |= {"layout": 4, "articles": [[a, built.titles[a]] for a in meta["article_ids"]]}
+    for name in ("article-titles", "article-ids", "article-keys"):
+        for suffix in (".bin", ".npy"):
+            (folder / f"{name}{suffix}").unlink()
+    (folder / "article-order.npy").unlink()
+    old = meta | {"layout": 4, "articles": [[a, built.titles[a]] for a in built.titles]}
     (folder / META).write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
     older = LexicalIndex.load(tmp_path, "g1")
     assert older is not None

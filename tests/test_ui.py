@@ -306,7 +306,7 @@ def articles(request: pytest.FixtureRequest, tmp_path: Path) -> Mapping[str, str
     if request.param == "titles":
         return titles
     titles.save(tmp_path)
-    return Titles.open(tmp_path, list(ARTICLES))
+    return Titles.open(tmp_path)
 
 
 def test_article_choices_all_first_then_by_title_with_ids(articles: Mapping[str, str]) -> None:
