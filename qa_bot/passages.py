@@ -25,8 +25,9 @@ description reads them from there, and one without the keys makes them on the fi
 from __future__ import annotations
 
 import json
-import mmap
 import os
+import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, lru_cache
@@ -37,7 +38,7 @@ from typing import Any, overload
 import numpy as np
 
 from .records import chunk_from, passage_metadata
-from .text import title_key
+from .text import TITLE_KEY_VERSION, title_key
 from .types import Chunk
 from .vectors import RowFile
 
@@ -45,6 +46,7 @@ LINES = "chunks.jsonl"
 _ARRAYS = ("starts", "sentences", "previous", "article", "translated")
 TITLES, ARTICLE_IDS = "article-titles", "article-ids"
 KEYS, ORDER = "article-keys", "article-order.npy"
+_BLOCK = 1 << 20  # bytes of saved keys a search reads at a time
 _FIELD, _RECORD = b"\x1f", b"\x1e"  # in the keys: between an article's title and id, after its id
 CACHED = 4096  # decoded passages kept: a question touches a few dozen
 
@@ -96,6 +98,8 @@ class Strings(Sequence[str]):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
             i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("string index out of range")
         return self._data[int(self._starts[i]) : int(self._starts[i + 1])].decode("utf-8")
 
     def __len__(self) -> int:
@@ -119,7 +123,7 @@ class Titles(Mapping[str, str]):
         ids: Strings,
         text: bytes | RowFile,
         starts: np.ndarray,
-        keys: tuple[bytes | mmap.mmap, np.ndarray, np.ndarray] | None = None,
+        keys: tuple[bytes | RowFile, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         size = len(text) if isinstance(text, bytes) else os.fstat(text.fd).st_size
         if len(starts) != len(ids) + 1 or (ids and int(starts[-1]) != size):
@@ -130,6 +134,7 @@ class Titles(Mapping[str, str]):
         self._text, self._starts = text, starts
         self._keys = keys  # (title and id keys, where each article's start, the articles by title)
         self._rank: np.ndarray | None = None
+        self._making = threading.Lock()  # one thread makes the keys of titles read without them
 
     @classmethod
     def of(cls, articles: Sequence[tuple[str, str]]) -> Titles:
@@ -144,9 +149,10 @@ class Titles(Mapping[str, str]):
         (folder / f"{TITLES}.bin").write_bytes(text)
         np.save(folder / f"{TITLES}.npy", np.asarray(self._starts, dtype=np.int64))
         keys, starts, order = self._search_keys()
-        (folder / f"{KEYS}.bin").write_bytes(bytes(keys))
+        (folder / f"{KEYS}.bin").write_bytes(keys if isinstance(keys, bytes) else keys.path.read_bytes())
         np.save(folder / f"{KEYS}.npy", np.asarray(starts, dtype=np.int64))
         np.save(folder / ORDER, np.asarray(order, dtype=np.int32))
+        (folder / f"{KEYS}.json").write_text(json.dumps(_keys_made_by()), encoding="utf-8")
 
     @classmethod
     def open(cls, folder: Path) -> Titles:
@@ -155,27 +161,31 @@ class Titles(Mapping[str, str]):
         ids = Strings.open(folder, ARTICLE_IDS)
         starts = np.asarray(np.load(folder / f"{TITLES}.npy", mmap_mode="r"))
         keys = None
-        if (folder / ORDER).exists():
-            keys = (_mapped(folder / f"{KEYS}.bin"), np.asarray(np.load(folder / f"{KEYS}.npy", mmap_mode="r")),
+        try:  # keys made by another `title_key` (or Unicode version) would miss: made again on first use
+            made_by = json.loads((folder / f"{KEYS}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            made_by = None
+        if made_by == _keys_made_by():
+            keys = (RowFile.open(folder / f"{KEYS}.bin", 0), np.asarray(np.load(folder / f"{KEYS}.npy", mmap_mode="r")),
                     np.asarray(np.load(folder / ORDER, mmap_mode="r")))  # fmt: skip
         return cls(ids, RowFile.open(folder / f"{TITLES}.bin", 0), starts, keys)
 
     def search(self, query: str, limit: int) -> list[str]:
         """The ids of at most `limit` articles whose title or id holds `query` (read as `title_key`
-        reads both: Arabic letter forms, accents and case ignored), by title then id; every article
-        for an empty query. One scan of the keys, whatever the archive's size: a picker's search
-        over 150,000 titles, keyed one by one, took 1.6 s."""
+        reads both: Arabic letter forms, accents and case ignored), by title then id; the first
+        `limit` by title for an empty query. One scan of the keys, whatever the archive's size (a
+        picker's search over 150,000 titles, keyed one by one, took 1.6 s). A title's control
+        characters \x1e and \x1f, which the keys use as separators, are read as spaces."""
         keys, starts, order = self._search_keys()
-        wanted = title_key(query.strip()).encode("utf-8")
+        try:
+            wanted = title_key(query.strip()).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no title holds one
+            return []
         if not wanted:
             return [self.ids[i] for i in order[:limit].tolist()]
         if _FIELD in wanted or _RECORD in wanted:
             return []
-        found: list[int] = []
-        at = keys.find(wanted)
-        while at >= 0:
-            found.append(at)
-            at = keys.find(wanted, keys.find(_RECORD, at) + 1)  # the next article's keys
+        found = _scan(keys, starts, wanted)
         if not found:
             return []
         if self._rank is None:
@@ -186,20 +196,24 @@ class Titles(Mapping[str, str]):
         best = hits[np.argsort(self._rank[hits], kind="stable")][:limit]
         return [self.ids[i] for i in best.tolist()]
 
-    def _search_keys(self) -> tuple[bytes | mmap.mmap, np.ndarray, np.ndarray]:
+    def _search_keys(self) -> tuple[bytes | RowFile, np.ndarray, np.ndarray]:
         """The search index: every article's title key and id key, and the articles by title then id
-        (made on first use for titles not read from a folder that has it)."""
-        if self._keys is None:
-            clean = bytes.maketrans(_FIELD + _RECORD, b"  ")
-            records = [
-                title_key(self.title(i)).encode("utf-8").translate(clean) + _FIELD
-                + title_key(a).encode("utf-8").translate(clean) + _RECORD
-                for i, a in enumerate(self.ids)
-            ]  # fmt: skip
-            starts = np.concatenate(([0], np.cumsum([len(r) for r in records], dtype=np.int64))).astype(np.int64)
-            order = sorted(range(len(records)), key=lambda i: (records[i].split(_FIELD, 1)[0], self.ids[i]))
-            self._keys = (b"".join(records), starts, np.asarray(order, dtype=np.int32))
-        return self._keys
+        (made on first use, once, for titles not read from a folder that has it)."""
+        with self._making:
+            if self._keys is None:
+                self._keys = self._make_keys()
+            return self._keys
+
+    def _make_keys(self) -> tuple[bytes, np.ndarray, np.ndarray]:
+        clean = bytes.maketrans(_FIELD + _RECORD, b"  ")
+        records = [
+            title_key(self.title(i)).encode("utf-8").translate(clean) + _FIELD
+            + title_key(a).encode("utf-8").translate(clean) + _RECORD
+            for i, a in enumerate(self.ids)
+        ]  # fmt: skip
+        starts = np.concatenate(([0], np.cumsum([len(r) for r in records], dtype=np.int64))).astype(np.int64)
+        order = sorted(range(len(records)), key=lambda i: (records[i].split(_FIELD, 1)[0], self.ids[i]))
+        return b"".join(records), starts, np.asarray(order, dtype=np.int32)
 
     def title(self, i: int) -> str:
         a, b = int(self._starts[i]), int(self._starts[i + 1])
@@ -230,10 +244,31 @@ class Titles(Mapping[str, str]):
         return self.ids.find(article_id) is not None
 
 
-def _mapped(path: Path) -> bytes | mmap.mmap:
-    """A file's contents through a read-only map (b"" for an empty file, which cannot be mapped)."""
-    with path.open("rb") as f:
-        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
+def _keys_made_by() -> dict[str, Any]:
+    return {"title_key": TITLE_KEY_VERSION, "unicode": unicodedata.unidata_version}
+
+
+def _scan(keys: bytes | RowFile, starts: np.ndarray, wanted: bytes) -> list[int]:
+    """Where `wanted` first is in each article's keys that hold it. Saved keys are read a block of
+    whole articles' keys at a time (pread: a map would keep the whole file resident after one search)."""
+    found: list[int] = []
+    n = len(starts) - 1
+    i = 0
+    while i < n:
+        if isinstance(keys, bytes):
+            j, block, base = n, keys, 0
+        else:
+            j = min(n, max(i + 1, int(np.searchsorted(starts, int(starts[i]) + _BLOCK, side="right")) - 1))
+            base, end = int(starts[i]), int(starts[j])
+            block = os.pread(keys.fd, end - base, base)
+            if len(block) != end - base:
+                raise OSError(f"{keys.path} is shorter than its offsets say")
+        at = block.find(wanted)
+        while at >= 0:
+            found.append(base + at)
+            at = block.find(wanted, block.find(_RECORD, at) + 1)  # the next article's keys
+        i = j
+    return found
 
 
 class Passages(Mapping[str, Chunk]):
@@ -290,7 +325,7 @@ class Passages(Mapping[str, Chunk]):
 
     def save(self, folder: Path) -> dict[str, Any]:
         """Write `chunks.jsonl` and the arrays into `folder`; returns what the folder's description
-        must add (the passage and article ids)."""
+        must add (the passage ids)."""
         starts = [0]
         with (folder / LINES).open("wb") as out:
             for c in self.values():

@@ -132,6 +132,9 @@ def normalise(text: str) -> str:
     return text.translate(_search_map()).casefold()
 
 
+TITLE_KEY_VERSION = 1  # bump when `title_key` (or `normalise`) changes what it returns: saved keys are redone
+
+
 def title_key(text: str) -> str:
     """Search and sort key of a title or an id: `normalise` (Arabic letter forms, case) with Latin
     accents dropped too."""

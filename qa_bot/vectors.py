@@ -120,8 +120,8 @@ _BLOCK = 256
 
 @dataclass(frozen=True)
 class RowFile:
-    """A saved file (a matrix, or a snapshot's passages) open for `pread`: its descriptor, closed once
-    nothing uses it."""
+    """A saved file (a matrix, its scales, a snapshot's passages, term rows, titles or title keys) open
+    for `pread`: its descriptor, closed once nothing uses it."""
 
     path: Path
     fd: int

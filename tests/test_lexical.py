@@ -88,15 +88,25 @@ def test_every_sentence_keeps_its_own_terms_and_pairs(chunks) -> None:
 def test_what_is_kept_of_each_article_stays_bounded_in_a_large_archive(chunks) -> None:
     """A server over a large archive asks for the words of many articles over its life: it keeps only
     the last few hundred, and an article asked for again after that is read again, the same."""
-    many = [replace(c, id=f"{c.id}-{k}", article_id=f"a{k}", source=f"s{k}.txt") for k in range(_ARTICLES + 40)
-            for c in chunks[:1]]  # fmt: skip
+
+    def own(k: int) -> str:  # a word of article k's own: "dfbh" for 1203, consonants (names are matched by them)
+        return "".join("bdfhlmnprt"[int(d)] for d in f"{k:04d}")
+
+    base = chunks[0]
+    first = base.sentences[0]
+    many = [
+        replace(base, id=f"{base.id}-{k}", article_id=f"a{k}", source=f"s{k}.txt", text=f"{base.text} {own(k)}",
+                sentences=(replace(first, text=f"{first.text} {own(k)}"), *base.sentences[1:]))
+        for k in range(_ARTICLES + 40)
+    ]  # fmt: skip
     lex = LexicalIndex.build(many)
-    first_terms, first_shapes = lex.article_terms("a0"), lex.article_shapes("a0")
-    assert first_terms == lex.chunk_terms(many[0].id) and first_shapes
-    for k in range(1, _ARTICLES + 40):
-        assert lex.article_terms(f"a{k}") == first_terms and lex.article_shapes(f"a{k}") == first_shapes
+    terms = {k: lex.article_terms(f"a{k}") for k in range(_ARTICLES + 40)}
+    shapes = {k: lex.article_shapes(f"a{k}") for k in range(_ARTICLES + 40)}
     assert 0 < len(lex._article_terms) <= _ARTICLES and 0 < len(lex._article_shapes) <= _ARTICLES
-    assert lex.article_terms("a0") == first_terms and lex.article_shapes("a0") == first_shapes
+    for k in (0, 1, _ARTICLES, _ARTICLES + 39):  # read again, kept or not: each article's own
+        assert lex.article_terms(f"a{k}") == terms[k] == lex.chunk_terms(many[k].id)
+        assert set(tokens(own(k))) <= terms[k] and not set(tokens(own(k))) & terms[(k + 1) % len(terms)]
+        assert lex.article_shapes(f"a{k}") == shapes[k] and shapes[k] != shapes[(k + 1) % len(shapes)]
 
 
 def test_a_saved_index_loads_memory_mapped_and_the_same(chunks, tmp_path: Path) -> None:
@@ -188,6 +198,19 @@ def test_strings_kept_in_one_buffer_read_and_find_as_a_list_does(tmp_path: Path)
         assert [kept.find(w) for w in words] == list(range(len(words)))
         assert all(w in kept for w in words) and "bukhari-500" not in kept and 7 not in kept
         assert kept.find("news-elan") is None and kept.find(None) is None
+        with pytest.raises(IndexError):
+            kept[len(words)]
+        with pytest.raises(IndexError):
+            kept[-len(words) - 1]
+
+
+def test_strings_whose_hashes_collide_are_still_told_apart(monkeypatch) -> None:
+    import qa_bot.passages
+
+    monkeypatch.setattr(qa_bot.passages, "hash", lambda s: 7, raising=False)  # every string the same hash
+    words = ["b", "a", "c", "news-harbour"]
+    kept = Strings.of(words)
+    assert [kept.find(w) for w in words] == [0, 1, 2, 3] and kept.find("d") is None
 
 
 def _saved(strings: Strings, folder: Path) -> Strings:

@@ -306,7 +306,20 @@ def articles(request: pytest.FixtureRequest, tmp_path: Path) -> Mapping[str, str
     if request.param == "titles":
         return titles
     titles.save(tmp_path)
-    return Titles.open(tmp_path)
+    opened = Titles.open(tmp_path)
+    assert opened._keys is not None  # the saved search keys, not keys made again
+    return opened
+
+
+def test_saved_title_keys_made_by_another_version_are_made_again(tmp_path: Path) -> None:
+    """Keys saved by another `title_key` (or Unicode version) would miss what this one finds."""
+    Titles.of(list(ARTICLES.items())).save(tmp_path)
+    made_by = tmp_path / "article-keys.json"
+    made_by.write_text(made_by.read_text(encoding="utf-8").replace('"title_key": ', '"title_key": 1000'))
+    opened = Titles.open(tmp_path)
+    assert opened._keys is None
+    assert [v for _, v in ui.article_choices(opened, "مُوسم")] == ["", "news-olive"] and opened._keys is not None
+    assert ui.article_choices(opened, "\ud800") == [("All articles · كل المقالات", "")]  # a lone surrogate
 
 
 def test_article_choices_all_first_then_by_title_with_ids(articles: Mapping[str, str]) -> None:
