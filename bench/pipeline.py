@@ -11,6 +11,7 @@ latency and gold hits. One embeddings object (qa-bot's default, USE-m3, threads 
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -263,6 +264,24 @@ def _ask_dev(bot: Any, data: dict[str, Any], repeats: int) -> dict[str, Any]:
     }
 
 
+def _picker(bot: Any) -> dict[str, Any]:
+    """The chat page's article picker over the archive: the choices a page load builds (the first
+    1,000 articles by title), and two searches of every title and id (each the median of 5)."""
+    from qa_bot import ui
+
+    articles = bot.retriever.articles()
+    out: dict[str, Any] = {"articles": len(articles)}
+    for name, query in (("page_load", ""), ("search_arabic", "حدثنا"), ("search_latin", "said")):
+        times, found = [], 0
+        for _ in range(5):
+            t = time.perf_counter()
+            found = len(ui.article_choices(articles, query)) - 1
+            times.append(time.perf_counter() - t)
+        out[name] = {"ms": round(statistics.median(times) * 1e3, 1), "choices": found}
+    log(f"picker: {out}")
+    return out
+
+
 def run_pipeline(sizes: list[int], project: Path, eval_path: Path, command: str) -> dict[str, Any]:
     """Measure every size in `sizes` (ascending) in the temporary project `project`."""
     from qa_bot.bot import Bot
@@ -381,6 +400,7 @@ def run_pipeline(sizes: list[int], project: Path, eval_path: Path, command: str)
             }
             log(f"qa-bot: {report or 'up to date'}; {vectors_after - vectors_before:,} store records")
             row["qa_bot_load_s"] = round(load_s, 2)
+            row["picker"] = _picker(bot)
 
             # -- the embedding floor: the model alone, each new passage once
             floor = _floor(embeddings.inner, new_chunks)

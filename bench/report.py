@@ -499,10 +499,20 @@ def _why_rss(runs: list[dict[str, Any]]) -> str | None:
             else ""
         )
         cold = _cold(row).get("peak_rss_mb")
+        load = run["_load"] or {}
+        rss = load.get("serving_rss_mb") or {}
+        here = load.get("passages") == row["qa_bot_index"]["passages_total"]
+        split = (
+            f" — of it, at the load's peak, {rss['anon_max']:,.0f} MB the server's own memory and "
+            f"{rss['file_max']:,.0f} MB pages of mapped files (the libraries' code, the BM25 postings the questions "
+            "read: the page cache's, shared with other processes and reclaimable)"
+            if here and rss.get("anon_max") and rss.get("file_max")
+            else ""
+        )
         parts.append(
             f"At {_label(row)} distractor passages ({row['qa_bot_index']['passages_total']:,} passages, "
-            f"{row['qa_bot_index']['vectors_total']:,} store records) the server peaks at {peak:,.0f} MB ({how}){grow}"
-            + (f"; a one-shot `qa-bot ask` peaks at {cold:,.0f} MB" if cold else "")
+            f"{row['qa_bot_index']['vectors_total']:,} store records) the server peaks at {peak:,.0f} MB ({how}){split}"
+            f"{grow}" + (f"; a one-shot `qa-bot ask` peaks at {cold:,.0f} MB" if cold else "")
         )
     return f"- **Serving memory (target 4).** {'. '.join(parts)}." if parts else None
 
@@ -818,6 +828,20 @@ def _observations(runs: list[dict[str, Any]]) -> list[str]:
         + ", ".join(f"{r['tutorial_retrieval']['p50_ms']:.1f}" for r in rows)
         + " ms."
     )
+    picked = [(r, pk) for r in rows if (pk := r.get("picker"))]
+    if picked:
+        out.append(
+            "- **The chat's article picker** (`qa_bot/ui.py` `article_choices`, in process, median of 5): the choices "
+            "a page load builds (the first 1,000 articles by title), then a search of every title and id for an "
+            "Arabic and a Latin word: "
+            + "; ".join(
+                f"{_label(r)} ({pk['articles']:,} articles): {pk['page_load']['ms']:.0f} ms, "
+                f"{pk['search_arabic']['ms']:.0f} ms ({pk['search_arabic']['choices']:,} found), "
+                f"{pk['search_latin']['ms']:.0f} ms ({pk['search_latin']['choices']:,})"
+                for r, pk in picked
+            )
+            + "."
+        )
     noisy = [(_label(r), b) for r in rows if (b := (r.get("cpu") or {}).get("other_busy")) is not None and b > 0.05]
     if noisy:
         out.append(
