@@ -835,9 +835,9 @@ def _observations(runs: list[dict[str, Any]]) -> list[str]:
             "a page load builds (the first 1,000 articles by title), then a search of every title and id for an "
             "Arabic and a Latin word: "
             + "; ".join(
-                f"{_label(r)} ({pk['articles']:,} articles): {pk['page_load']['ms']:.0f} ms, "
-                f"{pk['search_arabic']['ms']:.0f} ms ({pk['search_arabic']['choices']:,} found), "
-                f"{pk['search_latin']['ms']:.0f} ms ({pk['search_latin']['choices']:,})"
+                f"{_label(r)} ({pk['articles']:,} articles): {pk['page_load']['ms']:.1f} ms, "
+                f"{pk['search_arabic']['ms']:.1f} ms ({pk['search_arabic']['choices']:,} found), "
+                f"{pk['search_latin']['ms']:.1f} ms ({pk['search_latin']['choices']:,})"
                 for r, pk in picked
             )
             + "."
