@@ -175,7 +175,7 @@ class Titles(Mapping[str, str]):
         reads both: Arabic letter forms, accents and case ignored), by title then id; the first
         `limit` by title for an empty query. One scan of the keys, whatever the archive's size (a
         picker's search over 150,000 titles, keyed one by one, took 1.6 s). A title's control
-        characters \x1e and \x1f, which the keys use as separators, are read as spaces."""
+        characters U+001E and U+001F, which the keys use as separators, are read as spaces."""
         keys, starts, order = self._search_keys()
         try:
             wanted = title_key(query.strip()).encode("utf-8")
