@@ -79,10 +79,12 @@ class RateLimiter:
 
 def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
     """The FastAPI app with the JSON routes (the chat page is mounted on it by `create_server`)."""
-    from fastapi import FastAPI, Request, Response
+    from fastapi import FastAPI, Query, Request, Response
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, StreamingResponse
     from pydantic import BaseModel, Field
+
+    from .passages import find_articles
 
     settings = settings or bot.settings
     allowed = parse_origins(settings.allowed_origins)
@@ -306,13 +308,23 @@ def create_api(bot: "Bot", settings: Settings | None = None) -> "FastAPI":
         return StreamingResponse(sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/articles", summary="The indexed articles")
-    async def articles() -> list[dict[str, Any]]:
-        """Every indexed article: its id (for the `article` filter), title and number of passages."""
+    async def articles(
+        q: str = Query(
+            "",
+            max_length=200,
+            description="Only articles whose title or id holds these words "
+            "(Arabic letter forms, diacritics, accents and case ignored), by title.",
+        ),
+        limit: int | None = Query(None, ge=1, description="At most this many (default: all)."),
+        offset: int = Query(0, ge=0, description="Skip this many first (with `limit`, to page)."),
+    ) -> list[dict[str, Any]]:
+        """The indexed articles: id (for the `article` filter), title and number of passages; by id,
+        or by title for a search `q`. A large archive is read a page at a time (`limit`, `offset`)."""
+        titles = bot.retriever.articles()
+        ids = find_articles(titles, q, offset + limit if limit else len(titles)) if q.strip() else sorted(titles)
+        ids = ids[offset : offset + limit if limit else None]
         counts = bot.retriever.article_counts()
-        return [
-            {"id": article_id, "title": title, "passages": counts[article_id]}
-            for article_id, title in sorted(bot.retriever.articles().items())
-        ]
+        return [{"id": article_id, "title": titles[article_id], "passages": counts[article_id]} for article_id in ids]
 
     probing = asyncio.Lock()
 

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property, lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import numpy as np
 
@@ -242,6 +242,21 @@ class Titles(Mapping[str, str]):
 
     def __contains__(self, article_id: object) -> bool:
         return self.ids.find(article_id) is not None
+
+
+def find_articles(articles: Mapping[str, str], query: str, limit: int) -> list[str]:
+    """The ids of at most `limit` articles (id -> title) whose title or id holds `query`, by title
+    (`Titles.search`); any other mapping is searched by keying each title, every time."""
+    search = getattr(articles, "search", None)
+    if search is not None:
+        return cast(list[str], search(query, limit))
+    wanted = title_key(query.strip())
+    found = sorted(
+        (title_key(title), article_id)
+        for article_id, title in articles.items()
+        if not wanted or wanted in title_key(title) or wanted in title_key(article_id)
+    )
+    return [article_id for _, article_id in found[:limit]]
 
 
 def _keys_made_by() -> dict[str, Any]:

@@ -14,12 +14,12 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import Settings
 from .errors import QaBotError
+from .passages import find_articles
 from .prompts import EXAMPLE_LANGUAGES, load_examples
 from .render import (
     CSS,
@@ -35,7 +35,6 @@ from .render import (
     sources_label_for,
     text_direction,
 )
-from .text import title_key
 from .types import Answer, Chunk
 
 if TYPE_CHECKING:
@@ -107,28 +106,10 @@ def article_choices(
     Each label is `title · id` (titles repeat in an archive; the id tells them apart). `keep`, the
     current choice, stays in the list so a search never drops what is selected.
     """
-    cap = PICKER_MAX_CHOICES if limit is None else limit
-    search = getattr(articles, "search", None)  # a snapshot's titles keep a search index of their own
-    ids = search(query, cap) if search is not None else _search(articles, query, cap)
+    ids = find_articles(articles, query, PICKER_MAX_CHOICES if limit is None else limit)
     if keep and keep in articles and keep not in ids:
         ids.insert(0, keep)
     return [(ALL_LABEL, ALL_ARTICLES)] + [(_choice_label(articles[i], i), i) for i in ids]
-
-
-def _search(articles: Mapping[str, str], query: str, limit: int) -> list[str]:
-    """`Titles.search` over any mapping: every title keyed, every time."""
-    wanted = _key(query.strip())
-    found = sorted(
-        (_key(title), article_id)
-        for article_id, title in articles.items()
-        if not wanted or wanted in _key(title) or wanted in _key(article_id)
-    )
-    return [article_id for _, article_id in found[:limit]]
-
-
-@lru_cache(maxsize=1 << 12)  # a small archive's titles, keyed again at every keystroke otherwise
-def _key(text: str) -> str:
-    return title_key(text)
 
 
 def _choice_label(title: str, article_id: str) -> str:

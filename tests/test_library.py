@@ -139,8 +139,22 @@ def test_api_filter_and_article_list(library: tuple[Path, Bot]) -> None:
     _, bot = library
     client = TestClient(create_api(bot, bot.settings))
     listed = client.get("/api/articles").json()
-    assert {a["id"] for a in listed} == {SEED_ID, "summit", "news-harbour", "news-olive"}
+    assert [a["id"] for a in listed] == sorted([SEED_ID, "summit", "news-harbour", "news-olive"])  # by id
     assert all(a["passages"] >= 1 and a["title"] for a in listed)
+    # a large archive: a page at a time, and a search of titles and ids
+    ids = [a["id"] for a in listed]
+    assert client.get("/api/articles", params={"limit": 2}).json() == listed[:2]
+    assert [a["id"] for a in client.get("/api/articles", params={"limit": 2, "offset": 2}).json()] == ids[2:4]
+    assert client.get("/api/articles", params={"offset": 3}).json() == listed[3:]
+    harbour = client.get("/api/articles", params={"q": "HARBOUR"}).json()
+    assert [a["id"] for a in harbour] == ["news-harbour"] and harbour[0] == listed[ids.index("news-harbour")]
+    seed_title = next(a["title"] for a in listed if a["id"] == SEED_ID)
+    word = seed_title.split()[1]  # an Arabic word of the seed's title
+    assert SEED_ID in [a["id"] for a in client.get("/api/articles", params={"q": word}).json()]
+    assert client.get("/api/articles", params={"q": "no such words anywhere"}).json() == []
+    for bad in ({"limit": 0}, {"offset": -1}, {"q": "x" * 201}):
+        refused = client.get("/api/articles", params=bad)
+        assert refused.status_code == 422 and next(iter(bad)) in refused.json()["error"]
     body = client.post("/api/ask", json={"question": "How long is the bridge?", "article": "news-harbour"}).json()
     assert body["citations"][0]["article_id"] == "news-harbour"
     bad = client.post("/api/ask", json={"question": "How long is the bridge?", "article": ["nope"]})
