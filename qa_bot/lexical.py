@@ -282,11 +282,7 @@ class LexicalIndex:
         there would make the pages around a few rows resident too (see `vectors.py`)."""
         if self._token_file is None or b <= a:
             return self.tokens[a:b]
-        size = (b - a) * 4
-        data = os.pread(self._token_file.fd, size, self._token_file.header + a * 4)
-        if len(data) != size:
-            raise OSError(f"{self._token_file.path} is shorter than its offsets say")
-        return np.frombuffer(data, dtype=np.int32)
+        return np.frombuffer(self._token_file.read(a * 4, (b - a) * 4), dtype=np.int32)
 
     def asked(self, question: str, weigh: Callable[[str], T]) -> T:
         """`weigh(question)`, kept for the last few questions: one answer reads a question's

@@ -66,8 +66,7 @@ class Strings(Sequence[str]):
 
     @classmethod
     def of(cls, strings: Iterable[str]) -> Strings:
-        encoded = [s.encode("utf-8") for s in strings]
-        return cls(b"".join(encoded), np.concatenate(([0], np.cumsum([len(e) for e in encoded], dtype=np.int64))))
+        return cls(*_packed([s.encode("utf-8") for s in strings]))
 
     def save(self, folder: Path, name: str) -> None:
         (folder / f"{name}.bin").write_bytes(self._data)
@@ -139,9 +138,7 @@ class Titles(Mapping[str, str]):
     @classmethod
     def of(cls, articles: Sequence[tuple[str, str]]) -> Titles:
         """Titles held in memory."""
-        encoded = [t.encode("utf-8") for _, t in articles]
-        starts = np.concatenate(([0], np.cumsum([len(t) for t in encoded], dtype=np.int64)))
-        return cls(Strings.of(a for a, _ in articles), b"".join(encoded), starts.astype(np.int64))
+        return cls(Strings.of(a for a, _ in articles), *_packed([t.encode("utf-8") for _, t in articles]))
 
     def save(self, folder: Path) -> None:
         self.ids.save(folder, ARTICLE_IDS)
@@ -211,18 +208,14 @@ class Titles(Mapping[str, str]):
             + title_key(a).encode("utf-8").translate(clean) + _RECORD
             for i, a in enumerate(self.ids)
         ]  # fmt: skip
-        starts = np.concatenate(([0], np.cumsum([len(r) for r in records], dtype=np.int64))).astype(np.int64)
         order = sorted(range(len(records)), key=lambda i: (records[i].split(_FIELD, 1)[0], self.ids[i]))
-        return b"".join(records), starts, np.asarray(order, dtype=np.int32)
+        return (*_packed(records), np.asarray(order, dtype=np.int32))
 
     def title(self, i: int) -> str:
         a, b = int(self._starts[i]), int(self._starts[i + 1])
         if isinstance(self._text, bytes):
             return self._text[a:b].decode("utf-8")
-        data = os.pread(self._text.fd, b - a, a)
-        if len(data) != b - a:
-            raise OSError(f"{self._text.path} is shorter than its offsets say")
-        return data.decode("utf-8")
+        return self._text.read(a, b - a).decode("utf-8")
 
     def position(self, article_id: str) -> int | None:
         """Where an article is in the archive's order (None for an unknown id)."""
@@ -259,6 +252,13 @@ def find_articles(articles: Mapping[str, str], query: str, limit: int) -> list[s
     return [article_id for _, article_id in found[:limit]]
 
 
+def _packed(items: list[bytes]) -> tuple[bytes, np.ndarray]:
+    """`items` one after the other, and where each starts (and the end)."""
+    starts = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in items], out=starts[1:])
+    return b"".join(items), starts
+
+
 def _keys_made_by() -> dict[str, Any]:
     return {"title_key": TITLE_KEY_VERSION, "unicode": unicodedata.unidata_version}
 
@@ -275,9 +275,7 @@ def _scan(keys: bytes | RowFile, starts: np.ndarray, wanted: bytes) -> list[int]
         else:
             j = min(n, max(i + 1, int(np.searchsorted(starts, int(starts[i]) + _BLOCK, side="right")) - 1))
             base, end = int(starts[i]), int(starts[j])
-            block = os.pread(keys.fd, end - base, base)
-            if len(block) != end - base:
-                raise OSError(f"{keys.path} is shorter than its offsets say")
+            block = keys.read(base, end - base)
         at = block.find(wanted)
         while at >= 0:
             found.append(base + at)
@@ -383,11 +381,7 @@ class Passages(Mapping[str, Chunk]):
             return self._chunks[i]
         assert self._lines is not None
         file, starts = self._lines
-        start, size = int(starts[i]), int(starts[i + 1] - starts[i])
-        line = os.pread(file.fd, size, start)
-        if len(line) != size:
-            raise OSError(f"{file.path} is shorter than its offsets say")
-        text, meta = json.loads(line)
+        text, meta = json.loads(file.read(int(starts[i]), int(starts[i + 1] - starts[i])))
         return chunk_from(text, meta)
 
     def __getitem__(self, cid: str) -> Chunk:

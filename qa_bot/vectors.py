@@ -134,6 +134,13 @@ class RowFile:
         weakref.finalize(file, os.close, fd)
         return file
 
+    def read(self, offset: int, size: int) -> bytes:
+        """`size` bytes from `offset` (past the header); OSError when the file is shorter."""
+        data = os.pread(self.fd, size, self.header + offset)
+        if len(data) != size:
+            raise OSError(f"{self.path} is shorter than its offsets say")
+        return data
+
 
 @dataclass
 class SentenceVectors:
@@ -222,7 +229,8 @@ class SentenceVectors:
             # plain arrays over the mapped files: slicing a np.memmap costs a Python object each time
             matrix = np.asarray(mapped)
             offsets = np.asarray(np.load(folder / OFFSETS, mmap_mode="r"))
-            scales = np.asarray(np.load(folder / SCALES, mmap_mode="r")) if matrix.dtype == DTYPE else None
+            mapped_scales = np.load(folder / SCALES, mmap_mode="r") if matrix.dtype == DTYPE else None
+            scales = None if mapped_scales is None else np.asarray(mapped_scales)
         except (OSError, ValueError):
             return None
         if len(offsets) != sentences + 1 or matrix.ndim != 2 or int(offsets[-1]) != len(matrix):
@@ -235,7 +243,7 @@ class SentenceVectors:
             return cls(matrix, offsets, scales)
         try:
             file = RowFile.open(folder / MATRIX, int(mapped.offset))
-            scale_file = None if scales is None else RowFile.open(folder / SCALES, _data_offset(folder / SCALES))
+            scale_file = None if mapped_scales is None else RowFile.open(folder / SCALES, int(mapped_scales.offset))
         except OSError:
             return None
         return cls(matrix, offsets, scales, file, scale_file)
@@ -254,11 +262,6 @@ def _read_runs(file: RowFile, at: np.ndarray, out: np.ndarray, what: str) -> Non
     for a, b, first in zip(starts.tolist(), ends.tolist(), at[starts].tolist(), strict=True):
         if os.preadv(fd, [view[a * row : b * row]], header + first * row) != (b - a) * row:
             raise OSError(f"{what} in {file.path} are shorter than their index says")
-
-
-def _data_offset(path: Path) -> int:
-    """Where a saved array's data starts in its .npy file."""
-    return int(np.load(path, mmap_mode="r").offset)
 
 
 def assemble(
