@@ -64,7 +64,7 @@ def _embedded(chunks: Sequence[Any]) -> dict[str, int] | None:
     makes it: per group of passages, each distinct sentence and sentence translation is one text sent
     to the model (with USE-m3 its clauses' vectors come from the same pass, `qa_bot.vectors.row_maker`),
     and a free translation of a whole passage is one more; the rows kept in the sentence-vector file
-    (sentences, clauses, translations) and the records written to Chroma (a passage, its translation)."""
+    (sentences, clauses, translations) and the records written to Chroma (one per passage)."""
     try:
         from qa_bot.index import _EMBED_GROUP
         from qa_bot.vectors import aligned, row_counts
@@ -78,7 +78,7 @@ def _embedded(chunks: Sequence[Any]) -> dict[str, int] | None:
         texts += len(units) + len(free)
         chars += sum(map(len, units)) + sum(map(len, free))
         rows += sum(sum(row_counts(c)) for c in group)
-        records += sum(1 + bool(c.translation) for c in group)
+        records += len(group)
     return {"texts": texts, "chars": chars, "sentence_rows": rows, "store_records": records}
 
 

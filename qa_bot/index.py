@@ -41,7 +41,7 @@ from .ingest import INGEST_VERSION, corpus_files, load_corpus
 from .models import embeddings_id
 from .records import chunk_from, passage_metadata, records
 from .types import Chunk
-from .vectors import Pending, aligned, passage_vectors, row_counts, row_maker
+from .vectors import Pending, aligned, passage_vector, passage_vectors, row_counts, row_maker
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 _WRITE_BATCH = 256
 _EMBED_GROUP = 64  # passages embedded and written together; the passage record goes last (it marks "done")
 # How the store is laid out (record kinds, HNSW settings): a different layout is rebuilt from seeds/.
-STORE_LAYOUT = "3"
+# 4: one record per passage (3 had a second for its translation).
+STORE_LAYOUT = "4"
 # The search beam (Chroma's default) makes the search exact on collections of up to ~100 records.
 # Two builds of the same records do not make the same graph (Chroma draws its levels at random, even
 # with one thread), so two builds can differ in a few neighbours; one store answers alike in every
@@ -465,6 +466,10 @@ class Index:
         if rebuilt:
             self._reset()
         try:
+            if not rebuilt and self._translation_records():
+                # an earlier layout's store reached without its manifest (a new replica of a shared server)
+                self._reset()
+                rebuilt = True
             stored = self._stored_passages()
         except Exception as exc:  # noqa: BLE001 - an unreadable local store: start over
             # A server that does not answer (down, timed out, 5xx) is not a damaged index: never drop
@@ -518,7 +523,7 @@ class Index:
             files=stamp if as_read and not racy else None,
             ingest_version=INGEST_VERSION,
             passages=len(chunks),
-            records=len(chunks) + sum(1 for c in chunks if c.translation),
+            records=len(chunks),
             articles=len(after),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
@@ -576,13 +581,11 @@ class Index:
                     size = sum(row_counts(c))
                     own, translated = passage_vectors(c, rows[at : at + size])
                     at += size
-                    vector = {c.id: own}
-                    if c.translation:
-                        vector[f"{c.id}:tr"] = translated if translated is not None else np.asarray(made[c.translation])
-                    out += [(rid, vector[rid], meta, text) for text, meta, rid in records([c])]
-                # Passage records last: a passage is "indexed" once its own record exists, so a run
-                # killed half-way through a group re-embeds that group instead of trusting it.
-                out.sort(key=lambda r: r[2]["original"] is True)
+                    if c.translation and translated is None:
+                        translated = np.asarray(made[c.translation], dtype=np.float32)
+                    out += [(rid, passage_vector(own, translated), meta, text) for text, meta, rid in records([c])]
+                # A passage is "indexed" once its record exists: a run killed before this write
+                # re-embeds the group instead of trusting it.
                 collection.upsert(
                     ids=[r[0] for r in out],
                     embeddings=[np.asarray(r[1], dtype=np.float32) for r in out],
@@ -616,6 +619,11 @@ class Index:
             where={"$and": [{"kind": "passage"}, {"original": True}]}, include=["documents", "metadatas"]
         )
         return {i: (doc, meta) for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+
+    def _translation_records(self) -> bool:
+        """The store holds a translation's own record, as layouts before 4 wrote beside each translated
+        passage (its passage record's vector is then the passage's alone)."""
+        return bool(self.store.get(where={"original": False}, limit=1, include=[])["ids"])
 
     def _passage_ids(self) -> list[str]:
         got = self.store.get(where={"$and": [{"kind": "passage"}, {"original": True}]}, include=[])

@@ -1,8 +1,9 @@
 """The store's record layout: what is written for each passage, and the passage read back from it.
 
 Every passage is one record in the collection (see `index`), whose metadata carries the whole
-`Chunk`, plus one for its translation when it has one. Their vectors are the mean of the
-sentences' vectors (`vectors`), which are kept beside the lexical index, not in the store. The
+`Chunk` (its translation too). Its vector is the mean of the sentences' vectors, joined with the
+translation's when it has one (`vectors.passage_vector`); the sentences' vectors are kept beside
+the lexical index, not in the store. The
 lexical index (`lexical`) keeps passages in the same form.
 """
 
@@ -39,12 +40,9 @@ def passage_metadata(c: Chunk) -> dict[str, Any]:
 
 
 def records(chunks: Sequence[Chunk]) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """(text, metadata, id) of every record stored for `chunks`: each passage and its translation."""
+    """(text, metadata, id) of every record stored for `chunks`: one per passage."""
     for c in chunks:
         yield c.text, passage_metadata(c), c.id
-        if c.translation:
-            meta = {"chunk_id": c.id, "article_id": c.article_id, "kind": "passage", "original": False}
-            yield c.translation, meta, f"{c.id}:tr"
 
 
 def chunk_from(text: str, meta: dict[str, Any]) -> Chunk:

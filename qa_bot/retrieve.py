@@ -34,7 +34,7 @@ from .passages import Passages, Titles
 from .text import detect_language, synonym_lexicon, tokens
 from .translit import skeleton, skeletons_match, writes_long_vowel
 from .types import Chunk
-from .vectors import Pending, passage_vectors, row_maker
+from .vectors import Pending, passage_vector, passage_vectors, row_maker
 
 log = logging.getLogger(__name__)
 
@@ -380,8 +380,8 @@ class HybridRetriever(BaseRetriever):
         vector = self.embed(query) if vector is None else vector
         rankings: list[list[str]] = []
         dense_best: dict[str, float] = {}
-        # ids and distances only: a record's id is its passage's (":tr" for the translation), and the
-        # passages' text and metadata are at hand already
+        # ids and distances only: a record's id is its passage's, and the passages' text and metadata
+        # are at hand already
         found = self.index.health.call(
             lambda: self.index.store._collection.query(
                 query_embeddings=[vector],
@@ -393,14 +393,10 @@ class HybridRetriever(BaseRetriever):
         )
         dense_rank: list[str] = []
         hits = zip(found["ids"][0], found["distances"][0], strict=True) if found is not None else ()
-        for rid, distance in hits:
-            cid = rid.removesuffix(":tr")
-            if cid not in lex.chunks:
-                continue
-            sim = 1.0 - float(distance)
-            if cid not in dense_best:
+        for cid, distance in hits:
+            if cid in lex.chunks:  # (a passage written after the snapshot was taken waits for the next)
                 dense_rank.append(cid)
-            dense_best[cid] = max(dense_best.get(cid, -1.0), sim)
+                dense_best[cid] = 1.0 - float(distance)
         rankings.append(dense_rank)
         terms = tokens(query)
         lexicon = synonym_lexicon()
@@ -449,7 +445,7 @@ class HybridRetriever(BaseRetriever):
         if found is None:  # the store is away: the chosen passages' vectors, made from their sentences' rows
             for cid in top:
                 own, translated = passage_vectors(lex.chunks[cid], lex.passage_rows(cid))
-                dense_best[cid] = max(float(v @ vector) for v in (own, translated) if v is not None)
+                dense_best[cid] = float(passage_vector(own, translated) @ vector)
         for cid in top:  # a passage is as close to the question as its closest sentence
             dense_best[cid] = max(dense_best.get(cid, -1.0), best[cid])
         qterms = self.query_terms(query, lex)

@@ -108,6 +108,14 @@ def passage_vectors(c: Chunk, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray 
     return _unit(written.mean(axis=0)), (_unit(translated.mean(axis=0)) if translated is not None else None)
 
 
+def passage_vector(own: np.ndarray, translated: np.ndarray | None) -> np.ndarray:
+    """The passage's one vector in the store: its own, or for a translated passage the unit mean of its
+    own and its translation's (the two languages' vectors of one text are near each other, so one
+    record finds the passage from a question in either; a record per language cost a second vector
+    in the graph — 31,000 of them, ~70 MB of a server's memory, over 200,000 passages)."""
+    return own if translated is None else _unit(own + translated)
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(v))
     return v / norm if norm > 0 else v

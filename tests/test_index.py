@@ -342,3 +342,20 @@ def test_an_index_of_another_layout_is_rebuilt(tmp_path: Path) -> None:
     report = index.ensure()
     assert report is not None and report.rebuilt and index.stale_reason() is None
     assert index.count() == len(list(records(index.chunks())))
+
+
+def test_a_store_of_translation_records_is_rebuilt_without_its_manifest(tmp_path: Path) -> None:
+    """Layouts before 4 stored a translation's own record beside its passage's, whose vector was the
+    passage's alone. A replica that meets such a store without a manifest (new, on a shared server)
+    rebuilds it rather than answer from vectors this version does not write."""
+    _, index = fresh(tmp_path)
+    index.ensure()
+    chunk = next(c for c in index.chunks() if c.translation)
+    vector = index.store._collection.get(ids=[chunk.id], include=["embeddings"])["embeddings"][0]
+    meta = {"chunk_id": chunk.id, "article_id": chunk.article_id, "kind": "passage", "original": False}
+    index.store._collection.add(ids=[f"{chunk.id}:tr"], embeddings=[vector], metadatas=[meta], documents=["x"])
+    (tmp_path / "index" / "manifest.json").unlink()
+    report = index.ensure()
+    assert report is not None and report.rebuilt
+    assert index.count() == len(index.chunks())
+    assert not index.store._collection.get(where={"original": False}, include=[])["ids"]

@@ -79,6 +79,10 @@ def _project(tmp_path: Path, paragraphs: int = 0) -> Settings:
     return Settings(root=root, prompts_dir=REPO / "prompts")
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    return np.asarray(v / np.linalg.norm(v), dtype=np.float32)
+
+
 def test_rows_are_each_sentences_own_vector_and_passages_their_mean(tmp_path: Path) -> None:
     settings = _project(tmp_path)
     index = Index(settings, EMBEDDINGS)
@@ -87,21 +91,24 @@ def test_rows_are_each_sentences_own_vector_and_passages_their_mean(tmp_path: Pa
     stored = index.store.get(include=["embeddings"])
     vectors = dict(zip(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32), strict=True))
     question = np.asarray(EMBEDDINGS.embed_query("Where did Kerry meet Putin?"), dtype=np.float32)
+    assert sorted(vectors) == sorted(c.id for c in lex.chunks.values())  # one record per passage
+    translated_passages = 0
     for c in lex.chunks.values():
         rows = lex.passage_rows(c.id).astype(np.float32)
         _close_to_fresh(c, rows)
         first = np.cumsum([0, *(len(sentence_texts(s)) for s in c.sentences)])[:-1]
-        written = rows[first]
-        mean = written.mean(axis=0)
-        assert np.allclose(vectors[c.id], mean / np.linalg.norm(mean), atol=1e-3)  # from the float16 rows
-        if c.translation:  # the seed's translation is aligned sentence by sentence
-            translated = rows[first + [1 + len(clauses(s.text)) for s in c.sentences]]
-            mean = translated.mean(axis=0)
-            assert np.allclose(vectors[f"{c.id}:tr"], mean / np.linalg.norm(mean), atol=1e-3)  # from the float16 rows
+        expected = _unit(rows[first].mean(axis=0))
+        if c.translation:  # the seed's translation is aligned sentence by sentence: joined with the passage's
+            translated_passages += 1
+            own = expected
+            expected = _unit(own + _unit(rows[first + [1 + len(clauses(s.text)) for s in c.sentences]].mean(axis=0)))
+            assert not np.allclose(expected, own, atol=1e-2)  # (the join is not the passage's vector alone)
+        assert np.allclose(vectors[c.id], expected, atol=1e-3)  # from the float16 rows
         sims = lex.sentence_similarities(c.id, question)
         for i, s in enumerate(c.sentences):  # the best of the sentence's rows: itself, its clauses, its translation
             size = len(sentence_texts(s))
             assert sims[i] == pytest.approx(float((rows[first[i] : first[i] + size] @ question).max()), abs=1e-5)
+    assert translated_passages  # the case above was met
 
 
 def test_each_text_is_embedded_once_and_a_refresh_only_the_new_sentences(tmp_path: Path) -> None:
@@ -114,7 +121,7 @@ def test_each_text_is_embedded_once_and_a_refresh_only_the_new_sentences(tmp_pat
     assert sorted(counting.texts) == sorted(
         {t for c in chunks for s in c.sentences for t in (s.text, s.translation) if t}
     )
-    assert index.count() == len(chunks) + sum(1 for c in chunks if c.translation)  # one vector per passage
+    assert index.count() == len(chunks)  # one vector per passage, translated or not
 
     counting.texts.clear()
     (settings.root / "seeds" / "extra.txt").write_text(
