@@ -51,6 +51,8 @@ GENERATION = "qa_bot_generation"  # collection metadata: changes with every comp
 _GENERATION_EVERY = 5.0  # seconds between reads of it from a Chroma server
 _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _WRITE_BATCH = 256
+_READ_PAGE = 8192  # records per read (see `Index._records`)
+_TRANSLATION_ID = ":tr"  # the id suffix of a translation's own record, in stores of layouts before 4
 _EMBED_GROUP = 64  # passages embedded and written together; the passage record goes last (it marks "done")
 # How the store is laid out (record kinds, HNSW settings): a different layout is rebuilt from seeds/.
 # 4: one record per passage (3 had a second for its translation).
@@ -597,10 +599,7 @@ class Index:
                 done(stored)
 
     def _delete_orphans(self, wanted: set[str]) -> None:
-        got = self.store.get(include=["metadatas"])
-        orphans = [
-            rid for rid, meta in zip(got["ids"], got["metadatas"], strict=True) if meta["chunk_id"] not in wanted
-        ]
+        orphans = [rid for rid, _, meta in self._records(passages_only=False) if meta["chunk_id"] not in wanted]
         for batch in _batches(orphans, _WRITE_BATCH):
             self.store.delete(ids=batch)
         if orphans:
@@ -615,27 +614,35 @@ class Index:
 
     def _stored_passages(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """Every stored passage record: id → (text, metadata)."""
-        got = self.store.get(
-            where={"$and": [{"kind": "passage"}, {"original": True}]}, include=["documents", "metadatas"]
-        )
-        return {i: (doc, meta) for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        return {rid: (doc, meta) for rid, doc, meta in self._records()}
+
+    def _records(self, passages_only: bool = True) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every record's (id, text, metadata), read `_READ_PAGE` at a time: Chroma fails one read of
+        more than 32,766 records with their text or metadata ("too many SQL variables"), so a single
+        read would fail every refresh of a large archive. `passages_only` leaves out the translations'
+        records of a store of an earlier layout (a where clause would make each read ten times slower)."""
+        offset = 0
+        while True:
+            got = self.store.get(include=["documents", "metadatas"], limit=_READ_PAGE, offset=offset)
+            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                if not passages_only or (meta.get("kind") == "passage" and meta.get("original") is True):
+                    yield rid, doc, meta
+            if len(got["ids"]) < _READ_PAGE:
+                return
+            offset += _READ_PAGE
 
     def _translation_records(self) -> bool:
         """The store holds a translation's own record, as layouts before 4 wrote beside each translated
         passage (its passage record's vector is then the passage's alone)."""
-        return bool(self.store.get(where={"original": False}, limit=1, include=[])["ids"])
+        return any(rid.endswith(_TRANSLATION_ID) for rid in self.store.get(include=[])["ids"])
 
     def _passage_ids(self) -> list[str]:
-        got = self.store.get(where={"$and": [{"kind": "passage"}, {"original": True}]}, include=[])
-        return list(got["ids"])
+        return [rid for rid in self.store.get(include=[])["ids"] if not rid.endswith(_TRANSLATION_ID)]
 
     # -- read --------------------------------------------------------------------------------
     def chunks(self) -> list[Chunk]:
         """Every passage in the store, in article order."""
-        got = self.store.get(
-            where={"$and": [{"kind": "passage"}, {"original": True}]}, include=["documents", "metadatas"]
-        )
-        chunks = [chunk_from(doc, meta) for doc, meta in zip(got["documents"], got["metadatas"], strict=True)]
+        chunks = [chunk_from(doc, meta) for _, doc, meta in self._records()]
         return sorted(chunks, key=lambda c: (c.source, c.position))
 
     def count(self) -> int:

@@ -1,6 +1,7 @@
 import json
 import os
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ from qa_bot.config import Settings
 from qa_bot.errors import ModelError
 from qa_bot.index import Index, corpus_hash
 from qa_bot.models import UseM3Embeddings, make_embeddings
-from qa_bot.records import records
+from qa_bot.records import passage_metadata, records
+from qa_bot.types import Chunk
 
 EMBEDDINGS = UseM3Embeddings(threads=1)
 
@@ -359,3 +361,28 @@ def test_a_store_of_translation_records_is_rebuilt_without_its_manifest(tmp_path
     assert report is not None and report.rebuilt
     assert index.count() == len(index.chunks())
     assert not index.store._collection.get(where={"original": False}, include=[])["ids"]
+
+
+def test_a_store_larger_than_one_read_is_read_in_pages(tmp_path: Path) -> None:
+    """Chroma fails one read of more than 32,766 records with their text or metadata ("too many SQL
+    variables"): an archive that large was found "unreadable" and re-embedded whole at its next
+    refresh. Every read of the records is made a page at a time."""
+    _, index = fresh(tmp_path)
+    template = Chunk("x", "a", "t", "a.txt", 0, 4, "text", None, None, 0)
+    n = 33_000  # records written directly, with 4-dimensional vectors: only the reads are tested
+    rng = np.random.default_rng(0)
+    for low in range(0, n, 5000):
+        batch = [replace(template, id=f"p{i:05d}", position=i) for i in range(low, min(n, low + 5000))]
+        index.store._collection.add(
+            ids=[c.id for c in batch],
+            embeddings=rng.normal(size=(len(batch), 4)).astype(np.float32),
+            metadatas=[passage_metadata(c) for c in batch],
+            documents=[c.text for c in batch],
+        )
+    stored = index._stored_passages()
+    assert len(stored) == n and stored["p32999"] == (
+        "text",
+        passage_metadata(replace(template, id="p32999", position=32999)),
+    )
+    assert [c.id for c in index.chunks()] == [f"p{i:05d}" for i in range(n)]
+    assert len(index._passage_ids()) == n and not index._translation_records()
