@@ -53,7 +53,7 @@ _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 _WRITE_BATCH = 256
 _READ_PAGE = 8192  # records per read (see `Index._records`)
 _TRANSLATION_ID = ":tr"  # the id suffix of a translation's own record, in stores of layouts before 4
-_EMBED_GROUP = 64  # passages embedded and written together; the passage record goes last (it marks "done")
+_EMBED_GROUP = 64  # passages embedded and written together (a passage's record marks it done)
 # How the store is laid out (record kinds, HNSW settings): a different layout is rebuilt from seeds/.
 # 4: one record per passage (3 had a second for its translation).
 STORE_LAYOUT = "4"

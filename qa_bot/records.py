@@ -3,8 +3,7 @@
 Every passage is one record in the collection (see `index`), whose metadata carries the whole
 `Chunk` (its translation too). Its vector is the mean of the sentences' vectors, joined with the
 translation's when it has one (`vectors.passage_vector`); the sentences' vectors are kept beside
-the lexical index, not in the store. The
-lexical index (`lexical`) keeps passages in the same form.
+the lexical index, not in the store. The lexical index (`lexical`) keeps passages in the same form.
 """
 
 from __future__ import annotations
