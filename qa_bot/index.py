@@ -1,9 +1,8 @@
 """Index: passages and their sentences, in both languages, in a persistent Chroma collection.
 
-Records in the one collection (metadata `kind` "passage", `original`):
-- original: the passage as written; its metadata carries the whole `Chunk`;
-- translation: its English translation, when it has one.
-Each record's vector is the mean of its sentences' vectors: every sentence (and sentence
+One record per passage in the one collection (metadata `kind` "passage", `original` True); its
+metadata carries the whole `Chunk`, its vector is the mean of its sentences' vectors, joined with
+its translation's when it has one (`vectors.passage_vector`): every sentence (and sentence
 translation) is embedded once, and its own vector is kept beside the lexical index (`vectors`),
 where answers read the rows of their candidate passages.
 
@@ -464,12 +463,15 @@ class Index:
         # A store from another model or another layout is rebuilt (a missing manifest is not a reason:
         # a new replica of a shared Chroma server has none yet).
         rebuilt = bool(manifest) and (manifest.get("embeddings") != model or manifest.get("layout") != STORE_LAYOUT)
+        if rebuilt and self._upgraded_elsewhere(manifest, model):
+            rebuilt = False
         interrupted = manifest.get("complete") is False
         if rebuilt:
             self._reset()
         try:
             if not rebuilt and self._translation_records():
-                # an earlier layout's store reached without its manifest (a new replica of a shared server)
+                # translations' own records, as layouts before 4 wrote: a store of an earlier layout
+                # reached without its manifest (a new replica of a shared server), or written to since
                 self._reset()
                 rebuilt = True
             stored = self._stored_passages()
@@ -630,6 +632,17 @@ class Index:
             if len(got["ids"]) < _READ_PAGE:
                 return
             offset += _READ_PAGE
+
+    def _upgraded_elsewhere(self, manifest: dict[str, Any], model: str) -> bool:
+        """A shared server's collection that another upgraded replica has rebuilt already: this
+        replica's manifest says layout 3, which differs from 4 only by the translations' own records,
+        and the server holds none. Dropping it again would make every replica re-embed the archive."""
+        if not self.settings.chroma_url or manifest.get("layout") != "3" or manifest.get("embeddings") != model:
+            return False
+        try:
+            return not self._translation_records()
+        except Exception:  # noqa: BLE001 - the server does not answer: decide as before, by the manifest
+            return False
 
     def _translation_records(self) -> bool:
         """The store holds a translation's own record, as layouts before 4 wrote beside each translated

@@ -442,7 +442,9 @@ class HybridRetriever(BaseRetriever):
         firsts = list(dict.fromkeys(r[0] for r in rankings if r and r[0] not in top))[: max(0, k - 1)]
         if firsts:
             top = sorted(top[: k - len(firsts)] + firsts, key=lambda c: -fused[c])
-        if found is None:  # the store is away: the chosen passages' vectors, made from their sentences' rows
+        # The store is away: the chosen passages' vectors, made from their sentences' rows (a free
+        # translation of a whole passage has no row: its passage's vector is then its own alone).
+        if found is None:
             for cid in top:
                 own, translated = passage_vectors(lex.chunks[cid], lex.passage_rows(cid))
                 dense_best[cid] = float(passage_vector(own, translated) @ vector)

@@ -1,7 +1,7 @@
 """Sentence vectors: one row per sentence and per sentence translation, saved with each snapshot.
 
-The vector store keeps one vector per passage (and one per translation): the mean of its
-sentences' vectors, so indexing embeds every sentence once and nothing twice. The sentences'
+The vector store keeps one vector per passage: the mean of its sentences' vectors (joined with
+its translation's, `passage_vector`), so indexing embeds every sentence once and nothing twice. The sentences'
 own vectors, which the answer selector compares with the question, live beside the lexical index
 of the same store generation (`vectors.npy`, one signed byte per dimension with a scale per row in
 `vector-scales.npy`; readers read the rows of a question's candidate passages from the file, see
@@ -113,7 +113,7 @@ def passage_vector(own: np.ndarray, translated: np.ndarray | None) -> np.ndarray
     own and its translation's (the two languages' vectors of one text are near each other, so one
     record finds the passage from a question in either; a record per language cost a second vector
     in the graph — 31,000 of them, ~70 MB of a server's memory, over 200,000 passages)."""
-    return own if translated is None else _unit(own + translated)
+    return own if translated is None else _unit(own + _unit(translated))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

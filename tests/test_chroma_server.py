@@ -14,6 +14,7 @@ from conftest import REPO, free_port, make_project, wait_until_up
 from qa_bot.bot import Bot
 from qa_bot.config import Settings
 from qa_bot.errors import IndexStoreError
+from qa_bot.index import Index
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +157,28 @@ def test_a_failed_read_from_the_server_never_drops_the_shared_collection(
             Bot.from_settings(replace(settings, index_dir=tmp_path / "b"))
     assert indexer.index.count() == count
     assert indexer.ask(question).to_dict() == expected
+
+
+def test_a_replica_upgraded_after_another_keeps_the_collection_it_rebuilt(
+    project, chroma_url: str, tmp_path: Path
+) -> None:
+    """A replica whose manifest says layout 3 (the version before one record per passage) meets a
+    collection another upgraded replica has rebuilt: no translation's record is left, so nothing is
+    dropped or embedded again."""
+    settings = Settings(
+        root=project,
+        prompts_dir=REPO / "prompts",
+        chroma_url=chroma_url,
+        index_dir=tmp_path / "a",
+        collection="upgraded",
+    )
+    first = Bot.from_settings(settings)
+    count = first.index.count()
+    manifest = tmp_path / "a" / "manifest.json"
+    later = replace(settings, index_dir=tmp_path / "b")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "manifest.json").write_text(manifest.read_text().replace('"layout": "4"', '"layout": "3"'))
+    assert Index(later, first.embeddings).stale_reason() == "the index was written by another version of qa-bot"
+    replica = Bot.from_settings(later)
+    assert replica.last_refresh is not None and not replica.last_refresh.rebuilt and replica.last_refresh.added == 0
+    assert replica.index.count() == count and Index(later, first.embeddings).stale_reason() is None
