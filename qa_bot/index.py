@@ -469,12 +469,12 @@ class Index:
         if rebuilt:
             self._reset()
         try:
-            if not rebuilt and self._translation_records():
-                # translations' own records, as layouts before 4 wrote: a store of an earlier layout
-                # reached without its manifest (a new replica of a shared server), or written to since
-                self._reset()
-                rebuilt = True
             stored = self._stored_passages()
+            if not rebuilt and self.count() > len(stored):
+                # records that are no passage's: translations' own, as layouts before 4 wrote (a store
+                # of an earlier layout reached without its manifest, a new replica of a shared server)
+                self._reset()
+                stored, rebuilt = {}, True
         except Exception as exc:  # noqa: BLE001 - an unreadable local store: start over
             # A server that does not answer (down, timed out, 5xx) is not a damaged index: never drop
             # a collection every replica shares because one read failed.

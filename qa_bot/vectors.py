@@ -1,8 +1,8 @@
 """Sentence vectors: one row per sentence and per sentence translation, saved with each snapshot.
 
 The vector store keeps one vector per passage: the mean of its sentences' vectors (joined with
-its translation's, `passage_vector`), so indexing embeds every sentence once and nothing twice. The sentences'
-own vectors, which the answer selector compares with the question, live beside the lexical index
+its translation's, `passage_vector`), so indexing embeds every sentence once and nothing twice.
+The sentences' own vectors, which the answer selector compares with the question, live beside the lexical index
 of the same store generation (`vectors.npy`, one signed byte per dimension with a scale per row in
 `vector-scales.npy`; readers read the rows of a question's candidate passages from the file, see
 `SentenceVectors`), not a query to the store. (Snapshots written before the byte rows,
