@@ -138,7 +138,7 @@ def test_each_text_is_embedded_once_and_a_refresh_only_the_new_sentences(tmp_pat
 
 def test_a_run_that_dies_half_way_loses_no_embedding_work(tmp_path: Path) -> None:
     settings = _project(tmp_path, paragraphs=100)
-    dying = Counting(fail_at=2)  # the first group of passages is embedded and stored, then the run dies
+    dying = Counting(fail_at=2)  # the first group of passages is embedded (its rows saved), then the run dies
     with pytest.raises(RuntimeError):
         Index(settings, dying).ensure()
     done = set(dying.texts)
@@ -149,7 +149,7 @@ def test_a_run_that_dies_half_way_loses_no_embedding_work(tmp_path: Path) -> Non
     assert index.stale_reason() == "the last indexing run did not finish"
     index.ensure()
     every = {t for c in index.chunks() for s in c.sentences for t in (s.text, s.translation) if t}
-    assert set(counting.texts) == every - done  # the rows of the stored group were taken from pending/
+    assert set(counting.texts) == every - done  # the rows of the first group were taken from pending/
     assert not (settings.index_path / "pending").exists()  # published: nothing left pending
     lex = _snapshot(settings, index)
     for c in lex.chunks.values():

@@ -51,6 +51,10 @@ def manifest(root: Path) -> dict[str, object]:
         return {}
 
 
+# Enough passages for a run to write its records in more than one step (`qa_bot.index._WRITE_BATCH`).
+ARTICLES = 400
+
+
 def part_way(root: Path) -> bool:
     """The run has stored some passages and has more to go (the manifest records its progress)."""
     m = manifest(root)
@@ -60,7 +64,7 @@ def part_way(root: Path) -> bool:
 
 def test_kill_9_while_indexing_is_detected_and_repaired(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p")
-    archive = bulk_archive(tmp_path / "archive.jsonl", 120)
+    archive = bulk_archive(tmp_path / "archive.jsonl", ARTICLES)
     writer = qa_bot(root, "index", str(archive))
     stopped_when(writer, lambda: part_way(root))  # frozen between two of its steps, half-way through
     writer.kill()  # SIGKILL: no cleanup, no finally blocks
@@ -114,7 +118,7 @@ def test_a_reading_server_keeps_answering_during_a_refresh_and_then_sees_it(tmp_
     settings = Settings(root=root, prompts_dir=REPO / "prompts")
     bot = Bot.from_settings(settings)
     expected = bot.ask("Who met Kerry in the Kremlin?").to_dict()
-    writer = qa_bot(root, "index", str(bulk_archive(tmp_path / "archive.jsonl", 120)))
+    writer = qa_bot(root, "index", str(bulk_archive(tmp_path / "archive.jsonl", ARTICLES)))
     stopped_when(writer, lambda: part_way(root))  # the other process is in the middle of its refresh
     for _ in range(5):
         assert bot.ask("Who met Kerry in the Kremlin?").to_dict() == expected
@@ -127,7 +131,7 @@ def test_a_reading_server_keeps_answering_during_a_refresh_and_then_sees_it(tmp_
     assert writer.wait() == 0, writer.communicate()
     answer = bot.ask("ما رقم المتحف الوطني الذي افتتح معرضا للخزف؟ رقم 42")  # reloads: the manifest changed
     assert answer.citations and answer.citations[0].article_id == "archive-42"
-    assert len(bot.retriever.articles()) == 121
+    assert len(bot.retriever.articles()) == ARTICLES + 1
     assert Index(settings, bot.embeddings).stale_reason() is None
 
 
