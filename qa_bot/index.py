@@ -38,7 +38,7 @@ from .errors import CorpusError, IndexStoreError
 from .health import StoreHealth
 from .ingest import INGEST_VERSION, corpus_files, load_corpus
 from .models import embeddings_id
-from .records import chunk_from, passage_metadata, records
+from .records import chunk_from, passage_metadata, read_record, record_metadata, records
 from .types import Chunk
 from .vectors import Lookup, Pending, Rows, aligned, passage_vector, passage_vectors, row_counts, row_maker
 
@@ -590,8 +590,7 @@ class Index:
                     collection.upsert(
                         ids=[r[0] for r in out],
                         embeddings=[np.asarray(r[1], dtype=np.float32) for r in out],
-                        metadatas=[r[2] for r in out],
-                        documents=[r[3] for r in out],
+                        metadatas=[record_metadata(r[3], r[2]) for r in out],
                     )
                     stored += len(out)
                     out = []
@@ -626,7 +625,9 @@ class Index:
         """Unchanged text whose place changed (offsets, section, order): fix metadata, keep vectors."""
         moved = [c for c in kept if stored[c.id][1] != passage_metadata(c)]
         for batch in _batches(moved, _WRITE_BATCH):
-            self.store._collection.update(ids=[c.id for c in batch], metadatas=[passage_metadata(c) for c in batch])
+            self.store._collection.update(
+                ids=[c.id for c in batch], metadatas=[record_metadata(c.text, passage_metadata(c)) for c in batch]
+            )
         return len(moved)
 
     def _stored_passages(self) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -643,7 +644,7 @@ class Index:
             got = self.store.get(include=["documents", "metadatas"], limit=_READ_PAGE, offset=offset)
             for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 if not passages_only or (meta.get("kind") == "passage" and meta.get("original") is True):
-                    yield rid, doc, meta
+                    yield rid, *read_record(doc, meta)
             if len(got["ids"]) < _READ_PAGE:
                 return
             offset += _READ_PAGE

@@ -11,8 +11,9 @@ from conftest import REPO, make_project
 from qa_bot.config import Settings
 from qa_bot.errors import ModelError
 from qa_bot.index import Index, corpus_hash
+from qa_bot.ingest import load_corpus
 from qa_bot.models import UseM3Embeddings, make_embeddings
-from qa_bot.records import passage_metadata, records
+from qa_bot.records import TEXT, passage_metadata, records
 from qa_bot.types import Chunk
 
 EMBEDDINGS = UseM3Embeddings(threads=1)
@@ -223,8 +224,8 @@ def test_rebuild_never_deletes_files_it_did_not_write(tmp_path: Path) -> None:
 
 
 def _dense(index: Index, vector: list[float], k: int) -> list[tuple[str, float]]:
-    hits = index.store.similarity_search_by_vector_with_relevance_scores(vector, k=k)
-    return [(doc.page_content, round(1.0 - float(distance), 5)) for doc, distance in hits]
+    got = index.store._collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+    return [(rid, round(1.0 - float(d), 5)) for rid, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
 
 def test_dense_search_is_exact_and_identical_between_two_builds(tmp_path: Path) -> None:
@@ -386,3 +387,40 @@ def test_a_store_larger_than_one_read_is_read_in_pages(tmp_path: Path) -> None:
     )
     assert [c.id for c in index.chunks()] == [f"p{i:05d}" for i in range(n)]
     assert len(index._passage_ids()) == n and not index._translation_records()
+
+
+def test_a_passage_is_stored_with_its_text_in_the_metadata_not_as_a_chroma_document(tmp_path: Path) -> None:
+    """Chroma indexes every document's words for a full-text search qa-bot never asks: the text is
+    kept in the record's metadata instead, and read back from there."""
+    settings, index = fresh(tmp_path)
+    index.ensure()
+    got = index.store._collection.get(include=["documents", "metadatas"])
+    assert got["ids"] and all(doc is None for doc in got["documents"])
+    texts = {c.id: c.text for c in load_corpus(settings.seeds_path, settings.root)}
+    assert {rid: meta[TEXT] for rid, meta in zip(got["ids"], got["metadatas"], strict=True)} == texts
+    assert {c.id: c.text for c in index.chunks()} == texts
+
+
+def test_a_store_that_kept_the_text_as_documents_is_read_and_refreshed_without_embedding_it_again(
+    tmp_path: Path,
+) -> None:
+    """Stores written before kept each passage's text as its Chroma document: they are read as they
+    are, and a refresh embeds only what is new."""
+    settings, index = fresh(tmp_path)
+    index.ensure()
+    collection = index.store._collection
+    old = collection.get(include=["embeddings", "metadatas"])
+    collection.delete(ids=old["ids"])
+    metas = [{k: v for k, v in m.items() if k != TEXT} for m in old["metadatas"]]
+    collection.add(ids=old["ids"], embeddings=old["embeddings"], metadatas=metas,
+                   documents=[m[TEXT] for m in old["metadatas"]])  # fmt: skip
+    before = {c.id: c for c in index.chunks()}
+    assert len(before) == len(old["ids"]) and all(c.text for c in before.values())
+
+    (settings.root / "seeds" / "new.txt").write_text("افتتح المتحف الوطني معرضا للخزف.\n", encoding="utf-8")
+    report = index.ensure()
+    assert report is not None and not report.rebuilt and (report.added, report.updated) == (1, 0)
+    after = {c.id: c for c in index.chunks()}
+    wanted = {c.id for c in load_corpus(settings.seeds_path, settings.root)}
+    assert after.keys() == wanted and len(after.keys() - before.keys()) == 1
+    assert all(after[cid] == c for cid, c in before.items())
