@@ -585,8 +585,8 @@ class Index:
                 out += self._passage_records(group, rows)
                 bar.update(len(group))
                 if len(out) >= _WRITE_BATCH or at == len(groups):
-                    # A passage is "indexed" once its record exists: a run killed before this write
-                    # re-embeds the passages instead of trusting them.
+                    # A passage is "indexed" once its record exists: the next run after one killed
+                    # before this write stores these passages again, from their rows in pending/.
                     collection.upsert(
                         ids=[r[0] for r in out],
                         embeddings=[np.asarray(r[1], dtype=np.float32) for r in out],
@@ -757,13 +757,11 @@ def _group_rows(group: list[Chunk], saved: Lookup, make_rows: Rows, pending: Pen
     `pending` (before any of their records is written)."""
     found = [saved(c) for c in group]
     fresh = [c for c, rows in zip(group, found, strict=True) if rows is None]
-    if len(fresh) == len(group):
-        made = make_rows(group)
-        pending.add(group, made)
-        return made
     made = make_rows(fresh) if fresh else np.zeros((0, 0), dtype=np.float32)
     if fresh:
         pending.add(fresh, made)
+    if len(fresh) == len(group):
+        return made
     parts, at = [], 0
     for c, rows in zip(group, found, strict=True):
         if rows is None:

@@ -19,8 +19,8 @@ __all__ = ["TEXT", "chunk_from", "passage_metadata", "read_record", "record_meta
 
 # The passage's text, in its record's metadata. Not as Chroma's document: Chroma indexes every
 # document's words for its own full-text search, which qa-bot does not use (its lexical index is its
-# own), and that made a third of each write's time (20k records: 24 s with documents, 19 s with the
-# text in the metadata). Stores written before keep the text as the document; both are read.
+# own), and that made about a quarter of each write's time (20k records: 24 s with documents, 19 s
+# with the text in the metadata). Stores written before keep the text as the document; both are read.
 TEXT = "text"
 
 
