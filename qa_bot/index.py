@@ -577,7 +577,7 @@ class Index:
         make_rows = row_maker(self.embeddings)
         saved = pending.lookup()  # rows a killed run embedded and saved, but did not store yet
         stored = 0
-        out: list[tuple[str, np.ndarray, dict[str, Any], str]] = []  # records embedded, not yet written
+        out: list[tuple[str, np.ndarray, dict[str, Any]]] = []  # records embedded, not yet written
         with bar:
             groups = list(_batches(chunks, _EMBED_GROUP))
             for at, group in enumerate(groups, start=1):
@@ -590,16 +590,14 @@ class Index:
                     collection.upsert(
                         ids=[r[0] for r in out],
                         embeddings=[np.asarray(r[1], dtype=np.float32) for r in out],
-                        metadatas=[record_metadata(r[3], r[2]) for r in out],
+                        metadatas=[r[2] for r in out],
                     )
                     stored += len(out)
                     out = []
                     done(stored)
 
-    def _passage_records(
-        self, group: list[Chunk], rows: np.ndarray
-    ) -> list[tuple[str, np.ndarray, dict[str, Any], str]]:
-        """The store records of `group`, given its sentences' `rows`: id, vector, metadata, text."""
+    def _passage_records(self, group: list[Chunk], rows: np.ndarray) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
+        """The store records of `group`, given its sentences' `rows`: id, vector, metadata (with the text)."""
         # a free translation of a whole passage (not made of its sentences') is embedded on its own
         free = list(dict.fromkeys(c.translation for c in group if c.translation and not aligned(c)))
         made = dict(zip(free, self.embeddings.embed_documents(free), strict=True)) if free else {}
@@ -611,7 +609,8 @@ class Index:
             at += size
             if c.translation and translated is None:
                 translated = np.asarray(made[c.translation], dtype=np.float32)
-            out += [(rid, passage_vector(own, translated), meta, text) for text, meta, rid in records([c])]
+            vector = passage_vector(own, translated)
+            out += [(rid, vector, record_metadata(text, meta)) for text, meta, rid in records([c])]
         return out
 
     def _delete_orphans(self, wanted: set[str]) -> None:
